@@ -1,0 +1,374 @@
+"""Projectr settings: one module, driven by the environment (and an optional .env file).
+
+Every variable read here is documented in .env.example. Defaults are the embedded,
+offline development setup; production switches each part on by setting one variable.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = BASE_DIR / ".data"
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DEBUG", default=False)
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set it in the environment or .env (any long random "
+            "string), or set DEBUG=true for local development."
+        )
+    SECRET_KEY = "dev-only-insecure-secret-key-never-use-in-production"  # noqa: S105
+
+# --- hosts --------------------------------------------------------------------------------
+BASE_DOMAIN = env.str("BASE_DOMAIN", default="localhost").lower()
+INBOUND_DOMAIN = env.str("INBOUND_DOMAIN", default="in.localhost").lower()
+# Port appended to workspace links built outside a request (mail, commands); empty = default.
+PUBLIC_PORT = env.str("PUBLIC_PORT", default="")
+SITE_SCHEME = env.str("SITE_SCHEME", default="http" if DEBUG else "https")
+ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}", *env.list("EXTRA_ALLOWED_HOSTS", default=[])]
+CSRF_TRUSTED_ORIGINS = [
+    f"{scheme}://{host}" for scheme in ("http", "https") for host in (BASE_DOMAIN, f"*.{BASE_DOMAIN}")
+]
+# Slugs that can never name an organization (they are hosts we use or may use).
+RESERVED_SLUGS = frozenset(
+    [
+        "www",
+        "admin",
+        "api",
+        "app",
+        "public",
+        "mail",
+        "smtp",
+        "imap",
+        "pop",
+        "static",
+        "media",
+        "assets",
+        "help",
+        "support",
+        "status",
+        "billing",
+        "docs",
+        "blog",
+        "dashboard",
+        "login",
+        "signup",
+        "auth",
+        "accounts",
+        "stripe",
+        "anymail",
+        "webhooks",
+        "tenant_template",
+        "template",
+        "postmaster",
+        "abuse",
+        "root",
+        "system",
+    ]
+)
+
+# --- apps ---------------------------------------------------------------------------------
+SHARED_APPS = [
+    "django_tenants",
+    "organizations",
+    "accounts",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.admin",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "djstripe",
+    "billing",
+    "usage",
+    "inbound",
+    "extraction",
+    "django_q",
+    "anymail",
+    "django_htmx",
+    "template_partials",
+]
+TENANT_APPS = [
+    "projects",
+    "events",
+]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "organizations.Organization"
+TENANT_DOMAIN_MODEL = "organizations.Domain"
+PUBLIC_SCHEMA_URLCONF = "config.urls_public"
+ROOT_URLCONF = "config.urls_tenant"
+# New organizations are cloned from this migrated, data-free schema (0.2 s instead of ~30 s).
+TENANT_BASE_SCHEMA = "tenant_template"
+TENANT_CREATION_FAKES_MIGRATIONS = True
+# The template must be current before anything is cloned from it: migrate it first.
+TENANT_MIGRATION_ORDER = ["-is_template", "created_at"]
+TENANT_LIMIT_SET_CALLS = True
+TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("TENANT_MIGRATION_PROCESSES", default=2)
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+
+AUTH_USER_MODEL = "accounts.User"
+
+MIDDLEWARE = [
+    "django_tenants.middleware.main.TenantMainMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "organizations.middleware.WorkspaceAccessMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "organizations.context_processors.workspace",
+            ],
+        },
+    }
+]
+
+WSGI_APPLICATION = "config.wsgi.application"
+
+# --- database -----------------------------------------------------------------------------
+DATABASE_URL = env.str("DATABASE_URL", default="")
+if DATABASE_URL:
+    _db: dict[str, Any] = env.db_url_config(DATABASE_URL)
+else:
+    from config.embedded_pg import PG_DIR_NAME, database_settings
+
+    _db = database_settings(BASE_DIR / PG_DIR_NAME)
+_db["ENGINE"] = "django_tenants.postgresql_backend"
+_db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+_db["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_projectr")}
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache --------------------------------------------------------------------------------
+# One cache for every host with plain keys: allauth's rate limits must count across all
+# workspaces, not per schema (see notes/stack.md §7). Tenant data never goes in it
+# without the organization in the key.
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "projectr_cache",
+        }
+    }
+
+# --- auth (allauth) -----------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = SITE_SCHEME
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_LOGIN_BY_CODE_ENABLED = False
+ACCOUNT_SESSION_REMEMBER = None
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+LOGIN_URL = "account_login"
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+MFA_ADAPTER = "accounts.adapters.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Projectr"
+
+# Host-only cookies: each workspace host has its own session; the public host hands off
+# with a signed single-use token (organizations.handoff).
+SESSION_COOKIE_DOMAIN = None
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = False
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+HANDOFF_TOKEN_MAX_AGE = 60  # seconds a public→workspace sign-in hand-off link stays valid
+
+# --- mail ---------------------------------------------------------------------------------
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"Projectr <no-reply@{BASE_DOMAIN}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Message-IDs of mail we send use this domain, so our own mail is recognised when it
+# comes back to an inbound address.
+OUTBOUND_MESSAGE_ID_DOMAIN = env.str("OUTBOUND_MESSAGE_ID_DOMAIN", default=f"mail.{BASE_DOMAIN}")
+ANYMAIL_ESP = env.str("ANYMAIL_ESP", default="")  # "", "postmark" or "amazon_ses"
+if ANYMAIL_ESP == "postmark":
+    EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+elif ANYMAIL_ESP == "amazon_ses":
+    EMAIL_BACKEND = "anymail.backends.amazon_ses.EmailBackend"
+else:
+    EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+
+ANYMAIL_WEBHOOK_SECRET = env.str("ANYMAIL_WEBHOOK_SECRET", default="")
+if not ANYMAIL_WEBHOOK_SECRET and not DEBUG:
+    raise ImproperlyConfigured(
+        "ANYMAIL_WEBHOOK_SECRET is not set. Inbound webhooks must be authenticated: set it to "
+        "'user:password' (the basic-auth credentials in the Postmark / SNS webhook URL)."
+    )
+ANYMAIL: dict[str, Any] = {
+    "POSTMARK_SERVER_TOKEN": env.str("POSTMARK_SERVER_TOKEN", default=""),
+    "AMAZON_SES_CLIENT_PARAMS": {"region_name": env.str("AWS_REGION", default="us-east-1")},
+}
+if ANYMAIL_WEBHOOK_SECRET:
+    ANYMAIL["WEBHOOK_SECRET"] = ANYMAIL_WEBHOOK_SECRET.split(",")
+INBOUND_MAX_MESSAGE_BYTES = env.int("INBOUND_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
+INBOUND_LOOP_LIMIT = env.int("INBOUND_LOOP_LIMIT", default=20)  # messages per sender per window
+INBOUND_LOOP_WINDOW_SECONDS = env.int("INBOUND_LOOP_WINDOW_SECONDS", default=300)
+
+# --- AI extraction ------------------------------------------------------------------------
+ANTHROPIC_API_KEY = env.str("ANTHROPIC_API_KEY", default="")
+PROJECTR_AI_MODEL = env.str("PROJECTR_AI_MODEL", default="claude-haiku-5-5")
+PROJECTR_AI_PROVIDER = env.str("PROJECTR_AI_PROVIDER", default="anthropic" if ANTHROPIC_API_KEY else "rules")
+PROJECTR_AI_TIMEOUT = env.float("PROJECTR_AI_TIMEOUT", default=60.0)
+# Per-model prices (USD per million tokens) that override extraction.prices.PRICES.
+PROJECTR_AI_PRICE_OVERRIDES: dict[str, dict[str, Decimal]] = {}
+
+# --- billing ------------------------------------------------------------------------------
+STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
+STRIPE_LIVE_SECRET_KEY = env.str("STRIPE_LIVE_SECRET_KEY", default="")
+STRIPE_TEST_SECRET_KEY = env.str("STRIPE_TEST_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_PRICE_STARTER = env.str("STRIPE_PRICE_STARTER", default="")
+STRIPE_PRICE_PROFESSIONAL = env.str("STRIPE_PRICE_PROFESSIONAL", default="")
+STRIPE_METER_EVENT_NAME = env.str("STRIPE_METER_EVENT_NAME", default="projectr_ai_overage_cents")
+STRIPE_PRICE_OVERAGE = env.str("STRIPE_PRICE_OVERAGE", default="")
+BILLING_TRIAL_DAYS = env.int("BILLING_TRIAL_DAYS", default=14)
+BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
+DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+DJSTRIPE_SUBSCRIBER_MODEL = "organizations.Organization"
+DJSTRIPE_SUBSCRIBER_MODEL_REQUEST_CALLBACK = "organizations.access.request_organization"
+DJSTRIPE_USE_NATIVE_JSONFIELD = True
+
+# --- background work (django-q2) ----------------------------------------------------------
+Q_CLUSTER: dict[str, Any] = {
+    "name": "projectr",
+    "workers": env.int("Q_WORKERS", default=2),
+    # Task timeout must stay below retry, or long tasks are delivered twice (conf warns).
+    "timeout": env.int("Q_TIMEOUT", default=240),
+    "retry": env.int("Q_RETRY", default=300),
+    "max_attempts": 3,
+    "catch_up": False,
+    "ack_failures": True,
+    "save_limit": 1000,
+    "poll": 0.5,
+    "label": "Tasks",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- files --------------------------------------------------------------------------------
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
+MEDIA_URL = "/media/"
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES: dict[str, dict[str, Any]] = {
+    # Per-schema folders under MEDIA_ROOT; raw mail and attachments are never served
+    # directly, only through views that check membership.
+    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG and env.bool("STATIC_MANIFEST", default=True)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+if env.str("MAIL_STORAGE_BUCKET", default=""):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {"bucket_name": env.str("MAIL_STORAGE_BUCKET"), "default_acl": "private"},
+    }
+WHITENOISE_USE_FINDERS = DEBUG
+
+# --- i18n ---------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- logging ------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"tenant_context": {"()": "django_tenants.log.TenantContextFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(schema_name)s] %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["tenant_context"], "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"pgserver": {"level": "WARNING"}, "django_q": {"level": "WARNING"}},
+}
+
+DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
+
+# Test databases only. Every new schema replays the whole migration plan, dj-stripe's
+# included, which costs ~50 s per schema on 2 cores (notes/stack.md §2). With this flag the
+# public-schema apps get their tables straight from their models (syncdb) and only the
+# tenant apps run migrations, so the test set-up takes seconds. Production and `make run`
+# always run every migration; tests/test_migrations.py checks that the migrations match the
+# models.
+if env.bool("FAST_TEST_MIGRATIONS", default=False):
+    MIGRATION_MODULES = {
+        label.rsplit(".", 1)[-1]: None
+        for label in SHARED_APPS
+        if label.rsplit(".", 1)[-1]
+        not in {
+            "django_tenants",
+            "messages",
+            "staticfiles",
+            "humanize",
+            "allauth",
+            "extraction",
+            "anymail",
+            "django_htmx",
+            "template_partials",
+        }
+    }

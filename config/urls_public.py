@@ -1,0 +1,18 @@
+"""URLs of the public host (BASE_DOMAIN): landing, sign-in, workspace list, admin, webhooks."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from config import views
+from organizations import views as organization_views
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("healthz", views.healthz, name="healthz"),
+    path("workspaces/", organization_views.workspace_list, name="workspace_list"),
+    path("workspaces/<slug:slug>/open/", organization_views.workspace_open, name="workspace_open"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("anymail/", include("anymail.urls")),
+    path("stripe/", include("djstripe.urls", namespace="djstripe")),
+]

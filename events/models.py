@@ -1,0 +1,186 @@
+"""Emails (the full stored message and its processing state) and timeline events. Tenant schema."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class EmailState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    PROCESSING = "processing", "Processing"
+    PROCESSED = "processed", "Processed"
+    HELD = "held", "Held"
+    FAILED = "failed", "Failed"
+    IGNORED = "ignored", "Ignored"
+
+
+PENDING_STATES = (EmailState.QUEUED, EmailState.PROCESSING)
+
+
+def raw_mail_path(instance: Email, filename: str) -> str:
+    return f"mail/{instance.received_at:%Y/%m}/{instance.code}.eml"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{instance.email.code}/{instance.code}"
+
+
+class Email(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    message_id = models.CharField(max_length=998)
+    provider = models.CharField(max_length=30, blank=True)  # postmark, amazon_ses, eml, mbox, …
+    provider_event_id = models.CharField(max_length=255, blank=True)
+    envelope_sender = models.CharField(max_length=998, blank=True)
+    envelope_recipient = models.CharField(max_length=998, blank=True)
+    from_address = models.CharField(max_length=320, blank=True)
+    from_name = models.CharField(max_length=320, blank=True)
+    to = models.JSONField(default=list, blank=True)
+    cc = models.JSONField(default=list, blank=True)
+    subject = models.TextField(blank=True)
+    date = models.DateTimeField(null=True, blank=True)  # the Date header
+    received_at = models.DateTimeField(db_index=True)
+    headers = models.JSONField(default=list, blank=True)  # [[name, value], …] in order
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.JSONField(default=list, blank=True)
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True)  # sanitised with nh3 before it is stored
+    raw = models.FileField(upload_to=raw_mail_path, max_length=300, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    # `slug+hint@` names a project explicitly; it wins over every other matching rule.
+    project_hint = models.CharField(max_length=100, blank=True)
+    project = models.ForeignKey(
+        "projects.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
+    )
+    summary = models.TextField(blank=True)
+    state = models.CharField(max_length=20, choices=EmailState.choices, default=EmailState.QUEUED, db_index=True)
+    state_reason = models.TextField(blank=True)
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Backfills (ingest_eml / import_mbox) are not subject to the mail-loop limit.
+    backfill = models.BooleanField(default=False)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["message_id"], name="email_unique_message_id"),
+            models.UniqueConstraint(
+                fields=["provider", "provider_event_id"],
+                condition=~Q(provider_event_id=""),
+                name="email_unique_provider_event",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "state_changed_at"], name="email_state_changed")]
+
+    def __str__(self) -> str:
+        return self.subject or self.message_id
+
+
+class Attachment(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.ForeignKey(Email, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=255, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to=attachment_path, max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return self.filename or str(self.code)
+
+
+class EmailLog(models.Model):
+    """The processing history of one email: every state change with its reason."""
+
+    email = models.ForeignKey(Email, on_delete=models.CASCADE, related_name="logs")
+    at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=20, choices=EmailState.choices)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.state}: {self.message}"
+
+
+class EventKind(models.TextChoices):
+    MEETING = "meeting", "Meeting"
+    DEADLINE = "deadline", "Deadline"
+    MILESTONE = "milestone", "Milestone"
+    DECISION = "decision", "Decision"
+    ACTION_ITEM = "action_item", "Action item"
+    PAYMENT = "payment", "Payment"
+    STATUS_CHANGE = "status_change", "Status change"
+
+
+class EventStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    CANCELLED = "cancelled", "Cancelled"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class Event(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="events")
+    email = models.ForeignKey(Email, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    date = models.DateField(null=True, blank=True, db_index=True)
+    time = models.TimeField(null=True, blank=True)
+    timezone = models.CharField(max_length=64, blank=True)
+    people = models.JSONField(default=list, blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    evidence = models.TextField(blank=True)
+    confidence = models.FloatField(default=1.0)
+    provider = models.CharField(max_length=30, blank=True)  # rules, anthropic, manual
+    model = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=20, choices=EventStatus.choices, default=EventStatus.ACTIVE)
+    done = models.BooleanField(default=False)
+    # A person changed it: re-processing its email never overwrites it.
+    edited = models.BooleanField(default=False)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Set on an event replaced by a reschedule (the newer event) or cancelled by an email.
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True)  # soft delete, for undo
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["date", "time", "id"]
+        indexes = [
+            models.Index(fields=["project", "date", "id"], name="event_project_date"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class EventHistory(models.Model):
+    """What happened to an event: rescheduled, cancelled, edited, moved, restored."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="history")
+    at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=30)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    email = models.ForeignKey(Email, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,291 @@
+"""Organization services: onboarding, invitations, membership changes. They own their transactions."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
+
+from organizations.models import (
+    AllowedSender,
+    Domain,
+    Invitation,
+    Membership,
+    Organization,
+    Plan,
+    Role,
+    SenderPolicy,
+)
+from organizations.schemas import use_public_schema
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+INVITATION_TTL = timedelta(days=7)
+
+
+class OnboardingError(Exception):
+    """Input that cannot become an organization; the message is meant for the operator."""
+
+
+def slug_validate(slug: str) -> str:
+    slug = slug.strip().lower()
+    if not SLUG_RE.match(slug):
+        raise OnboardingError(
+            f"'{slug}' is not a valid slug: use 1-63 lowercase letters, digits and hyphens, "
+            "starting and ending with a letter or digit."
+        )
+    if slug in settings.RESERVED_SLUGS:
+        raise OnboardingError(f"'{slug}' is reserved and cannot name an organization.")
+    return slug
+
+
+def allowed_sender_validate(pattern: str) -> str:
+    pattern = pattern.strip().lower()
+    if pattern.startswith("@"):
+        domain = pattern[1:]
+        if not domain or "." not in domain or "@" in domain or " " in domain:
+            raise ValidationError(f"'{pattern}' is not a domain (write it as @example.com).")
+        return pattern
+    if pattern.count("@") != 1 or " " in pattern or not pattern.split("@")[0] or "." not in pattern.split("@")[1]:
+        raise ValidationError(f"'{pattern}' is not an email address or @domain.")
+    return pattern
+
+
+def schema_name_for(slug: str) -> str:
+    return "org_" + slug.replace("-", "_")
+
+
+def platform_ensure() -> tuple[Organization, Organization]:
+    """The public tenant with its hosts, and the template schema new organizations are cloned from."""
+    use_public_schema()
+    public, _ = Organization.objects.get_or_create(
+        schema_name=get_public_schema_name(),
+        defaults={"name": "Projectr", "slug": "public-site"},
+    )
+    for host in {settings.BASE_DOMAIN, "127.0.0.1"}:
+        Domain.objects.get_or_create(
+            domain=host, defaults={"tenant": public, "is_primary": host == settings.BASE_DOMAIN}
+        )
+    template = Organization.objects.filter(schema_name=settings.TENANT_BASE_SCHEMA).first()
+    if template is None:
+        # Created by running every migration once (~30 s); every later organization is a clone.
+        template = Organization(
+            schema_name=settings.TENANT_BASE_SCHEMA, name="Template", slug="tenant-template", is_template=True
+        )
+        template.save()
+    return public, template
+
+
+@dataclass
+class OnboardingResult:
+    organization: Organization
+    created: bool
+    invitation: Invitation | None
+    invitation_url: str | None
+
+
+def organization_create(
+    *,
+    name: str,
+    slug: str,
+    owner_email: str,
+    plan: str = Plan.STARTER,
+    sender_policy: str = SenderPolicy.MEMBERS,
+    allowed_senders: list[str] | tuple[str, ...] = (),
+    update: bool = False,
+    send_invitation: bool = True,
+) -> OnboardingResult:
+    slug = slug_validate(slug)
+    if plan not in Plan.values:
+        raise OnboardingError(f"Unknown plan '{plan}': choose one of {', '.join(Plan.values)}.")
+    if sender_policy not in SenderPolicy.values:
+        raise OnboardingError(
+            f"Unknown sender policy '{sender_policy}': choose one of {', '.join(SenderPolicy.values)}."
+        )
+    owner_email = owner_email.strip().lower()
+    if "@" not in owner_email:
+        raise OnboardingError(f"'{owner_email}' is not an email address.")
+    try:
+        patterns = [allowed_sender_validate(p) for p in allowed_senders]
+    except ValidationError as exc:
+        raise OnboardingError(exc.messages[0]) from exc
+
+    use_public_schema()
+    organization = Organization.objects.filter(slug=slug).first()
+    if organization is not None and not update:
+        raise OnboardingError(f"The slug '{slug}' is taken by '{organization.name}'. Use --update to change it.")
+    created = organization is None
+    if organization is None:
+        organization = Organization(
+            schema_name=schema_name_for(slug),
+            slug=slug,
+            name=name,
+            email=owner_email,
+            plan=plan,
+            sender_policy=sender_policy,
+        )
+        if settings.BILLING_TRIAL_DAYS and plan == Plan.STARTER:
+            organization.trial_ends_at = timezone.now() + timedelta(days=settings.BILLING_TRIAL_DAYS)
+        # Saving creates the schema by cloning the template (TENANT_BASE_SCHEMA).
+        organization.save()
+    else:
+        organization.name = name
+        organization.plan = plan
+        organization.sender_policy = sender_policy
+        organization.save(update_fields=["name", "plan", "sender_policy"])
+
+    with transaction.atomic():
+        Domain.objects.get_or_create(domain=organization.host, defaults={"tenant": organization, "is_primary": True})
+        for pattern in patterns:
+            AllowedSender.objects.get_or_create(organization=organization, pattern=pattern)
+        invitation = None
+        url = None
+        has_owner = Membership.objects.filter(organization=organization, role=Role.OWNER).exists()
+        if not has_owner:
+            invitation, token = invitation_create(
+                organization=organization, email=owner_email, role=Role.OWNER, invited_by=None, send=send_invitation
+            )
+            url = invitation_url(organization, token)
+    return OnboardingResult(organization=organization, created=created, invitation=invitation, invitation_url=url)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_url(organization: Organization, token: str, *, base_url: str | None = None) -> str:
+    path = f"/invite/{token}/"
+    return f"{base_url.rstrip('/')}{path}" if base_url else organization.absolute_url(path)
+
+
+def invitation_create(
+    *,
+    organization: Organization,
+    email: str,
+    role: str,
+    invited_by: User | None,
+    send: bool = True,
+    base_url: str | None = None,
+) -> tuple[Invitation, str]:
+    email = email.strip().lower()
+    if role not in Role.values:
+        raise ValidationError(f"Unknown role '{role}'.")
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        # A new invitation replaces any pending one for the same address.
+        Invitation.objects.filter(
+            organization=organization, email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+        invitation = Invitation.objects.create(
+            organization=organization,
+            email=email,
+            role=role,
+            token_hash=_token_hash(token),
+            invited_by=invited_by,
+            expires_at=timezone.now() + INVITATION_TTL,
+        )
+        if send:
+            url = invitation_url(organization, token, base_url=base_url)
+            transaction.on_commit(lambda: invitation_send_mail(invitation=invitation, url=url))
+    return invitation, token
+
+
+def invitation_resend(*, invitation: Invitation, base_url: str | None = None) -> str:
+    """Rotate the token (the old link stops working), extend the expiry, and mail it again."""
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = _token_hash(token)
+    invitation.expires_at = timezone.now() + INVITATION_TTL
+    invitation.save(update_fields=["token_hash", "expires_at"])
+    url = invitation_url(invitation.organization, token, base_url=base_url)
+    invitation_send_mail(invitation=invitation, url=url)
+    return token
+
+
+def invitation_revoke(*, invitation: Invitation) -> None:
+    Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def invitation_send_mail(*, invitation: Invitation, url: str) -> None:
+    context = {"invitation": invitation, "organization": invitation.organization, "url": url}
+    send_mail(
+        subject=f"You're invited to {invitation.organization.name} on Projectr",
+        message=render_to_string("organizations/email/invitation.txt", context),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
+
+
+class InvitationError(Exception):
+    pass
+
+
+def invitation_lookup(*, organization: Organization, token: str) -> Invitation:
+    invitation = Invitation.objects.filter(organization=organization, token_hash=_token_hash(token)).first()
+    if invitation is None or invitation.revoked_at is not None:
+        raise InvitationError("This invitation link is not valid. Ask an admin of the workspace for a new one.")
+    if invitation.accepted_at is not None:
+        raise InvitationError("This invitation was already used. Sign in instead.")
+    if invitation.expires_at < timezone.now():
+        raise InvitationError("This invitation has expired. Ask an admin of the workspace for a new one.")
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    if user.email.lower() != invitation.email.lower():
+        raise InvitationError(f"This invitation is for {invitation.email}; you are signed in as {user.email}.")
+    # Claim the invitation with a filtered update so a link can only be used once, even concurrently.
+    claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True).update(
+        accepted_at=timezone.now()
+    )
+    if not claimed:
+        raise InvitationError("This invitation was already used. Sign in instead.")
+    membership, created = Membership.objects.get_or_create(
+        user=user, organization=invitation.organization, defaults={"role": invitation.role}
+    )
+    if not created and Role(invitation.role) != Role(membership.role):
+        membership.role = invitation.role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_set_role(*, membership: Membership, role: str) -> Membership:
+    if role not in Role.values:
+        raise ValidationError(f"Unknown role '{role}'.")
+    if membership.role == Role.OWNER and role != Role.OWNER:
+        _ensure_another_owner(membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership) -> None:
+    if membership.role == Role.OWNER:
+        _ensure_another_owner(membership)
+    membership.delete()
+
+
+def _ensure_another_owner(membership: Membership) -> None:
+    owners = (
+        Membership.objects.select_for_update()
+        .filter(organization_id=membership.organization_id, role=Role.OWNER)
+        .exclude(pk=membership.pk)
+    )
+    if not owners.exists():
+        raise ValidationError("An organization always keeps one owner: make someone else owner first.")

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from organizations import views
+
+app_name = "workspace"
+
+urlpatterns = [
+    path("settings/", views.settings_page, name="settings"),
+    path("settings/senders/<int:pk>/delete/", views.allowed_sender_delete, name="allowed_sender_delete"),
+    path("team/", views.team, name="team"),
+    path("team/members/<int:pk>/role/", views.member_role, name="member_role"),
+    path("team/members/<int:pk>/remove/", views.member_remove, name="member_remove"),
+    path("team/invitations/<uuid:code>/resend/", views.invitation_resend, name="invitation_resend"),
+    path("team/invitations/<uuid:code>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+]

@@ -1,0 +1,243 @@
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from organizations import handoff, services
+from organizations.access import request_organization, workspace_view
+from organizations.forms import AcceptInvitationForm, AllowedSenderForm, InviteForm, RoleForm, SenderPolicyForm
+from organizations.models import AllowedSender, Invitation, Membership, Organization, Role
+
+
+def _base_url(request: HttpRequest) -> str:
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def _workspace_url(request: HttpRequest, organization: Organization, path: str) -> str:
+    port = request.get_port()
+    default = "443" if request.is_secure() else "80"
+    suffix = f":{port}" if port and port != default else ""
+    return f"{request.scheme}://{organization.host}{suffix}{path}"
+
+
+# --- public host -------------------------------------------------------------------------
+
+
+@login_required
+def workspace_list(request: HttpRequest) -> HttpResponse:
+    memberships = (
+        Membership.objects.filter(user=cast(User, request.user), organization__is_active=True)
+        .select_related("organization")
+        .order_by("organization__name")
+    )
+    return render(request, "organizations/workspace_list.html", {"memberships": memberships})
+
+
+@login_required
+@require_POST
+def workspace_open(request: HttpRequest, slug: str) -> HttpResponse:
+    membership = (
+        Membership.objects.filter(user=cast(User, request.user), organization__slug=slug, organization__is_active=True)
+        .select_related("organization")
+        .first()
+    )
+    if membership is None:
+        raise Http404("No workspace here")
+    token = handoff.handoff_token_create(user=cast(User, request.user), organization=membership.organization)
+    return HttpResponseRedirect(_workspace_url(request, membership.organization, f"/handoff/{token}/"))
+
+
+# --- workspace host ----------------------------------------------------------------------
+
+
+def handoff_consume(request: HttpRequest, token: str) -> HttpResponse:
+    organization = request_organization(request)
+    current = request.user.pk if request.user.is_authenticated else None
+    try:
+        user = handoff.handoff_token_consume(token=token, organization=organization, current_user_id=current)
+    except handoff.HandoffError as exc:
+        return render(request, "organizations/handoff_error.html", {"error": str(exc)}, status=403)
+    if current is None:
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect("home")
+
+
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    organization = request_organization(request)
+    try:
+        invitation = services.invitation_lookup(organization=organization, token=token)
+    except services.InvitationError as exc:
+        return render(request, "organizations/invitation_error.html", {"error": str(exc)}, status=404)
+
+    if request.user.is_authenticated:
+        user = cast(User, request.user)
+        if request.method == "POST":
+            try:
+                services.invitation_accept(invitation=invitation, user=user)
+            except services.InvitationError as exc:
+                return render(request, "organizations/invitation_error.html", {"error": str(exc)}, status=403)
+            messages.success(request, f"Welcome to {organization.name}.")
+            return redirect("home")
+        return render(request, "organizations/invitation_confirm.html", {"invitation": invitation})
+
+    existing = User.objects.filter(email__iexact=invitation.email).first()
+    if existing is not None and existing.has_usable_password():
+        login_url = reverse("account_login")
+        return redirect(f"{login_url}?next={request.path}")
+
+    form = AcceptInvitationForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        user = _user_from_invitation(invitation, form)
+        try:
+            services.invitation_accept(invitation=invitation, user=user)
+        except services.InvitationError as exc:
+            return render(request, "organizations/invitation_error.html", {"error": str(exc)}, status=403)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome to {organization.name}.")
+        return redirect("home")
+    return render(request, "organizations/invitation_accept.html", {"invitation": invitation, "form": form})
+
+
+@transaction.atomic
+def _user_from_invitation(invitation: Invitation, form: AcceptInvitationForm) -> User:
+    from allauth.account.models import EmailAddress
+
+    user = User.objects.filter(email__iexact=invitation.email).first() or User(email=invitation.email)
+    user.first_name = form.cleaned_data.get("first_name", "")
+    user.last_name = form.cleaned_data.get("last_name", "")
+    user.set_password(form.cleaned_data["password1"])
+    user.save()
+    # The invitation link proved the address, so it counts as verified for allauth.
+    EmailAddress.objects.update_or_create(
+        user=user, email=invitation.email, defaults={"verified": True, "primary": True}
+    )
+    return user
+
+
+@workspace_view(Role.VIEWER, write_role=Role.ADMIN)
+def settings_page(request: HttpRequest) -> HttpResponse:
+    organization = request_organization(request)
+    policy_form = SenderPolicyForm(initial={"sender_policy": organization.sender_policy})
+    sender_form = AllowedSenderForm()
+    if request.method == "POST":
+        if "sender_policy" in request.POST:
+            policy_form = SenderPolicyForm(request.POST)
+            if policy_form.is_valid():
+                Organization.objects.filter(pk=organization.pk).update(
+                    sender_policy=policy_form.cleaned_data["sender_policy"]
+                )
+                messages.success(request, "Sender policy saved.")
+                return redirect("workspace:settings")
+        else:
+            sender_form = AllowedSenderForm(request.POST)
+            if sender_form.is_valid():
+                AllowedSender.objects.get_or_create(
+                    organization=organization, pattern=sender_form.cleaned_data["pattern"]
+                )
+                messages.success(request, f"{sender_form.cleaned_data['pattern']} may now send.")
+                return redirect("workspace:settings")
+    context = {
+        "policy_form": policy_form,
+        "sender_form": sender_form,
+        "allowed_senders": AllowedSender.objects.filter(organization=organization),
+        "aliases": organization.inbound_aliases.all(),
+    }
+    return render(request, "organizations/settings.html", context)
+
+
+@workspace_view(Role.ADMIN)
+@require_POST
+def allowed_sender_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    organization = request_organization(request)
+    sender = get_object_or_404(AllowedSender, pk=pk, organization=organization)
+    sender.delete()
+    messages.success(request, f"{sender.pattern} removed from the allow-list.")
+    return redirect("workspace:settings")
+
+
+@workspace_view(Role.VIEWER, write_role=Role.ADMIN)
+def team(request: HttpRequest) -> HttpResponse:
+    organization = request_organization(request)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.invitation_create(
+            organization=organization,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            invited_by=cast(User, request.user),
+            base_url=_base_url(request),
+        )
+        messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+        return redirect("workspace:team")
+    members = Membership.objects.filter(organization=organization).select_related("user").order_by("user__email")
+    invitations = Invitation.objects.filter(
+        organization=organization, accepted_at__isnull=True, revoked_at__isnull=True
+    ).order_by("-created_at")
+    context = {"members": members, "invitations": invitations, "form": form, "roles": Role.choices}
+    return render(request, "organizations/team.html", context)
+
+
+@workspace_view(Role.ADMIN)
+@require_POST
+def member_role(request: HttpRequest, pk: int) -> HttpResponse:
+    organization = request_organization(request)
+    membership = get_object_or_404(Membership, pk=pk, organization=organization)
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        if form.cleaned_data["role"] == Role.OWNER and not request.membership.has_role(Role.OWNER):  # type: ignore[attr-defined]
+            messages.error(request, "Only an owner can make someone owner.")
+            return redirect("workspace:team")
+        try:
+            services.membership_set_role(membership=membership, role=form.cleaned_data["role"])
+            messages.success(request, f"{membership.user.email} is now {membership.get_role_display().lower()}.")
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+    return redirect("workspace:team")
+
+
+@workspace_view(Role.ADMIN)
+@require_POST
+def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    organization = request_organization(request)
+    membership = get_object_or_404(Membership, pk=pk, organization=organization)
+    if membership.role == Role.OWNER and not request.membership.has_role(Role.OWNER):  # type: ignore[attr-defined]
+        messages.error(request, "Only an owner can remove an owner.")
+        return redirect("workspace:team")
+    try:
+        services.membership_remove(membership=membership)
+        messages.success(request, f"{membership.user.email} was removed.")
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    return redirect("workspace:team")
+
+
+@workspace_view(Role.ADMIN)
+@require_POST
+def invitation_resend(request: HttpRequest, code: str) -> HttpResponse:
+    organization = request_organization(request)
+    invitation = get_object_or_404(
+        Invitation, code=code, organization=organization, accepted_at__isnull=True, revoked_at__isnull=True
+    )
+    services.invitation_resend(invitation=invitation, base_url=_base_url(request))
+    messages.success(request, f"Invitation sent again to {invitation.email}.")
+    return redirect("workspace:team")
+
+
+@workspace_view(Role.ADMIN)
+@require_POST
+def invitation_revoke(request: HttpRequest, code: str) -> HttpResponse:
+    organization = request_organization(request)
+    invitation = get_object_or_404(Invitation, code=code, organization=organization)
+    services.invitation_revoke(invitation=invitation)
+    messages.success(request, f"Invitation for {invitation.email} revoked.")
+    return redirect("workspace:team")

@@ -1,0 +1,55 @@
+"""Projects: what a timeline belongs to. Tenant schema."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class ProjectStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    ON_HOLD = "on_hold", "On hold"
+    COMPLETED = "completed", "Completed"
+    ARCHIVED = "archived", "Archived"
+
+
+OPEN_STATUSES = (ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD)
+
+
+class Project(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    # Used by `slug+hint@` inbound addresses to name the project explicitly.
+    slug = models.SlugField(max_length=80, unique=True)
+    client_name = models.CharField(max_length=200, blank=True)
+    client_email = models.EmailField(blank=True)
+    status = models.CharField(max_length=20, choices=ProjectStatus.choices, default=ProjectStatus.ACTIVE)
+    summary = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Secret for the project's iCalendar feed; rotating it revokes old subscriptions.
+    feed_token = models.CharField(max_length=64, blank=True, db_index=True)
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-last_activity_at", "-created_at"]
+        indexes = [models.Index(Lower("name"), name="project_lower_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProjectAlias(models.Model):
+    """Another name the project is known by (old names after a merge, client code names)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="aliases")
+    alias = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("alias"), name="project_alias_unique_lower")]
+
+    def __str__(self) -> str:
+        return self.alias
