@@ -1,0 +1,111 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from events.models import Event, EventHistory, EventKind
+from events.services import (
+    EventError,
+    event_create,
+    event_delete,
+    event_mark_done,
+    event_move,
+    event_restore,
+    event_update,
+)
+from tests.factories import EventFactory, ProjectFactory
+
+
+def test_it_creates_a_manual_event_with_history(world):
+    project = ProjectFactory()
+    event = event_create(
+        project=project,
+        actor=world.member,
+        kind=EventKind.PAYMENT,
+        title="  Deposit  ",
+        date=dt.date(2026, 12, 1),
+        people=["Ana", " ", "Bo"],
+        amount=Decimal("1200.50"),
+        currency="eur",
+    )
+    assert event.title == "Deposit"
+    assert event.provider == "manual"
+    assert event.people == ["Ana", "Bo"]
+    assert event.currency == "EUR"
+    assert event.email is None
+    assert list(event.history.values_list("action", flat=True)) == ["created"]
+    project.refresh_from_db()
+    assert project.last_activity_at is not None
+
+
+def test_it_refuses_an_unknown_kind(world):
+    project = ProjectFactory()
+    with pytest.raises(Exception, match="kind"):
+        event_create(project=project, actor=world.member, kind="party", title="x")
+    assert not Event.objects.filter(project=project).exists()
+
+
+def test_it_marks_an_edited_event_and_records_before_and_after(world):
+    event = EventFactory(title="Site meeting", date=dt.date(2026, 12, 1))
+    event_update(event=event, actor=world.member, title="Site visit", date=dt.date(2026, 12, 3))
+    event.refresh_from_db()
+    assert event.title == "Site visit"
+    assert event.edited is True
+    assert event.edited_by == world.member
+    history = EventHistory.objects.get(event=event, action="edited")
+    assert history.before == {"title": "Site meeting", "date": "2026-12-01"}
+    assert history.after == {"title": "Site visit", "date": "2026-12-03"}
+
+
+def test_it_does_not_mark_an_event_edited_when_nothing_changed(world):
+    event = EventFactory(title="Same")
+    event_update(event=event, actor=world.member, title="Same")
+    event.refresh_from_db()
+    assert event.edited is False
+    assert not event.history.exists()
+
+
+def test_it_refuses_to_edit_provenance_fields(world):
+    event = EventFactory()
+    with pytest.raises(EventError):
+        event_update(event=event, actor=world.member, confidence=0.1)
+
+
+def test_it_marks_done_and_reopens(world):
+    event = EventFactory()
+    event_mark_done(event=event, actor=world.member)
+    event.refresh_from_db()
+    assert event.done is True
+    event_mark_done(event=event, actor=world.member, done=False)
+    event.refresh_from_db()
+    assert event.done is False
+    assert list(event.history.values_list("action", flat=True)) == ["done", "reopened"]
+
+
+def test_it_soft_deletes_and_restores(world):
+    event = EventFactory()
+    event_delete(event=event, actor=world.member)
+    event.refresh_from_db()
+    assert event.deleted_at is not None
+    assert event.edited is True  # so re-processing the email does not bring it back
+    event_restore(event=event, actor=world.member)
+    event.refresh_from_db()
+    assert event.deleted_at is None
+    assert list(event.history.values_list("action", flat=True)) == ["deleted", "restored"]
+
+
+def test_it_moves_an_event_to_another_project(world):
+    event = EventFactory()
+    target = ProjectFactory(name="Target")
+    event_move(event=event, actor=world.member, project=target)
+    event.refresh_from_db()
+    assert event.project == target
+    history = event.history.get(action="moved")
+    assert history.after["project"] == "Target"
+
+
+def test_it_refuses_to_move_into_a_merged_project(world):
+    event = EventFactory()
+    merged = ProjectFactory(merged_into=ProjectFactory())
+    with pytest.raises(EventError):
+        event_move(event=event, actor=world.member, project=merged)
