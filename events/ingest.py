@@ -1,0 +1,349 @@
+"""Turn one received message into an Email row (tenant schema): headers, text, sanitised HTML,
+attachments and the raw MIME bytes.
+
+Parsing is defensive on purpose: inbound mail is written by anyone, and many real messages
+are broken (bad charsets, malformed headers, NUL bytes, surrogates from undecodable bytes).
+Nothing here may raise on hostile input; whatever cannot be read is stored as best we can.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.policy import default as default_policy
+
+import nh3
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from events.models import Attachment, Email, EmailLog, EmailState
+
+logger = logging.getLogger(__name__)
+
+# Message-IDs we make up for messages that have none end in this domain.
+DERIVED_MESSAGE_ID_DOMAIN = "derived.projectr.invalid"
+
+# HTML that survives sanitising: formatting only. No images (tracking pixels, remote loads),
+# no styles, no forms; links keep http/https/mailto and get rel="noopener noreferrer".
+HTML_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt", "em",
+    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "ins", "li", "ol", "p", "pre", "q", "s", "small",
+    "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+}  # fmt: skip
+HTML_ATTRIBUTES = {"a": {"href", "title"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def clean_text(value: object) -> str:
+    """A str PostgreSQL accepts: no NUL characters, no lone surrogates."""
+    text = value if isinstance(value, str) else str(value)
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
+def sanitize_html(html: str) -> str:
+    if not html:
+        return ""
+    return nh3.clean(html, tags=HTML_TAGS, attributes=HTML_ATTRIBUTES, url_schemes=URL_SCHEMES)
+
+
+def html_to_text(html: str) -> str:
+    """A rough text rendering of HTML (for messages without a text part)."""
+    text = nh3.clean(re.sub(r"(?i)<br\s*/?>|</p>|</div>|</tr>|</li>|</h\d>", "\n", html), tags=set())
+    import html as html_lib
+
+    text = html_lib.unescape(text)
+    return re.sub(r"\n{3,}", "\n\n", re.sub(r"[ \t]+", " ", text)).strip()
+
+
+def parse_bytes(raw: bytes) -> EmailMessage:
+    from anymail.inbound import AnymailInboundMessage
+
+    message: EmailMessage = AnymailInboundMessage.parse_raw_mime_bytes(raw)
+    return message
+
+
+@dataclass(frozen=True)
+class ParsedAttachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class ParsedEmail:
+    """What we keep of a message; built once, used for routing, checks and storage."""
+
+    message_id: str
+    message_id_derived: bool
+    from_address: str
+    from_name: str
+    to: list[str]
+    cc: list[str]
+    subject: str
+    date: datetime | None
+    headers: list[tuple[str, str]]
+    in_reply_to: str
+    references: list[str]
+    text: str
+    html: str
+    attachments: list[ParsedAttachment] = field(default_factory=list)
+
+    def header(self, name: str) -> str:
+        """The first header `name` (case-insensitive), or ''."""
+        lowered = name.lower()
+        return next((value for key, value in self.headers if key.lower() == lowered), "")
+
+    def header_all(self, name: str) -> list[str]:
+        lowered = name.lower()
+        return [value for key, value in self.headers if key.lower() == lowered]
+
+
+def _headers(message: Message) -> list[tuple[str, str]]:
+    headers: list[tuple[str, str]] = []
+    for name, raw_value in message.raw_items():
+        # Values are decoded one by one: a malformed header must cost only itself.
+        try:
+            value = str(message.policy.header_fetch_parse(name, raw_value))
+        except Exception:  # noqa: BLE001 - any header parsing error falls back to the raw value
+            value = str(raw_value)
+        headers.append((clean_text(name), clean_text(re.sub(r"\r?\n[ \t]*", " ", value)).strip()))
+    return headers
+
+
+def _addresses(values: list[str]) -> list[tuple[str, str]]:
+    try:
+        pairs = email.utils.getaddresses(values)
+    except Exception:  # noqa: BLE001 - a malformed address list yields no addresses, not an error
+        return []
+    return [(clean_text(name), clean_text(addr).strip()) for name, addr in pairs if addr and "@" in addr]
+
+
+def _message_ids(value: str) -> list[str]:
+    return re.findall(r"<[^<>\s]+>", value)
+
+
+def _part_text(part: Message) -> str:
+    """The decoded text of a part, even with an unknown or wrong charset."""
+    try:
+        content = part.get_content()  # type: ignore[attr-defined]
+        if isinstance(content, str):
+            return content
+        if isinstance(content, bytes):
+            return content.decode("utf-8", "replace")
+    except Exception:  # noqa: BLE001, S110 - unknown charsets raise LookupError, broken encodings others
+        pass
+    payload = part.get_payload(decode=True)
+    if isinstance(payload, bytes):
+        charset = part.get_content_charset() or "utf-8"
+        try:
+            return payload.decode(charset, "replace")
+        except LookupError:
+            return payload.decode("utf-8", "replace")
+    return ""
+
+
+def message_text(message: Message) -> tuple[str, str]:
+    """(text, html) of the body as Python's email package picks it (get_body)."""
+    text = html = ""
+    if isinstance(message, EmailMessage):
+        try:
+            plain = message.get_body(preferencelist=("plain",))
+            if plain is not None:
+                text = _part_text(plain)
+            rich = message.get_body(preferencelist=("html",))
+            if rich is not None:
+                html = _part_text(rich)
+        except Exception:
+            logger.info("Could not walk the MIME tree of a message", exc_info=True)
+    if not text and not html and not message.is_multipart():
+        body = _part_text(message)
+        if message.get_content_type() == "text/html":
+            html = body
+        else:
+            text = body
+    return text, html
+
+
+def _attachments(message: Message) -> list[ParsedAttachment]:
+    found: list[ParsedAttachment] = []
+    try:
+        parts = list(message.walk())
+    except Exception:  # noqa: BLE001
+        return found
+    for part in parts:
+        if part.is_multipart() or part is message:
+            continue
+        try:
+            disposition = part.get_content_disposition()
+            filename = part.get_filename()
+        except Exception:  # noqa: BLE001, S112 - a part with broken headers is skipped
+            continue
+        if disposition != "attachment" and not filename:
+            continue
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
+        found.append(
+            ParsedAttachment(
+                filename=clean_text(filename or "")[:255],
+                content_type=clean_text(part.get_content_type())[:255],
+                content=content,
+            )
+        )
+    return found
+
+
+def _date(message: Message) -> datetime | None:
+    try:
+        value = message.get("Date")
+        parsed = getattr(value, "datetime", None)
+        if parsed is None and value:
+            parsed = email.utils.parsedate_to_datetime(str(value))
+    except Exception:  # noqa: BLE001 - unparseable dates are simply unknown
+        return None
+    if not isinstance(parsed, datetime):
+        return None
+    if timezone.is_naive(parsed):
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def derived_message_id(parsed_fields: list[str], attachments: list[ParsedAttachment]) -> str:
+    """A stable Message-ID from the content, so the same message always gets the same one."""
+    digest = hashlib.sha256()
+    for value in parsed_fields:
+        digest.update(value.encode("utf-8", "replace"))
+        digest.update(b"\x00")
+    for attachment in attachments:
+        digest.update(hashlib.sha256(attachment.content).digest())
+    return f"<{digest.hexdigest()[:40]}@{DERIVED_MESSAGE_ID_DOMAIN}>"
+
+
+def message_parse(message: Message) -> ParsedEmail:
+    headers = _headers(message)
+    lookup = {name.lower(): value for name, value in reversed(headers)}
+    from_pairs = _addresses([lookup.get("from", "")])
+    from_name, from_address = from_pairs[0] if from_pairs else ("", "")
+    text, html = message_text(message)
+    text, html = clean_text(text), clean_text(html)
+    if not text and html:
+        text = html_to_text(html)
+    attachments = _attachments(message)
+    to = [addr for _, addr in _addresses([v for k, v in headers if k.lower() == "to"])]
+    cc = [addr for _, addr in _addresses([v for k, v in headers if k.lower() == "cc"])]
+    subject = lookup.get("subject", "")
+    date = _date(message)
+    ids = _message_ids(lookup.get("message-id", ""))
+    derived = not ids
+    if ids:
+        message_id = ids[0][:998]
+    else:
+        message_id = derived_message_id(
+            [from_address, ",".join(to), ",".join(cc), subject, lookup.get("date", ""), text, html], attachments
+        )
+    return ParsedEmail(
+        message_id=message_id,
+        message_id_derived=derived,
+        from_address=from_address[:320],
+        from_name=from_name[:320],
+        to=to,
+        cc=cc,
+        subject=subject,
+        date=date,
+        headers=headers,
+        in_reply_to=next(iter(_message_ids(lookup.get("in-reply-to", ""))), "")[:998],
+        references=_message_ids(lookup.get("references", ""))[-50:],
+        text=text,
+        html=sanitize_html(html),
+        attachments=attachments,
+    )
+
+
+def reference_text(raw: bytes) -> str:
+    """The body text Python's email package reads from raw bytes (used to check what we stored)."""
+    message = BytesParser(EmailMessage, policy=default_policy).parsebytes(raw)
+    text, html = message_text(message)
+    text = clean_text(text)
+    return text or html_to_text(clean_text(html))
+
+
+def email_exists(*, message_id: str, provider: str, provider_event_id: str) -> bool:
+    """Whether this message (by Message-ID) or this provider event was stored already. Tenant schema."""
+    query = Q(message_id=message_id)
+    if provider_event_id:
+        query |= Q(provider=provider, provider_event_id=provider_event_id)
+    return Email.objects.filter(query).exists()
+
+
+def email_store(
+    *,
+    parsed: ParsedEmail,
+    raw: bytes,
+    provider: str,
+    provider_event_id: str = "",
+    envelope_sender: str = "",
+    envelope_recipient: str = "",
+    project_hint: str = "",
+    received_at: datetime | None = None,
+    state: str = EmailState.QUEUED,
+    state_reason: str = "",
+    backfill: bool = False,
+) -> Email | None:
+    """Store the message in the current (tenant) schema; None when it is a duplicate.
+
+    The caller holds the transaction: the Email row and the Delivery row commit together.
+    """
+    now = timezone.now()
+    email = Email(
+        message_id=parsed.message_id,
+        provider=provider[:30],
+        provider_event_id=clean_text(provider_event_id)[:255],
+        envelope_sender=clean_text(envelope_sender)[:998],
+        envelope_recipient=clean_text(envelope_recipient)[:998],
+        from_address=parsed.from_address,
+        from_name=parsed.from_name,
+        to=parsed.to,
+        cc=parsed.cc,
+        subject=parsed.subject,
+        date=parsed.date,
+        received_at=received_at or now,
+        headers=[list(pair) for pair in parsed.headers],
+        in_reply_to=parsed.in_reply_to,
+        references=parsed.references,
+        text=parsed.text,
+        html=parsed.html,
+        size=len(raw),
+        project_hint=project_hint[:100],
+        state=state,
+        state_reason=state_reason,
+        state_changed_at=now,
+        backfill=backfill,
+    )
+    try:
+        # A savepoint, so a concurrent duplicate (same Message-ID or provider event) is a
+        # clean "duplicate" answer instead of a broken outer transaction.
+        with transaction.atomic():
+            email.save()
+    except IntegrityError:
+        return None
+    # Files after the row: a duplicate never writes files. Storage paths depend on the
+    # current schema (TenantFileSystemStorage), which is the organization's here.
+    email.raw.save(f"{email.code}.eml", ContentFile(raw), save=False)
+    Email.objects.filter(pk=email.pk).update(raw=email.raw.name)
+    attachments = []
+    for item in parsed.attachments:
+        attachment = Attachment(
+            email=email, filename=item.filename, content_type=item.content_type, size=len(item.content)
+        )
+        attachment.file.save(attachment.code.hex, ContentFile(item.content), save=False)
+        attachments.append(attachment)
+    Attachment.objects.bulk_create(attachments)
+    EmailLog.objects.create(email=email, state=state, message=state_reason or "Received")
+    return email

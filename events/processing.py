@@ -1,0 +1,188 @@
+"""The worker service: one queued Email → extraction → applied to the timeline.
+
+States: queued → processing → processed | held | failed (and back to queued for a retry).
+The claim is a filtered UPDATE, so two workers never process the same email; every state
+change leaves an EmailLog row with its reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from billing.limits import processing_decision
+from events.apply import ProjectLimitReached, extraction_apply
+from events.context import context_build, email_input_build
+from events.models import Email, EmailLog, EmailState
+from extraction.api import extract
+from extraction.types import ExtractionError, RetryableExtractionError, Usage
+from organizations.models import Organization
+from usage.services import usage_record
+
+logger = logging.getLogger(__name__)
+
+# Attempts in all (the first included) before an email is marked failed, and the wait
+# before each retry: transient AI errors (overload, rate limits) usually clear in minutes.
+MAX_ATTEMPTS = 4
+RETRY_DELAYS_SECONDS = (60, 300, 1800)
+
+# Why an email is held; the prefix decides who may resume it (see events.tasks).
+HOLD_PLAN_PREFIX = "Plan limit"
+HOLD_PROJECT_PREFIX = "Project limit"
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    state: str  # the state the email was left in, or "skipped" when it was not ours to process
+    reason: str = ""
+    retry_in: int | None = None  # seconds, when a retry was scheduled
+
+
+def retry_delay(attempts: int) -> int:
+    return RETRY_DELAYS_SECONDS[min(attempts, len(RETRY_DELAYS_SECONDS)) - 1]
+
+
+def _set_state(email_id: int, state: str, reason: str, **fields: object) -> None:
+    Email.objects.filter(pk=email_id).update(
+        state=state, state_reason=reason, state_changed_at=timezone.now(), **fields
+    )
+    EmailLog.objects.create(email_id=email_id, state=state, message=reason)
+
+
+def _record_usage(organization: Organization, email: Email, usage: list[Usage]) -> None:
+    for item in usage:
+        usage_record(organization=organization, email_code=email.code, **dataclasses.asdict(item))
+
+
+def email_claim(email_id: int) -> bool:
+    """queued → processing, only if it is still queued (the one place two workers race)."""
+    claimed = Email.objects.filter(pk=email_id, state=EmailState.QUEUED).update(
+        state=EmailState.PROCESSING, state_changed_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    if claimed:
+        EmailLog.objects.create(email_id=email_id, state=EmailState.PROCESSING, message="Processing")
+    return claimed == 1
+
+
+def email_process(*, schema_name: str, email_id: int) -> ProcessResult:
+    """Process one email of the organization with `schema_name`."""
+    organization = Organization.objects.get(schema_name=schema_name)
+    with schema_context(schema_name):
+        if not email_claim(email_id):
+            return ProcessResult(state="skipped", reason="Not queued (already taken or done)")
+        return _process_claimed(organization, email_id)
+
+
+def _process_claimed(organization: Organization, email_id: int) -> ProcessResult:
+    decision = processing_decision(organization)
+    if not decision.allowed:
+        reason = f"{HOLD_PLAN_PREFIX}: {decision.reason}"
+        _set_state(email_id, EmailState.HELD, reason)
+        return ProcessResult(state=EmailState.HELD, reason=reason)
+
+    email = Email.objects.prefetch_related("attachments").get(pk=email_id)
+    try:
+        extraction = extract(email_input_build(email), context_build(email), provider=decision.provider_override)
+    except RetryableExtractionError as error:
+        _record_usage(organization, email, error.usage)
+        return _retry_or_fail(email, str(error))
+    except ExtractionError as error:
+        _record_usage(organization, email, error.usage)
+        reason = f"Extraction failed: {error}"
+        _set_state(email.pk, EmailState.FAILED, reason)
+        return ProcessResult(state=EmailState.FAILED, reason=reason)
+    except Exception as error:
+        logger.exception("Extraction crashed on email %s", email.pk)
+        reason = f"Extraction crashed: {type(error).__name__}"
+        _set_state(email.pk, EmailState.FAILED, reason)
+        return ProcessResult(state=EmailState.FAILED, reason=reason)
+
+    # Recorded before applying: the AI call is billed whatever happens next.
+    _record_usage(organization, email, extraction.usage)
+    try:
+        with transaction.atomic():
+            result = extraction_apply(organization=organization, email=email, extraction=extraction)
+            reason = f"{len(result.created_events)} new, {len(result.updated_events)} updated events"
+            _set_state(
+                email.pk,
+                EmailState.PROCESSED,
+                reason,
+                project=result.project,
+                summary=extraction.summary,
+                processed_at=timezone.now(),
+            )
+    except ProjectLimitReached as error:
+        reason = f"{HOLD_PROJECT_PREFIX}: {error or 'the plan allows no more projects'}"
+        _set_state(email.pk, EmailState.HELD, reason)
+        return ProcessResult(state=EmailState.HELD, reason=reason)
+    except Exception as error:
+        logger.exception("Applying the extraction of email %s failed", email.pk)
+        reason = f"Could not apply the result: {type(error).__name__}"
+        _set_state(email.pk, EmailState.FAILED, reason)
+        return ProcessResult(state=EmailState.FAILED, reason=reason)
+    return ProcessResult(state=EmailState.PROCESSED, reason=reason)
+
+
+def _retry_or_fail(email: Email, message: str) -> ProcessResult:
+    if email.attempts >= MAX_ATTEMPTS:
+        reason = f"Failed after {email.attempts} attempts: {message}"
+        _set_state(email.pk, EmailState.FAILED, reason)
+        return ProcessResult(state=EmailState.FAILED, reason=reason)
+    delay = retry_delay(email.attempts)
+    reason = f"Attempt {email.attempts} failed ({message}); retrying in {delay} s"
+    _set_state(email.pk, EmailState.QUEUED, reason)
+    return ProcessResult(state=EmailState.QUEUED, reason=reason, retry_in=delay)
+
+
+def emails_requeue(*, email_ids: list[int], reset_attempts: bool = True) -> list[int]:
+    """Put emails (failed, held, ignored or processed) back in the queue; returns the ids that moved.
+
+    Current schema. The caller enqueues the returned ids after commit.
+    """
+    now = timezone.now()
+    movable = [EmailState.FAILED, EmailState.HELD, EmailState.IGNORED, EmailState.PROCESSED]
+    with transaction.atomic():
+        ids = list(
+            Email.objects.select_for_update().filter(pk__in=email_ids, state__in=movable).values_list("pk", flat=True)
+        )
+        fields: dict[str, object] = {"state": EmailState.QUEUED, "state_reason": "Re-queued", "state_changed_at": now}
+        if reset_attempts:
+            fields["attempts"] = 0
+        Email.objects.filter(pk__in=ids).update(**fields)
+        EmailLog.objects.bulk_create(
+            [EmailLog(email_id=pk, state=EmailState.QUEUED, message="Re-queued") for pk in ids]
+        )
+    return ids
+
+
+def stale_processing_requeue(*, older_than: timedelta) -> list[int]:
+    """Emails left in `processing` by a worker that died: back to queued. Current schema."""
+    cutoff = timezone.now() - older_than
+    with transaction.atomic():
+        ids = list(
+            Email.objects.select_for_update(skip_locked=True)
+            .filter(state=EmailState.PROCESSING, state_changed_at__lt=cutoff)
+            .values_list("pk", flat=True)
+        )
+        # A message that kills its worker every time must not loop forever.
+        exhausted = list(Email.objects.filter(pk__in=ids, attempts__gte=MAX_ATTEMPTS).values_list("pk", flat=True))
+        ids = [pk for pk in ids if pk not in exhausted]
+        now = timezone.now()
+        reason = "Re-queued: the worker processing it stopped"
+        failed = f"Failed: the worker stopped {MAX_ATTEMPTS} times while processing it"
+        Email.objects.filter(pk__in=ids).update(state=EmailState.QUEUED, state_reason=reason, state_changed_at=now)
+        Email.objects.filter(pk__in=exhausted).update(
+            state=EmailState.FAILED, state_reason=failed, state_changed_at=now
+        )
+        EmailLog.objects.bulk_create(
+            [EmailLog(email_id=pk, state=EmailState.QUEUED, message=reason) for pk in ids]
+            + [EmailLog(email_id=pk, state=EmailState.FAILED, message=failed) for pk in exhausted]
+        )
+    return ids

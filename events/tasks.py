@@ -1,0 +1,133 @@
+"""django-q2 tasks of the pipeline. Tasks take ids plus `schema_name` and call one service.
+
+Workers start on the public schema and reuse their connection across tasks, so a task that
+left a tenant active would poison the next one: the pre_execute guard resets it first.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.dispatch import receiver
+from django.utils import timezone
+from django_q.models import Schedule
+from django_q.signals import pre_execute
+from django_q.tasks import async_task, schedule
+from django_tenants.utils import schema_context
+
+from billing.limits import processing_decision, project_creation_allowed
+from events.models import Email, EmailState
+from events.processing import (
+    HOLD_PLAN_PREFIX,
+    HOLD_PROJECT_PREFIX,
+    email_process,
+    emails_requeue,
+    stale_processing_requeue,
+)
+from organizations.models import Organization
+from projects.models import OPEN_STATUSES, Project
+
+logger = logging.getLogger(__name__)
+
+PROCESS_TASK = "events.tasks.email_process_task"
+
+
+def stale_after() -> timedelta:
+    """How long `processing` may last before the worker is presumed dead: beyond the q2 task timeout."""
+    return timedelta(seconds=max(2 * int(settings.Q_CLUSTER.get("timeout") or 300), 600))
+
+
+@receiver(pre_execute, dispatch_uid="projectr_public_schema_guard")
+def public_schema_guard(sender: object, **kwargs: object) -> None:
+    connection.set_schema_to_public()  # type: ignore[attr-defined]
+
+
+def email_enqueue(*, schema_name: str, email_id: int, delay_seconds: int | None = None) -> None:
+    """Queue the processing of one email (call after commit)."""
+    if delay_seconds:
+        schedule(
+            PROCESS_TASK,
+            schema_name,
+            email_id,
+            name=f"retry {schema_name} email {email_id} {timezone.now():%Y%m%d%H%M%S%f}",
+            schedule_type=Schedule.ONCE,
+            repeats=1,
+            next_run=timezone.now() + timedelta(seconds=delay_seconds),
+        )
+    else:
+        async_task(PROCESS_TASK, schema_name, email_id, task_name=f"email {schema_name} {email_id}", group="email")
+
+
+def email_process_task(schema_name: str, email_id: int) -> str:
+    result = email_process(schema_name=schema_name, email_id=email_id)
+    if result.retry_in:
+        email_enqueue(schema_name=schema_name, email_id=email_id, delay_seconds=result.retry_in)
+    return result.state
+
+
+def _organizations() -> list[Organization]:
+    return list(Organization.objects.filter(is_template=False, is_active=True).exclude(schema_name="public"))
+
+
+def _enqueue_after_commit(schema_name: str, ids: list[int]) -> None:
+    for email_id in ids:
+        transaction.on_commit(
+            lambda email_id=email_id: email_enqueue(schema_name=schema_name, email_id=email_id)  # type: ignore[misc]
+        )
+
+
+def held_requeue_task() -> int:
+    """Schedule: re-queue mail held by plan limits once the organization's limits allow it.
+
+    Mail held as a loop is left for an admin to judge.
+    """
+    moved = 0
+    for organization in _organizations():
+        with schema_context(organization.schema_name):
+            held = Email.objects.filter(state=EmailState.HELD)
+            ids: list[int] = []
+            if held.filter(state_reason__startswith=HOLD_PLAN_PREFIX).exists() and (
+                processing_decision(organization).allowed
+            ):
+                ids += list(held.filter(state_reason__startswith=HOLD_PLAN_PREFIX).values_list("pk", flat=True))
+            if held.filter(state_reason__startswith=HOLD_PROJECT_PREFIX).exists() and project_creation_allowed(
+                organization, current_count=Project.objects.filter(status__in=OPEN_STATUSES).count()
+            ):
+                ids += list(held.filter(state_reason__startswith=HOLD_PROJECT_PREFIX).values_list("pk", flat=True))
+            if ids:
+                with transaction.atomic():
+                    requeued = emails_requeue(email_ids=ids)
+                    _enqueue_after_commit(organization.schema_name, requeued)
+                moved += len(requeued)
+    return moved
+
+
+def stale_requeue_task() -> int:
+    """Schedule: re-queue emails whose worker died mid-task."""
+    moved = 0
+    for organization in _organizations():
+        with schema_context(organization.schema_name), transaction.atomic():
+            ids = stale_processing_requeue(older_than=stale_after())
+            _enqueue_after_commit(organization.schema_name, ids)
+            moved += len(ids)
+    if moved:
+        logger.warning("Re-queued %s emails left in processing", moved)
+    return moved
+
+
+SCHEDULES = {
+    "events: re-queue held mail": ("events.tasks.held_requeue_task", 10),
+    "events: re-queue stale processing": ("events.tasks.stale_requeue_task", 5),
+}
+
+
+def schedules_ensure() -> None:
+    """Create or update the pipeline's periodic schedules (idempotent; public schema)."""
+    for name, (func, minutes) in SCHEDULES.items():
+        Schedule.objects.update_or_create(
+            name=name,
+            defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1},
+        )

@@ -1,0 +1,83 @@
+"""Edge checks on a routed message: is it machine mail we ignore, may its sender post, is it a loop."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from events.ingest import ParsedEmail
+from inbound.models import Delivery, Verdict
+from inbound.routing import ascii_domain, normalize_address
+from organizations.models import AllowedSender, Membership, Organization, SenderPolicy
+
+# Precedence values that mark bulk, list and auto-generated mail (RFC 2076, RFC 3834 §2).
+IGNORED_PRECEDENCE = {"bulk", "list", "junk", "auto_reply"}
+AUTOREPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-auto-response-suppress")
+# Providers whose mail comes from files (backfills), not from a live webhook.
+BACKFILL_PROVIDERS = ("eml", "mbox")
+
+
+def ignore_reason(parsed: ParsedEmail, *, envelope_sender: str | None) -> str:
+    """Why this message is machine mail we do not process, or '' for mail from a person.
+
+    `envelope_sender` is None when it is unknown (files fed by commands): then only the
+    headers are looked at.
+    """
+    auto_submitted = parsed.header("Auto-Submitted").split(";")[0].strip().lower()
+    if auto_submitted and auto_submitted != "no":
+        return f"Auto-submitted mail ({auto_submitted})"
+    precedence = parsed.header("Precedence").strip().lower()
+    if precedence in IGNORED_PRECEDENCE:
+        return f"Bulk or list mail (Precedence: {precedence})"
+    for name in AUTOREPLY_HEADERS:
+        value = parsed.header(name).strip().lower()
+        # X-Auto-Response-Suppress is sent by Exchange on auto-replies *and* on ordinary
+        # meeting mail; only its "All"/"OOF" values mark an auto-reply.
+        if value and (name != "x-auto-response-suppress" or value in {"all", "oof"}):
+            return f"Auto-reply ({name})"
+    if envelope_sender is not None and envelope_sender.strip() in {"", "<>"}:
+        return "Bounce or notification (null return path)"
+    if parsed.header("Return-Path").strip() == "<>":
+        return "Bounce or notification (null return path)"
+    content_type = parsed.header("Content-Type").lower()
+    if content_type.startswith("multipart/report"):
+        return "Delivery status notification"
+    own_domain = ascii_domain(settings.OUTBOUND_MESSAGE_ID_DOMAIN)
+    if parsed.message_id.rstrip(">").lower().endswith("@" + own_domain):
+        return "Our own outgoing mail"
+    return ""
+
+
+def sender_allowed(organization: Organization, sender: str) -> bool:
+    """The organization's sender policy applied to the From address."""
+    if organization.sender_policy == SenderPolicy.ANYONE:
+        return True
+    address = normalize_address(sender)
+    if not address:
+        return False
+    member = Membership.objects.filter(organization=organization, user__email__iexact=address).exists()
+    if member or organization.sender_policy != SenderPolicy.ALLOWLIST:
+        return member
+    domain = address.rpartition("@")[2]
+    return (
+        AllowedSender.objects.filter(organization=organization)
+        .annotate(lowered=Lower("pattern"))
+        .filter(Q(lowered=address) | Q(lowered=f"@{domain}"))
+        .exists()
+    )
+
+
+def loop_limit_reached(organization: Organization, sender: str) -> bool:
+    """More than INBOUND_LOOP_LIMIT live messages from this sender within the window?"""
+    since = timezone.now() - timedelta(seconds=settings.INBOUND_LOOP_WINDOW_SECONDS)
+    recent = Delivery.objects.filter(
+        organization=organization,
+        sender=sender,
+        created_at__gte=since,
+        verdict__in=[Verdict.ACCEPTED, Verdict.HELD],
+    ).exclude(provider__in=BACKFILL_PROVIDERS)
+    return recent.count() >= settings.INBOUND_LOOP_LIMIT
