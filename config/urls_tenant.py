@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("projects/", include("projects.urls")),
     path("inbox/", include("events.urls")),
+    path("feeds/", include("events.urls_feeds")),
     path("usage/", include("usage.urls")),
     path("billing/", include("billing.urls")),
     path("", include("organizations.urls")),

@@ -1,0 +1,169 @@
+"""Timeline exports: JSON, CSV and iCalendar, for a whole workspace or one project.
+
+The JSON shape is a public contract (issue 4 point 6):
+{"organization", "projects": [{"id", "name", "status", "client_email"}],
+ "emails": [{"message_id", "project_id", "status"}],
+ "events": [{"id", "project_id", "kind", "date", "time", "title", "source_message_id",
+             "evidence", "confidence", "status"}]}
+Every event ever extracted is listed, superseded and cancelled ones included; soft-deleted
+ones are not. Ids are the database ids (stable within a workspace).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import icalendar
+from django.utils import timezone
+
+from events.models import Email, Event, EventStatus
+from projects.models import Project
+
+EVENT_COLUMNS = (
+    "id",
+    "project_id",
+    "kind",
+    "date",
+    "time",
+    "title",
+    "source_message_id",
+    "evidence",
+    "confidence",
+    "status",
+)
+PRODID = "-//Projectr//Project timelines//EN"
+
+
+def _events(project: Project | None) -> Iterable[Event]:
+    events = (
+        Event.objects.filter(deleted_at__isnull=True)
+        .select_related("email")
+        .order_by("project_id", "date", "time", "pk")
+    )
+    if project is not None:
+        events = events.filter(project=project)
+    return events.only(
+        "pk", "project_id", "kind", "date", "time", "title", "evidence", "confidence", "status", "email__message_id"
+    ).iterator(chunk_size=2000)
+
+
+def event_row(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.pk,
+        "project_id": event.project_id,
+        "kind": event.kind,
+        "date": event.date.isoformat() if event.date else None,
+        "time": event.time.strftime("%H:%M") if event.time else None,
+        "title": event.title,
+        "source_message_id": event.email.message_id if event.email else None,
+        "evidence": event.evidence,
+        "confidence": event.confidence,
+        "status": event.status,
+    }
+
+
+def export_data(*, organization_slug: str, project: Project | None = None) -> dict[str, Any]:
+    """The whole export as plain data (four queries)."""
+    projects = Project.objects.filter(merged_into__isnull=True).order_by("pk")
+    emails = Email.objects.order_by("received_at", "pk")
+    if project is not None:
+        projects = projects.filter(pk=project.pk)
+        emails = emails.filter(project=project)
+    return {
+        "organization": organization_slug,
+        "projects": [
+            {"id": p.pk, "name": p.name, "status": p.status, "client_email": p.client_email}
+            for p in projects.only("pk", "name", "status", "client_email")
+        ],
+        "emails": [
+            {"message_id": e.message_id, "project_id": e.project_id, "status": e.state}
+            for e in emails.only("message_id", "project_id", "state").iterator(chunk_size=2000)
+        ],
+        "events": [event_row(event) for event in _events(project)],
+    }
+
+
+def export_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def export_csv(*, project: Project | None = None) -> str:
+    """The event columns of the JSON export, one row per event."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=EVENT_COLUMNS)
+    writer.writeheader()
+    for event in _events(project):
+        row = event_row(event)
+        # Spreadsheet formula injection: a cell starting with = + - @ would be evaluated.
+        for key in ("title", "evidence"):
+            if str(row[key]).startswith(("=", "+", "-", "@")):
+                row[key] = "'" + row[key]
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return out.getvalue()
+
+
+def _start(event: Event) -> Any:
+    """A date for all-day events; a datetime (zoned when the zone is known, else floating) otherwise."""
+    assert event.date is not None
+    if event.time is None:
+        return event.date
+    start = datetime.combine(event.date, event.time)
+    if event.timezone:
+        try:
+            return start.replace(tzinfo=ZoneInfo(event.timezone))
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return start
+
+
+def export_ics(
+    *,
+    calendar_name: str,
+    project: Project | None = None,
+    link: Callable[[Event], str] | None = None,
+) -> bytes:
+    """One VEVENT per active dated event: what a calendar subscription shows."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", calendar_name)
+    # Calendar apps poll feeds; this asks for roughly hourly refreshes.
+    cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT1H")
+    events = (
+        Event.objects.filter(deleted_at__isnull=True, status=EventStatus.ACTIVE, date__isnull=False)
+        .select_related("project")
+        .order_by("date", "time", "pk")
+    )
+    if project is not None:
+        events = events.filter(project=project)
+    stamp = timezone.now()
+    for event in events.iterator(chunk_size=2000):
+        vevent = icalendar.Event()
+        vevent.add("uid", f"{event.code}@projectr")
+        vevent.add("dtstamp", stamp)
+        vevent.add("last-modified", event.updated_at)
+        start = _start(event)
+        vevent.add("dtstart", start)
+        if isinstance(start, datetime):
+            vevent.add("dtend", start + timedelta(hours=1))
+        else:
+            vevent.add("dtend", start + timedelta(days=1))
+        vevent.add("summary", f"{event.title} ({event.project.name})" if project is None else event.title)
+        description = [event.get_kind_display()]
+        if event.evidence:
+            description.append(f"“{event.evidence}”")
+        if link is not None:
+            description.append(link(event))
+            vevent.add("url", link(event))
+        vevent.add("description", "\n".join(description))
+        vevent.add("categories", [event.get_kind_display()])
+        cal.add_component(vevent)
+    return cal.to_ical()

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django_tenants.utils import schema_context
+
+from events.exports import export_csv, export_data, export_ics, export_json
+from organizations.models import Organization
+
+
+class Command(BaseCommand):
+    help = "Write an organization's projects, emails and timeline events to stdout as JSON, CSV or iCalendar."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--org", required=True, metavar="SLUG", help="The organization's slug")
+        parser.add_argument("--format", choices=["json", "csv", "ics"], default="json")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        organization = self.organization(options["org"])
+        with schema_context(organization.schema_name):
+            self.stdout.write(self.render(organization, options["format"]), ending="")
+
+    def organization(self, slug: str) -> Organization:
+        organization = Organization.objects.filter(slug=slug, is_template=False).first()
+        if organization is None:
+            raise CommandError(f"No organization with the slug '{slug}'.")
+        return organization
+
+    def render(self, organization: Organization, fmt: str) -> str:
+        if fmt == "csv":
+            return export_csv()
+        if fmt == "ics":
+            return export_ics(calendar_name=organization.name).decode()
+        return export_json(export_data(organization_slug=organization.slug))
