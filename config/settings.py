@@ -108,7 +108,9 @@ TENANT_APPS = [
     "projects",
     "events",
 ]
-INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+# Apps with no models that only add commands.
+UTILITY_APPS = ["demo"]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS] + UTILITY_APPS
 
 TENANT_MODEL = "organizations.Organization"
 TENANT_DOMAIN_MODEL = "organizations.Domain"

@@ -67,7 +67,10 @@ class Email(models.Model):
     class Meta:
         ordering = ["-received_at"]
         constraints = [
-            models.UniqueConstraint(fields=["message_id"], name="email_unique_message_id"),
+            # Partial (never-empty) so PostgreSQL keeps it as a named unique index: django-tenants'
+            # clone_schema renames plain UNIQUE constraints, which would break later migrations
+            # on cloned schemas (tests/organizations/test_tenancy.py compares the two).
+            models.UniqueConstraint(fields=["message_id"], condition=~Q(message_id=""), name="email_unique_message_id"),
             models.UniqueConstraint(
                 fields=["provider", "provider_event_id"],
                 condition=~Q(provider_event_id=""),

@@ -29,6 +29,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--update", action="store_true", help="Update the organization if the slug exists")
         parser.add_argument("--no-invite", action="store_true", help="Do not email the owner an invitation")
+        parser.add_argument(
+            "--migrate",
+            action="store_true",
+            help="Create the schema by running every migration instead of cloning the template (slow; for benchmarks)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
@@ -42,6 +47,7 @@ class Command(BaseCommand):
                 allowed_senders=options["allow_sender"],
                 update=options["update"],
                 send_invitation=not options["no_invite"],
+                clone=not options["migrate"],
             )
         except services.OnboardingError as exc:
             raise CommandError(str(exc), returncode=2) from exc

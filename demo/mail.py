@@ -1,0 +1,168 @@
+"""The demo organization's mail: three client projects told in realistic threads.
+
+Messages are built relative to today (their Date headers lie in the past few weeks), so the
+timeline always has past and upcoming events, and they go through the real inbound path
+(`ingest_eml --sync`), exactly like forwarded mail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+
+@dataclass(frozen=True)
+class DemoMail:
+    key: str
+    days_ago: int
+    hour: int
+    sender: str
+    to: str
+    subject: str
+    body: str
+    reply_to_key: str = ""
+
+
+OWNER = "Olivia Owner <owner@acme.test>"
+DESIGNER = "Dan Designer <dan@acme.test>"
+HARBOR = "Priya Shah <priya@harborbakery.com>"
+NORTHWIND = "Marcus Lee <marcus.lee@northwindlogistics.com>"
+BRIGHT = "Sofia Romano <sofia@brightdental.co.uk>"
+
+THREADS: list[DemoMail] = [
+    DemoMail(
+        "hb1",
+        24,
+        9,
+        HARBOR,
+        OWNER,
+        "Harbor Bakery website redesign - kickoff",
+        "Hi Olivia,\n\nThanks for the proposal. We'd like to go ahead with the website redesign.\n\n"
+        "Can we do a kickoff meeting next Tuesday at 10am? Our whole team will join.\n\n"
+        "The deposit of $2,400 will be paid by Friday.\n\nBest,\nPriya Shah\nHarbor Bakery",
+    ),
+    DemoMail(
+        "hb2",
+        23,
+        14,
+        OWNER,
+        HARBOR,
+        "Re: Harbor Bakery website redesign - kickoff",
+        "Hi Priya,\n\nGreat news! Tuesday at 10am works, I've sent an invite.\n\n"
+        "We will deliver the first homepage mockups by the 15th. Please send us your logo files and "
+        "brand colours before then.\n\nOlivia",
+        "hb1",
+    ),
+    DemoMail(
+        "hb3",
+        12,
+        11,
+        HARBOR,
+        OWNER,
+        "Re: Harbor Bakery website redesign - kickoff",
+        "Hi Olivia,\n\nWe reviewed the mockups with the team. We decided to go with option B, "
+        "the one with the large photo header.\n\nCould you send the revised design by next Friday?\n\n"
+        "Thanks,\nPriya",
+        "hb2",
+    ),
+    DemoMail(
+        "hb4",
+        3,
+        16,
+        OWNER,
+        HARBOR,
+        "Harbor Bakery - launch date",
+        "Hi Priya,\n\nThe revised design is approved on our side. The site is now in development.\n\n"
+        "We're targeting the launch on the 28th. The final invoice of $3,600 is due on launch.\n\n"
+        "Olivia",
+    ),
+    DemoMail(
+        "nw1",
+        20,
+        10,
+        NORTHWIND,
+        OWNER,
+        "Northwind fleet dashboard - requirements",
+        "Hello Olivia,\n\nAs discussed, we need a dashboard for our delivery fleet. Deadline for the "
+        "requirements document is this Friday.\n\nLet's schedule a workshop on Thursday next week at 2pm "
+        "with our ops team.\n\nRegards,\nMarcus Lee\nNorthwind Logistics",
+    ),
+    DemoMail(
+        "nw2",
+        8,
+        15,
+        NORTHWIND,
+        OWNER,
+        "Re: Northwind fleet dashboard - requirements",
+        "Hi Olivia,\n\nThe workshop has been moved to Monday at 11am because of a public holiday.\n\n"
+        "Also: we approved the budget of $18,000 for phase one.\n\nMarcus",
+        "nw1",
+    ),
+    DemoMail(
+        "nw3",
+        2,
+        9,
+        DESIGNER,
+        OWNER,
+        "Northwind fleet dashboard - wireframes",
+        "Olivia,\n\nWireframes for the Northwind dashboard are done. Milestone: phase one design complete.\n\n"
+        "Action item: Marcus to confirm the map provider by next Wednesday.\n\nDan",
+    ),
+    DemoMail(
+        "bd1",
+        15,
+        13,
+        BRIGHT,
+        OWNER,
+        "Bright Dental booking app",
+        "Dear Olivia,\n\nFollowing our call, we would like you to build the online booking app for "
+        "our three clinics.\n\nPlease send the contract by 20/11. The project start is planned for "
+        "1 December.\n\nKind regards,\nSofia Romano\nBright Dental",
+    ),
+    DemoMail(
+        "bd2",
+        6,
+        10,
+        OWNER,
+        BRIGHT,
+        "Re: Bright Dental booking app",
+        "Dear Sofia,\n\nThe contract is attached. The project is now on hold until your board signs off.\n\n"
+        "Let's have a call on Wednesday at 3pm to go through the open questions.\n\nOlivia",
+        "bd1",
+    ),
+    DemoMail(
+        "bd3",
+        1,
+        17,
+        BRIGHT,
+        OWNER,
+        "Re: Bright Dental booking app",
+        "Olivia,\n\nThe board signed off today, so we can restart. Unfortunately Wednesday's call is "
+        "cancelled; can we do Thursday at 10am instead?\n\nThe first payment of £4,500 will follow "
+        "next week.\n\nSofia",
+        "bd2",
+    ),
+]
+
+
+def build_messages(now: datetime, inbound_address: str, domain: str = "demo.acme.test") -> list[tuple[str, bytes]]:
+    """(filename, raw bytes) for each demo message, oldest first, with stable Message-IDs."""
+    ids = {mail.key: f"<demo-{mail.key}@{domain}>" for mail in THREADS}
+    out: list[tuple[str, bytes]] = []
+    for index, mail in enumerate(sorted(THREADS, key=lambda m: -m.days_ago)):
+        message = EmailMessage()
+        sent = (now - timedelta(days=mail.days_ago)).replace(hour=mail.hour, minute=5, second=0, microsecond=0)
+        message["From"] = mail.sender
+        message["To"] = mail.to
+        message["Cc"] = inbound_address
+        message["Subject"] = mail.subject
+        message["Date"] = format_datetime(sent)
+        message["Message-ID"] = ids[mail.key]
+        if mail.reply_to_key:
+            message["In-Reply-To"] = ids[mail.reply_to_key]
+            message["References"] = ids[mail.reply_to_key]
+        message.set_content(mail.body)
+        out.append((f"{index:02d}-{mail.key}.eml", bytes(message)))
+    return out
