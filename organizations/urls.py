@@ -12,4 +12,5 @@ urlpatterns = [
     path("team/members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("team/invitations/<uuid:code>/resend/", views.invitation_resend, name="invitation_resend"),
     path("team/invitations/<uuid:code>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path("team/digest/", views.digest_toggle, name="digest_toggle"),
 ]

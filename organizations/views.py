@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import cast
 
 from django.contrib import messages
@@ -10,6 +11,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -165,60 +167,135 @@ def allowed_sender_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("workspace:settings")
 
 
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _acting_membership(request: HttpRequest) -> Membership:
+    return cast(Membership, request.membership)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    membership: Membership
+    is_me: bool
+    is_last_owner: bool
+    can_change_role: bool
+    can_remove: bool
+
+
+def _team_context(request: HttpRequest, form: InviteForm | None = None) -> dict[str, object]:
+    organization = request_organization(request)
+    members = list(Membership.objects.filter(organization=organization).select_related("user").order_by("user__email"))
+    # Re-read from the list: the acting member may just have changed their own role.
+    acting = next((m for m in members if m.user_id == request.user.pk), _acting_membership(request))
+    can_manage = acting.has_role(Role.ADMIN)
+    is_owner = acting.has_role(Role.OWNER)
+    owner_count = sum(1 for m in members if m.role == Role.OWNER)
+    rows = []
+    for m in members:
+        last_owner = m.role == Role.OWNER and owner_count == 1
+        # The same rules as the views: an owner's role is only an owner's business, and the
+        # last owner stays (organizations.services refuses it anyway).
+        may_touch = can_manage and (is_owner or m.role != Role.OWNER) and not last_owner
+        rows.append(
+            TeamRow(
+                membership=m,
+                is_me=m.pk == acting.pk,
+                is_last_owner=last_owner,
+                can_change_role=may_touch,
+                can_remove=may_touch and m.pk != acting.pk,
+            )
+        )
+    invitations = (
+        Invitation.objects.filter(organization=organization, accepted_at__isnull=True, revoked_at__isnull=True)
+        .select_related("invited_by")
+        .order_by("-created_at")
+    )
+    return {
+        "rows": rows,
+        "invitations": invitations,
+        "form": form or InviteForm(),
+        "can_manage": can_manage,
+        # Only an owner may hand out the owner role (through a role change or an invitation).
+        "assignable_roles": [(value, label) for value, label in Role.choices if is_owner or value != Role.OWNER],
+        "me": acting,
+    }
+
+
+def _team_response(request: HttpRequest, form: InviteForm | None = None) -> HttpResponse:
+    """The team page, or only its #team section when htmx asked (the section carries the messages)."""
+    template = "organizations/team.html#team" if _is_htmx(request) else "organizations/team.html"
+    response = render(request, template, _team_context(request, form))
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _team_done(request: HttpRequest) -> HttpResponse:
+    """After a change: the refreshed section for htmx, the usual redirect (POST/redirect/GET) otherwise."""
+    return _team_response(request) if _is_htmx(request) else redirect("workspace:team")
+
+
 @workspace_view(Role.VIEWER, write_role=Role.ADMIN)
 def team(request: HttpRequest) -> HttpResponse:
     organization = request_organization(request)
-    form = InviteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        services.invitation_create(
-            organization=organization,
-            email=form.cleaned_data["email"],
-            role=form.cleaned_data["role"],
-            invited_by=cast(User, request.user),
-            base_url=_base_url(request),
-        )
-        messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
-        return redirect("workspace:team")
-    members = Membership.objects.filter(organization=organization).select_related("user").order_by("user__email")
-    invitations = Invitation.objects.filter(
-        organization=organization, accepted_at__isnull=True, revoked_at__isnull=True
-    ).order_by("-created_at")
-    context = {"members": members, "invitations": invitations, "form": form, "roles": Role.choices}
-    return render(request, "organizations/team.html", context)
+    if request.method != "POST":
+        return _team_response(request)
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        return _team_response(request, form)
+    if form.cleaned_data["role"] == Role.OWNER and not _acting_membership(request).has_role(Role.OWNER):
+        messages.error(request, "Only an owner can invite an owner.")
+        return _team_done(request)
+    services.invitation_create(
+        organization=organization,
+        email=form.cleaned_data["email"],
+        role=form.cleaned_data["role"],
+        invited_by=cast(User, request.user),
+        base_url=_base_url(request),
+    )
+    messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+    return _team_done(request)
 
 
 @workspace_view(Role.ADMIN)
 @require_POST
 def member_role(request: HttpRequest, pk: int) -> HttpResponse:
     organization = request_organization(request)
-    membership = get_object_or_404(Membership, pk=pk, organization=organization)
+    membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk, organization=organization)
     form = RoleForm(request.POST)
-    if form.is_valid():
-        if form.cleaned_data["role"] == Role.OWNER and not request.membership.has_role(Role.OWNER):  # type: ignore[attr-defined]
-            messages.error(request, "Only an owner can make someone owner.")
-            return redirect("workspace:team")
-        try:
-            services.membership_set_role(membership=membership, role=form.cleaned_data["role"])
-            messages.success(request, f"{membership.user.email} is now {membership.get_role_display().lower()}.")
-        except ValidationError as exc:
-            messages.error(request, exc.messages[0])
-    return redirect("workspace:team")
+    if not form.is_valid():
+        messages.error(request, "Choose one of the roles.")
+        return _team_done(request)
+    is_owner = _acting_membership(request).has_role(Role.OWNER)
+    if Role.OWNER in (form.cleaned_data["role"], membership.role) and not is_owner:
+        messages.error(request, "Only an owner can make someone owner or change an owner's role.")
+        return _team_done(request)
+    try:
+        services.membership_set_role(membership=membership, role=form.cleaned_data["role"])
+        messages.success(request, f"{membership.user.email} is now {membership.get_role_display().lower()}.")
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    return _team_done(request)
 
 
 @workspace_view(Role.ADMIN)
 @require_POST
 def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     organization = request_organization(request)
-    membership = get_object_or_404(Membership, pk=pk, organization=organization)
-    if membership.role == Role.OWNER and not request.membership.has_role(Role.OWNER):  # type: ignore[attr-defined]
+    membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk, organization=organization)
+    if membership.role == Role.OWNER and not _acting_membership(request).has_role(Role.OWNER):
         messages.error(request, "Only an owner can remove an owner.")
-        return redirect("workspace:team")
+        return _team_done(request)
+    if membership.user_id == request.user.pk:
+        messages.error(request, "You cannot remove yourself; ask another admin.")
+        return _team_done(request)
     try:
         services.membership_remove(membership=membership)
         messages.success(request, f"{membership.user.email} was removed.")
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
-    return redirect("workspace:team")
+    return _team_done(request)
 
 
 @workspace_view(Role.ADMIN)
@@ -230,7 +307,7 @@ def invitation_resend(request: HttpRequest, code: str) -> HttpResponse:
     )
     services.invitation_resend(invitation=invitation, base_url=_base_url(request))
     messages.success(request, f"Invitation sent again to {invitation.email}.")
-    return redirect("workspace:team")
+    return _team_done(request)
 
 
 @workspace_view(Role.ADMIN)
@@ -240,4 +317,18 @@ def invitation_revoke(request: HttpRequest, code: str) -> HttpResponse:
     invitation = get_object_or_404(Invitation, code=code, organization=organization)
     services.invitation_revoke(invitation=invitation)
     messages.success(request, f"Invitation for {invitation.email} revoked.")
-    return redirect("workspace:team")
+    return _team_done(request)
+
+
+# Every member, viewers included, decides about their own digest: it changes nothing shared.
+@workspace_view(Role.VIEWER, write_role=None)
+@require_POST
+def digest_toggle(request: HttpRequest) -> HttpResponse:
+    membership = _acting_membership(request)
+    enabled = request.POST.get("digest_enabled") == "on"
+    Membership.objects.filter(pk=membership.pk).update(digest_enabled=enabled)
+    membership.digest_enabled = enabled
+    messages.success(
+        request, "You will get the daily digest." if enabled else "You will no longer get the daily digest."
+    )
+    return _team_done(request)

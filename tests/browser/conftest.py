@@ -27,9 +27,10 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import User
-from organizations.models import Membership, Organization, Role
+from organizations.models import Invitation, Membership, Organization, Role
 from organizations.services import organization_create, platform_ensure, schema_name_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,15 +98,22 @@ def _schema_exists(schema: str) -> bool:
         return cursor.fetchone() is not None
 
 
-def _drop_browser_workspace() -> None:
+def delete_users(**filters: Any) -> None:
+    """Delete users; the cascade reaches tenant tables (events they edited), so it runs with
+    the browser workspace's schema on the search path."""
     schema = schema_name_for(SLUG)
     connection.set_schema_to_public()
     if _schema_exists(schema):
-        # Deleting users cascades into tenant tables (events edited by them): collect them
-        # with the workspace schema on the search path.
         connection.set_schema(schema)
-    User.objects.filter(email__iendswith=f"@{EMAIL_DOMAIN}").delete()
-    connection.set_schema_to_public()
+    try:
+        User.objects.filter(**filters).delete()
+    finally:
+        connection.set_schema_to_public()
+
+
+def _drop_browser_workspace() -> None:
+    schema = schema_name_for(SLUG)
+    delete_users(email__iendswith=f"@{EMAIL_DOMAIN}")
     for organization in Organization.objects.filter(slug=SLUG):
         organization.delete(force_drop=True)
     with connection.cursor() as cursor:
@@ -128,9 +136,12 @@ def browser_world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Brow
         _drop_browser_workspace()
         platform_ensure()
         plans_ensure()
-        organization = organization_create(
+        onboarding = organization_create(
             name="Browser Studio", slug=SLUG, owner_email=f"owner@{EMAIL_DOMAIN}", send_invitation=False
-        ).organization
+        )
+        organization = onboarding.organization
+        # The owner "accepted" the onboarding invitation: they are created as a member below.
+        Invitation.objects.filter(organization=organization).update(accepted_at=timezone.now())
         users = {}
         for role in ROLES:
             users[role] = make_user(f"{role}@{EMAIL_DOMAIN}")
