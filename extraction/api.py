@@ -1,20 +1,46 @@
-"""`extract(email, context) -> Extraction`: the one entry point. Pure: no database."""
+"""`extract(email, context) -> Extraction`: the one entry point. Pure: no database.
+
+The only place in extraction/ that reads Django settings (provider, model, key, prices);
+the providers take them as arguments so they stay testable without Django.
+"""
 
 from __future__ import annotations
 
-from extraction.types import Context, EmailInput, Extraction, ProjectDecision, Usage
+from typing import Any
+
+from extraction.providers import rules
+from extraction.types import Context, EmailInput, Extraction, PermanentExtractionError
+
+PROVIDERS = ("rules", "anthropic")
 
 
-def extract(email: EmailInput, context: Context, *, provider: str | None = None) -> Extraction:
-    """Run the configured provider (settings.PROJECTR_AI_PROVIDER) or the one named."""
+def extract(email: EmailInput, context: Context, *, provider: str | None = None, client: Any = None) -> Extraction:
+    """Run the configured provider (settings.PROJECTR_AI_PROVIDER) or the one named.
+
+    `client` is an anthropic.Anthropic to use instead of one built from settings (tests,
+    the batch path).
+    """
     from django.conf import settings
 
     name = provider or settings.PROJECTR_AI_PROVIDER
-    # Placeholder until the providers land (issue #4): files nothing, finds no events.
-    return Extraction(
-        project=ProjectDecision(action="none"),
-        events=[],
-        summary=email.subject[:200],
-        usage=[Usage(provider=name)],
-        provider=name,
-    )
+    if name == "rules":
+        return rules.extract(email, context)
+    if name == "anthropic":
+        from extraction.providers import anthropic as claude
+
+        if client is None:
+            if not settings.ANTHROPIC_API_KEY:
+                raise PermanentExtractionError("ANTHROPIC_API_KEY is not set")
+            client = claude.client_build(
+                api_key=settings.ANTHROPIC_API_KEY,
+                timeout=settings.PROJECTR_AI_TIMEOUT,
+                max_retries=getattr(settings, "PROJECTR_AI_MAX_RETRIES", 2),
+            )
+        return claude.extract(
+            email,
+            context,
+            client=client,
+            model=settings.PROJECTR_AI_MODEL,
+            price_overrides=settings.PROJECTR_AI_PRICE_OVERRIDES,
+        )
+    raise PermanentExtractionError(f"unknown extraction provider {name!r}")

@@ -1,0 +1,297 @@
+"""Find dates and times in email text and resolve them against the email's own Date header.
+
+Regular expressions find the candidate phrases (so we know exactly which words were a date);
+dateparser turns month-name phrases in several languages and "in N weeks" into dates;
+weekday and end-of-period phrases are computed here because their meaning is a convention
+we choose and document (docs/extraction.md):
+
+- "Friday" / "on Friday" / "this Friday": the next Friday after the email (today if "this").
+- "next Friday": the Friday of the following week (weeks start on Monday).
+- "the 21st": the next 21st on or after the email's date.
+- "3/10": day first or month first in the sender's likely convention (see `day_first_for`).
+- A date without a year more than 60 days before the email means next year's.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import dateparser
+
+DAY_FIRST_TLDS = {
+    "uk", "ie", "de", "at", "ch", "fr", "be", "nl", "lu", "es", "pt", "it", "dk", "se", "no", "fi", "is", "pl",
+    "cz", "sk", "hu", "ro", "bg", "gr", "hr", "si", "ee", "lv", "lt", "eu", "au", "nz", "in", "za", "br", "ar",
+    "mx", "cl", "co", "pe", "tr", "ru", "ua", "il", "sg", "my", "id", "vn", "th", "hk", "ng", "ke", "eg", "ae",
+}  # fmt: skip
+MONTH_FIRST_TLDS = {"us", "ph", "ca", "gov", "edu", "mil"}
+GENERIC_TLDS = {"com", "net", "org", "io", "co", "biz", "info", "app", "dev", "studio", "agency", "design", "tech"}
+
+
+def day_first_for(domain: str, utc_offset: timedelta | None = None) -> bool:
+    """Whether "3/10" from this sender means 3 October (day first) rather than March 10.
+
+    A country domain decides (.co.uk, .de, .fr → day first; .us → month first); for a generic
+    domain (.com, gmail.com) a European/African/Asian-Pacific UTC offset in the Date header
+    means day first, anything else (the Americas, UTC itself) month first.
+    """
+    tld = domain.rsplit(".", 1)[-1].lower() if domain else ""
+    if tld in DAY_FIRST_TLDS and not domain.endswith(".com.co"):
+        return True
+    if tld in MONTH_FIRST_TLDS:
+        return False
+    if utc_offset is not None:
+        hours = utc_offset.total_seconds() / 3600
+        return 1 <= hours <= 12
+    return False
+
+
+@dataclass(frozen=True)
+class DateMention:
+    start: int
+    end: int
+    text: str
+    date: date
+    exact: bool = True  # False for vague spans ("next week") that name no particular day
+
+
+MONTHS = (
+    r"jan(?:uary|vier|uar|\.)?|feb(?:ruary|ruar|\.)?|févr(?:ier)?|fevr(?:ier)?|mar(?:ch|s|\.)?|märz|maerz|"
+    r"apr(?:il|\.)?|avr(?:il)?|may|mai|jun(?:e|i|\.)?|juin|jul(?:y|i|\.)?|juil(?:let)?|aug(?:ust|\.)?|août|aout|"
+    r"sep(?:t|tember|tembre|\.)?|oct(?:ober|obre|\.)?|okt(?:ober)?|nov(?:ember|embre|\.)?|dec(?:ember|\.)?|"
+    r"dez(?:ember)?|déc(?:embre)?|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|"
+    r"noviembre|diciembre|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|januari|"
+    r"februari|maart|mei|juni|juli|augustus|oktober"
+)
+WEEKDAYS = {
+    "monday": 0, "mon": 0, "montag": 0, "lundi": 0,
+    "tuesday": 1, "tue": 1, "tues": 1, "dienstag": 1, "mardi": 1,
+    "wednesday": 2, "wed": 2, "mittwoch": 2, "mercredi": 2,
+    "thursday": 3, "thu": 3, "thur": 3, "thurs": 3, "donnerstag": 3, "jeudi": 3,
+    "friday": 4, "fri": 4, "freitag": 4, "vendredi": 4,
+    "saturday": 5, "sat": 5, "samstag": 5, "samedi": 5,
+    "sunday": 6, "sun": 6, "sonntag": 6, "dimanche": 6,
+}  # fmt: skip
+WEEKDAY_RE = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
+NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10}
+
+_FLAGS = re.IGNORECASE
+ISO = re.compile(r"\b(20\d\d)-(\d{1,2})-(\d{1,2})\b")
+NUMERIC_YEAR = re.compile(r"(?<![\d.,/$€£])(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/])")
+MONTH_DAY = re.compile(
+    rf"\b(?:(?:{WEEKDAY_RE})\.?,?\s+)?(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s+(?:of\s+|de\s+)?({MONTHS})(?![a-zäéû])\.?(?:,?\s+(\d{{4}}))?",
+    _FLAGS,
+)
+DAY_MONTH = re.compile(
+    rf"\b(?:(?:{WEEKDAY_RE})\.?,?\s+)?({MONTHS})(?![a-zäéû])\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?(?![\d:])(?:,?\s+(\d{{4}}))?",
+    _FLAGS,
+)
+NUMERIC_SLASH = re.compile(r"(?<![\d.,/$€£#-])(\d{1,2})/(\d{1,2})(?![\d/%])")
+NUMERIC_DOT = re.compile(r"(?<![\d.,$€£#])(\d{1,2})\.(\d{1,2})\.(?!\d)")
+ORDINAL_DAY = re.compile(r"\bthe\s+(\d{1,2})(st|nd|rd|th)\b", _FLAGS)
+WEEKDAY = re.compile(
+    rf"\b(?:(next|this|coming|last|nächsten|naechsten|kommenden|diesen|letzten)\s+)?({WEEKDAY_RE})\b\.?(\s+(?:prochain|next week))?",
+    _FLAGS,
+)
+RELATIVE = re.compile(
+    r"\b(?:(?:eod|cob|end of (?:the )?day|close of business)\s+(?:tomorrow|today)|(the\s+)?day after tomorrow|übermorgen|tomorrow|yesterday|gestern|hier|tmrw|morgen|demain|mañana|domani|today|tonight|"
+    r"this (?:morning|afternoon|evening)|heute|aujourd'hui|hoy|oggi|"
+    r"(?:(?:by|before|until|till)\s+)?(?:the\s+)?end of (?:the\s+|this\s+)?(?:day|week|month)|eod|eow|cob|"
+    r"end of next (?:week|month)|next week|next month|"
+    r"in\s+(?:\d+|a|an|one|two|three|four|five|six|ten)\s+(?:days?|weeks?|months?)|"
+    r"(?:\d+|a|one|two|three)\s+weeks?\s+from\s+(?:now|today))\b",
+    _FLAGS,
+)
+TIME = re.compile(
+    r"(?<![\d:.,$€£])(?:(\d{1,2})(:|\.|h)(\d{2})\s*(am|pm|a\.m\.|p\.m\.|uhr|h\b)?|(\d{1,2})\s*(am|pm|a\.m\.|p\.m\.|uhr|h\b))"
+    r"|\b(noon|midday|mittag)\b",
+    _FLAGS,
+)
+
+
+def _year_for(month: int, day: int, base: date) -> int:
+    """The year of a yearless date: this year's, unless that is more than 60 days ago."""
+    for year in (base.year - 1, base.year, base.year + 1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        if candidate >= base - timedelta(days=60):
+            return year
+    return base.year
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _weekday_date(weekday: int, base: date, modifier: str) -> date:
+    modifier = modifier.lower()
+    if modifier in {"last", "letzten"}:
+        back = (base.weekday() - weekday) % 7
+        return base - timedelta(days=back or 7)
+    if modifier in {"next", "nächsten", "naechsten", "kommenden", "prochain", "next week"}:
+        next_monday = base + timedelta(days=7 - base.weekday())
+        return next_monday + timedelta(days=weekday)
+    ahead = (weekday - base.weekday()) % 7
+    if ahead == 0 and modifier not in {"this", "diesen"}:
+        ahead = 7
+    return base + timedelta(days=ahead)
+
+
+def _relative_date(phrase: str, base: date, base_dt: datetime) -> tuple[date, bool] | None:
+    p = re.sub(r"\s+", " ", phrase.lower()).strip()
+    p = re.sub(r"^(by|before|until|till) ", "", p)
+    p = re.sub(r"^the ", "", p)
+    p = re.sub(r"^(eod|cob|end of (the )?day|close of business) ", "", p)
+    if p in {"yesterday", "gestern", "hier"}:
+        return base - timedelta(days=1), True
+    if p in {
+        "today",
+        "tonight",
+        "heute",
+        "aujourd'hui",
+        "hoy",
+        "oggi",
+        "eod",
+        "cob",
+        "end of day",
+        "end of the day",
+    } or p.startswith("this "):
+        return base, True
+    if p in {"tomorrow", "tmrw", "morgen", "demain", "mañana", "domani"}:
+        return base + timedelta(days=1), True
+    if p in {"day after tomorrow", "übermorgen"}:
+        return base + timedelta(days=2), True
+    if p in {"end of week", "end of the week", "end of this week", "eow"}:
+        return base + timedelta(days=(4 - base.weekday()) % 7), True
+    if p == "end of next week":
+        return base + timedelta(days=7 - base.weekday() + 4), True
+    if p in {"end of month", "end of the month", "end of this month"}:
+        return date(base.year, base.month, calendar.monthrange(base.year, base.month)[1]), True
+    if p == "end of next month":
+        year, month = (base.year + 1, 1) if base.month == 12 else (base.year, base.month + 1)
+        return date(year, month, calendar.monthrange(year, month)[1]), True
+    if p == "next week":
+        return base + timedelta(days=7 - base.weekday()), False
+    if p == "next month":
+        year, month = (base.year + 1, 1) if base.month == 12 else (base.year, base.month + 1)
+        return date(year, month, 1), False
+    match = re.match(r"(?:in )?(\d+|a|an|one|two|three|four|five|six|ten) (day|week|month)s?( from (now|today))?$", p)
+    if match:
+        count = int(match.group(1)) if match.group(1).isdigit() else NUMBER_WORDS[match.group(1)]
+        unit = match.group(2)
+        if unit == "day":
+            return base + timedelta(days=count), True
+        if unit == "week":
+            return base + timedelta(weeks=count), True
+        parsed = dateparser.parse(f"in {count} months", settings={"RELATIVE_BASE": base_dt.replace(tzinfo=None)})
+        return (parsed.date(), True) if parsed else None
+    return None
+
+
+def find_dates(text: str, base_dt: datetime, *, day_first: bool) -> list[DateMention]:
+    """Every date phrase in `text`, resolved against `base_dt` (the email's Date), in text order."""
+    base = base_dt.date()
+    found: list[DateMention] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(start: int, end: int) -> bool:
+        return all(end <= s or start >= e for s, e in taken)
+
+    def add(match: re.Match[str], value: date | None, *, exact: bool = True) -> None:
+        if value is None or not free(match.start(), match.end()):
+            return
+        taken.append((match.start(), match.end()))
+        found.append(DateMention(match.start(), match.end(), match.group(0), value, exact))
+
+    for m in ISO.finditer(text):
+        add(m, _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
+    for m in NUMERIC_YEAR.finditer(text):
+        a, b, year = int(m.group(1)), int(m.group(3)), int(m.group(4))
+        year = year + 2000 if year < 100 else year
+        first = day_first or m.group(2) == "." or a > 12
+        if b > 12:
+            first = False
+        add(m, _safe_date(year, b, a) if first else _safe_date(year, a, b))
+    for pattern in (MONTH_DAY, DAY_MONTH):
+        for m in pattern.finditer(text):
+            if not free(m.start(), m.end()):
+                continue
+            has_year = bool(m.group(3))
+            parsed = dateparser.parse(
+                m.group(0),
+                languages=["en", "de", "fr", "es", "it", "nl"],
+                settings={"RELATIVE_BASE": base_dt.replace(tzinfo=None), "PREFER_DAY_OF_MONTH": "first"},
+            )
+            if parsed is None:
+                continue
+            value = parsed.date()
+            if not has_year:
+                value = _safe_date(_year_for(value.month, value.day, base), value.month, value.day) or value
+            add(m, value)
+    for m in NUMERIC_SLASH.finditer(text):
+        a, b = int(m.group(1)), int(m.group(2))
+        first = (day_first or a > 12) and b <= 12
+        day, month = (a, b) if first else (b, a)
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            continue
+        add(m, _safe_date(_year_for(month, day, base), month, day))
+    for m in NUMERIC_DOT.finditer(text):
+        day, month = int(m.group(1)), int(m.group(2))
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            add(m, _safe_date(_year_for(month, day, base), month, day))
+    for m in ORDINAL_DAY.finditer(text):
+        day = int(m.group(1))
+        if not 1 <= day <= 31:
+            continue
+        year, month = base.year, base.month
+        if day < base.day:
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        add(m, _safe_date(year, month, day))
+    for m in RELATIVE.finditer(text):
+        resolved = _relative_date(m.group(0), base, base_dt)
+        if resolved:
+            add(m, resolved[0], exact=resolved[1])
+    for m in WEEKDAY.finditer(text):
+        word = m.group(2).lower()
+        if word in {"sun", "sat", "mar", "wed", "mon"} and m.group(2)[0].islower():
+            continue  # "sat down", "mon ami": short forms only count when capitalised
+        modifier = (m.group(1) or "") or (m.group(3) or "").strip()
+        add(m, _weekday_date(WEEKDAYS[word], base, modifier))
+    found.sort(key=lambda mention: mention.start)
+    bare = {"eod", "cob", "end of day", "end of the day"}
+    return [
+        mention
+        for index, mention in enumerate(found)
+        if not (
+            re.sub(r"^(by|before|until|till)\s+(the\s+)?", "", mention.text.lower()) in bare
+            and index + 1 < len(found)
+            and found[index + 1].start - mention.end <= 4
+        )
+    ]
+
+
+def find_time(text: str) -> time | None:
+    """The first clock time in `text` ("10am", "14:30", "3 p.m.", "10 Uhr", "14h30", "noon")."""
+    for m in TIME.finditer(text):
+        if m.group(7):
+            return time(12, 0)
+        if m.group(1):
+            hour, minute, suffix = int(m.group(1)), int(m.group(3)), (m.group(4) or "").lower()
+            if m.group(2) == "." and not suffix:
+                continue  # "12.50" is a number unless it says "12.50 Uhr"
+        else:
+            hour, minute, suffix = int(m.group(5)), 0, (m.group(6) or "").lower()
+        if suffix.startswith("p") and hour < 12:
+            hour += 12
+        elif suffix.startswith("a") and hour == 12:
+            hour = 0
+        if hour <= 23 and minute <= 59:
+            return time(hour, minute)
+    return None

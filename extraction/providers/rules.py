@@ -1,0 +1,569 @@
+"""The offline, deterministic provider: thread and subject matching, dateparser dates, keyword rules.
+
+It is the default when no API key is set, so the demo depends on it: it must put a thread's
+emails in one project, name new projects sensibly, and find the obvious dated events.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal, InvalidOperation
+
+from extraction.dates import DateMention, day_first_for, find_dates, find_time
+from extraction.text import PreparedText, address_domain, normalise_subject, parse_address, prepare, skip_reason
+from extraction.types import (
+    Context,
+    EmailInput,
+    EventKind,
+    EventRef,
+    ExtractedEvent,
+    Extraction,
+    ProjectDecision,
+    ProjectRef,
+    Usage,
+)
+
+PROVIDER = "rules"
+MAX_EVENTS = 25
+
+GENERIC_MAIL_DOMAINS = {
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.co.uk", "live.com", "msn.com",
+    "yahoo.com", "yahoo.co.uk", "yahoo.fr", "icloud.com", "me.com", "mac.com", "aol.com", "gmx.de", "gmx.net",
+    "gmx.at", "web.de", "t-online.de", "orange.fr", "free.fr", "laposte.net", "wanadoo.fr", "btinternet.com",
+    "proton.me", "protonmail.com", "mail.com", "zoho.com", "fastmail.com", "libero.it", "seznam.cz", "bigpond.com",
+}  # fmt: skip
+
+# Words that describe the email rather than the project: dropped when naming a project.
+GENERIC_WORDS = {
+    "re", "fw", "fwd", "meeting", "call", "invoice", "update", "updates", "question", "questions", "quick",
+    "follow", "up", "followup", "follow-up", "reminder", "schedule", "scheduling", "dates", "date", "next",
+    "steps", "revised", "new", "draft", "final", "v1", "v2", "v3", "please", "urgent", "info", "fyi", "hi",
+    "hello", "thanks", "thank", "you", "your", "our", "the", "a", "an", "for", "of", "and", "to", "on", "in", "at",
+    "with", "about", "from", "re:", "quote", "quotation", "estimate", "proposal", "payment", "deposit", "status",
+    "confirmation", "confirmed", "moved", "rescheduled", "cancelled", "canceled", "change", "changes", "notes",
+    "minutes", "agenda", "recap", "summary", "check", "kickoff", "kick-off", "visit", "site", "review",
+    "feedback", "approval", "approved", "signed", "contract", "contracts", "docs", "documents", "drawings",
+    "plans", "timeline", "timing", "deadline", "week", "weekly", "today", "tomorrow", "friday", "monday",
+    "tuesday", "wednesday", "thursday", "is", "are", "we", "i", "my", "it", "this", "that", "de", "der", "die",
+    "das", "und", "le", "la", "les", "et", "des", "du", "wg", "aw", "sv", "tr", "availability", "chat",
+}  # fmt: skip
+STOP_WORDS = GENERIC_WORDS - {"kickoff", "site", "visit", "contract", "drawings", "plans"}
+
+MONEY = re.compile(
+    r"(?P<pre>[$€£]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|SEK|NOK|DKK)\s?)(?P<num>\d[\d,.' ]*\d|\d)(?P<k>\s?[kK]\b)?"
+    r"|(?P<num2>\d[\d,.' ]*\d|\d)(?P<k2>\s?[kK])?\s?(?P<post>€|\b(?:USD|EUR|GBP|CHF|CAD|AUD|SEK|NOK|DKK|euros?|dollars?|pounds?|Euro)\b)",
+)
+CURRENCY_CODES = {"$": "USD", "€": "EUR", "£": "GBP", "euro": "EUR", "euros": "EUR", "dollar": "USD", "dollars": "USD", "pound": "GBP", "pounds": "GBP"}  # fmt: skip
+
+
+def _rx(*words: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w-])(?:" + "|".join(words) + r")(?![\w-])", re.IGNORECASE)
+
+
+KIND_PATTERNS: dict[str, re.Pattern[str]] = {
+    "status_change": _rx(
+        r"on hold", r"paused?", r"resum(?:e|ed|ing)", r"back on track", r"behind schedule", r"running late",
+        r"delayed", r"project (?:is|has been) (?:now )?(?:closed|complete|completed|cancelled|canceled|approved)",
+        r"green[- ]?lit", r"officially (?:started|live|closed|kicked off)", r"contract (?:is |has been )?signed",
+        r"signed the contract", r"we(?:'ve| have)? won", r"awarded", r"gestoppt", r"pausiert", r"en pause",
+    ),
+    "decision": _rx(
+        r"decided", r"decision", r"we(?:'ll| will)? go with", r"going with", r"let'?s go with", r"agreed",
+        r"opted", r"chose", r"chosen", r"settled on", r"green light", r"go[- ]ahead", r"approved?", r"approves",
+        r"sign(?:ed)? off on", r"entschieden", r"beschlossen", r"freigegeben", r"décidé", r"validé", r"on part sur",
+        r"we(?:'ll| will) use", r"final answer",
+    ),
+    "payment": _rx(
+        r"invoices?", r"payments?", r"paid", r"pay", r"deposit", r"instal+ments?", r"transfer(?:red)?",
+        r"remittance", r"balance", r"retainer", r"fee", r"wired?", r"rechnung", r"zahlung", r"anzahlung",
+        r"überwiesen", r"facture", r"paiement", r"acompte", r"virement", r"fattura", r"pago", r"factura",
+    ),
+    "meeting": _rx(
+        r"meet(?:ing)?s?", r"call", r"kick[- ]?off", r"catch[- ]?up", r"site visit", r"site meeting",
+        r"walk[- ]?through", r"workshop", r"demo", r"presentation", r"interview", r"review session", r"zoom",
+        r"teams", r"google meet", r"appointment", r"visit", r"inspection", r"tasting", r"fitting", r"viewing",
+        r"rehearsal", r"termin", r"besprechung", r"treffen", r"réunion", r"rendez-vous", r"rdv", r"visite",
+        r"sync", r"stand-?up", r"lunch", r"dinner", r"coffee", r"see you", r"riunione", r"reunión", r"webinar",
+        r"session", r"come by", r"drop by", r"pop in", r"on site",
+    ),
+    "deadline": _rx(
+        r"deadline", r"due", r"no later than", r"at the latest", r"latest by", r"submit", r"submission",
+        r"cut-?off", r"expires?", r"frist", r"spätestens", r"bis zum", r"bis spätestens", r"avant le",
+        r"date limite", r"entro il", r"need (?:it|them|this|these|the \w+|your \w+)(?: \w+)? by", r"by eod",
+        r"by cob", r"must be", r"has to be", r"have to be", r"needs? to be",
+    ),
+    "milestone": _rx(
+        r"launch(?:es|ed|ing)?", r"go(?:es)?[- ]live", r"went live", r"handover", r"hand-?over", r"completion",
+        r"completed?", r"finished", r"deliver(?:y|ed|s)?", r"install(?:ation|ed|ing)?", r"opening", r"opens",
+        r"release[sd]?", r"ship(?:s|ped|ping)?", r"signed off", r"phase", r"milestone", r"topping out",
+        r"move-?in", r"premiere", r"published", r"printed", r"arrive[sd]?", r"arrival", r"start(?:s|ed)? on site",
+        r"work starts", r"starts? on", r"begin(?:s)?", r"fertigstellung", r"abnahme", r"lieferung", r"livraison",
+        r"mise en ligne", r"pour(?:ed|ing)", r"demolition", r"inspection passed", r"approved by",
+    ),
+    "action_item": _rx(
+        r"please", r"could you", r"can you", r"would you", r"need you to", r"i'll", r"i will", r"we'll",
+        r"we will", r"remember to", r"don't forget", r"make sure", r"action item", r"to-?do", r"bitte",
+        r"merci de", r"let me know", r"send (?:me|us|over)", r"i need", r"we need",
+    ),
+}  # fmt: skip
+DEADLINE_BY = re.compile(r"\b(?:by|before|until|till|no later than|bis|avant)\s*$", re.IGNORECASE)
+RESCHEDULE = _rx(
+    r"reschedul\w*",
+    r"postpon\w*",
+    r"push(?:ed)?(?: \w+)? (?:back )?to",
+    r"mov(?:e|ed|ing)(?: \w+){0,3} to",
+    r"instead of",
+    r"verschoben",
+    r"verlegt",
+    r"décalé",
+    r"reporté",
+    r"changed to",
+    r"bring(?: \w+)? forward",
+    r"brought forward",
+    r"new date",
+    r"now (?:on|at|be)",
+    r"shift(?:ed)?(?: \w+)? to",
+    r"delayed (?:to|until)",
+)
+CANCEL = _rx(
+    r"cancel(?:l?ed|ling|s)?", r"called off", r"won'?t (?:happen|take place|go ahead)", r"no longer (?:happening|needed)",
+    r"abgesagt", r"annulé", r"annulée", r"annullat[oa]", r"scrap(?:ped)?", r"drop(?:ped)? the",
+)  # fmt: skip
+PAST_TENSE = _rx(
+    r"paid", r"received", r"transferred", r"sent", r"wired", r"completed", r"finished", r"delivered",
+    r"installed", r"launched", r"went live", r"signed", r"shipped", r"arrived", r"done", r"überwiesen", r"erhalten",
+)  # fmt: skip
+AVAILABILITY_QUESTION = re.compile(
+    r"\b(are you|would you be|is \w+|are \w+) (free|available)|does .{0,40} work for you|would .{0,40} suit|"
+    r"what about|how about|or would|which (day|date|time)",
+    re.IGNORECASE,
+)
+NEGATION = re.compile(r"\b(not|no|never|nothing|n't)\b", re.IGNORECASE)
+SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜÉÈ\"'(])|\s*;\s+")
+LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    start: int  # offset in the flattened body
+
+
+def _sentences(body: str) -> tuple[str, list[Sentence]]:
+    """Flatten hard-wrapped paragraphs, keep list items apart, split into sentences."""
+    units: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", body):
+        current: list[str] = []
+        for line in paragraph.splitlines():
+            stripped = line.strip()
+            if not stripped:
+                continue
+            if LIST_ITEM.match(stripped) and current:
+                units.append(" ".join(current))
+                current = []
+            current.append(stripped)
+        if current:
+            units.append(" ".join(current))
+    flat = "\n".join(units)
+    sentences: list[Sentence] = []
+    offset = 0
+    for unit in units:
+        position = 0
+        for piece in SENTENCE_SPLIT.split(unit):
+            index = unit.find(piece, position)
+            if piece.strip():
+                sentences.append(Sentence(piece.strip(), offset + index))
+            position = index + len(piece)
+        offset += len(unit) + 1
+    return flat, sentences
+
+
+def _tokens(text: str) -> set[str]:
+    return {t for t in re.findall(r"[a-zà-ÿß0-9]+", text.lower()) if len(t) > 2 and t not in STOP_WORDS}
+
+
+def _org_from_domain(domain: str) -> str:
+    """'mueller-bau.de' → 'Mueller Bau'; 'mail.acme-corp.co.uk' → 'Acme Corp'."""
+    parts = domain.lower().split(".")
+    while len(parts) > 2 and parts[-2] in {"co", "com", "org", "net", "ac", "gov"}:
+        parts = [*parts[:-2], parts[-1]]
+    core = parts[-2] if len(parts) >= 2 else parts[0]
+    return " ".join(word.capitalize() for word in re.split(r"[-_]+", core) if word)
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str  # organisation (or the person, for personal mail domains)
+    address: str
+    domain: str
+
+
+def _is_ours(address: str, context: Context) -> bool:
+    domain = address_domain(address)
+    if not domain:
+        return True
+    if any(domain == d or domain.endswith("." + d) for d in context.organization_domains):
+        return True
+    # Our own inbound addresses (acme@in.projectr.example) are never the client.
+    return domain.startswith("in.") or "projectr" in domain
+
+
+def client_party(email: EmailInput, prepared: PreparedText, context: Context) -> Party | None:
+    """The external party of the conversation: the forwarded sender, else the first outside address."""
+    candidates: list[tuple[str, str]] = []
+    if prepared.forwarded_from:
+        candidates.append(parse_address(prepared.forwarded_from))
+    candidates.append((email.from_name, email.from_address.lower()))
+    candidates.extend(parse_address(a) for a in [*email.to, *email.cc])
+    for name, address in candidates:
+        if not address or _is_ours(address, context):
+            continue
+        domain = address_domain(address)
+        if domain in GENERIC_MAIL_DOMAINS:
+            label = name or address.split("@")[0].replace(".", " ").title()
+        else:
+            label = _org_from_domain(domain)
+        return Party(name=label, address=address, domain=domain)
+    return None
+
+
+def project_name(subject: str, party: Party | None) -> str:
+    """A project name from the subject: the most specific part, without words about the email itself."""
+    cleaned = normalise_subject(subject)
+    original = re.sub(
+        r"\s+", " ", re.sub(r"^\s*((re|aw|sv|fw|fwd|wg|tr)\s*:\s*|\[[^\]]*\]\s*)+", "", subject, flags=re.I)
+    ).strip()
+    parts = [p.strip() for p in re.split(r"\s+[-–—|:]\s+|:\s+|\s*\|\s*", original) if p.strip()] or [cleaned]
+
+    def score(part: str) -> int:
+        words = re.findall(r"[\wÀ-ÿ'-]+", part.lower())
+        return sum(1 for w in words if w not in GENERIC_WORDS and not w.isdigit())
+
+    best = max(parts, key=score) if parts else ""
+    words = [w for w in re.findall(r"[\wÀ-ÿ&'’-]+", best)]
+    # Trim email-ish words from both ends ("Kitchen renovation quote" → "Kitchen renovation").
+    while words and words[-1].lower() in GENERIC_WORDS:
+        words.pop()
+    while words and words[0].lower() in GENERIC_WORDS:
+        words.pop(0)
+    name = " ".join(words)
+    if len(name) < 3:
+        name = f"{party.name} project" if party else (best or cleaned or "Untitled project")
+    if name.islower():
+        name = name[0].upper() + name[1:]
+    return name[:120]
+
+
+def decide_project(email: EmailInput, prepared: PreparedText, context: Context, party: Party | None) -> ProjectDecision:
+    """Thread, then subject, then name or alias, then client, then a new project."""
+    open_ids = {p.id for p in context.projects}
+    for earlier in sorted(context.thread, key=lambda t: t.date.timestamp() if t.date else 0.0, reverse=True):
+        if earlier.project_id is not None and (not open_ids or earlier.project_id in open_ids):
+            return ProjectDecision(action="existing", project_id=earlier.project_id, confidence=0.95)
+
+    subject = normalise_subject(prepared.forwarded_subject or email.subject)
+    if subject:
+        for project in context.projects:
+            if any(normalise_subject(s) == subject for s in project.recent_subjects):
+                return ProjectDecision(action="existing", project_id=project.id, confidence=0.9)
+
+    haystack = f"{email.subject} {prepared.forwarded_subject}\n{prepared.body}".lower()
+    for project in context.projects:
+        for label in [project.name, *project.aliases]:
+            label = label.strip().lower()
+            if len(label) >= 4 and re.search(r"(?<!\w)" + re.escape(label) + r"(?!\w)", haystack):
+                return ProjectDecision(action="existing", project_id=project.id, confidence=0.85)
+
+    subject_tokens = _tokens(f"{email.subject} {prepared.forwarded_subject}")
+    body_tokens = _tokens(prepared.body[:2000])
+
+    def overlap(project: ProjectRef) -> float:
+        known = _tokens(" ".join([project.name, *project.aliases, *project.recent_subjects]))
+        if not known:
+            return 0.0
+        name_tokens = _tokens(" ".join([project.name, *project.aliases]))
+        return len(subject_tokens & known) + 0.5 * len(body_tokens & name_tokens)
+
+    if party is not None:
+        same_client = [
+            p
+            for p in context.projects
+            if (p.client_email and p.client_email.lower() == party.address)
+            or (party.domain not in GENERIC_MAIL_DOMAINS and address_domain(p.client_email) == party.domain)
+        ]
+        if len(same_client) == 1:
+            return ProjectDecision(action="existing", project_id=same_client[0].id, confidence=0.7)
+        if same_client:
+            best = max(same_client, key=overlap)  # ties: the most recently active (context order)
+            return ProjectDecision(action="existing", project_id=best.id, confidence=0.6)
+
+    scored = [(overlap(p), p) for p in context.projects]
+    scored = [(s, p) for s, p in scored if s >= 2]
+    if scored:
+        best_score, best_project = max(scored, key=lambda item: item[0])
+        return ProjectDecision(
+            action="existing", project_id=best_project.id, confidence=min(0.5 + 0.05 * best_score, 0.7)
+        )
+
+    return ProjectDecision(
+        action="new",
+        name=project_name(prepared.forwarded_subject or email.subject, party),
+        client_name=party.name if party else "",
+        client_email=party.address if party else "",
+        confidence=0.6,
+    )
+
+
+def _money(sentence: str) -> tuple[Decimal | None, str]:
+    match = MONEY.search(sentence)
+    if not match:
+        return None, ""
+    raw = match.group("num") or match.group("num2") or ""
+    symbol = (match.group("pre") or match.group("post") or "").strip()
+    thousands = bool(match.group("k") or match.group("k2"))
+    raw = raw.replace(" ", "").replace("'", "")
+    # "1.234,56" (European) vs "1,234.56": the last separator followed by two digits is the decimal one.
+    if re.search(r"[.,]\d{2}$", raw):
+        decimal_sep = raw[-3]
+        raw = raw[:-3].replace(",", "").replace(".", "") + "." + raw[-2:]
+        del decimal_sep
+    else:
+        raw = raw.replace(",", "").replace(".", "")
+    try:
+        amount = Decimal(raw)
+    except InvalidOperation:
+        return None, ""
+    if thousands:
+        amount *= 1000
+    code = CURRENCY_CODES.get(symbol.lower(), symbol.upper())
+    return amount, code[:3]
+
+
+def _classify(sentence: str, mentions: list[DateMention]) -> str | None:
+    hits = {kind for kind, pattern in KIND_PATTERNS.items() if pattern.search(sentence)}
+    if not hits:
+        return None
+    has_money = MONEY.search(sentence) is not None
+    if "status_change" in hits:
+        return "status_change"
+    if "payment" in hits and (has_money or mentions):
+        return "payment"
+    if "decision" in hits and not (mentions and "meeting" in hits):
+        return "decision"
+    if "meeting" in hits and mentions:
+        return "meeting"
+    if mentions:
+        before = sentence[: mentions[0].start].rstrip() if mentions else ""
+        if "deadline" in hits or DEADLINE_BY.search(before):
+            return "deadline"
+    if "milestone" in hits and (mentions or PAST_TENSE.search(sentence)):
+        return "milestone"
+    if "action_item" in hits:
+        return "action_item"
+    if "deadline" in hits and mentions:
+        return "deadline"
+    return None
+
+
+def _title(sentence: str, kind: str) -> str:
+    title = re.sub(r"^(hi|hello|hey|dear|hallo|bonjour)\b[^,]*,\s*", "", sentence, flags=re.IGNORECASE)
+    title = re.sub(
+        r"^(so|also|and|but|ok(ay)?|great|perfect|thanks|fyi|just a (quick )?(note|reminder)( that)?)[,:!]?\s+",
+        "",
+        title,
+        flags=re.IGNORECASE,
+    )
+    title = title.strip(" -–:;,.")
+    if len(title) > 90:
+        cut = title[:90].rsplit(" ", 1)[0]
+        title = cut + "…"
+    return (title[:1].upper() + title[1:]) if title else kind.replace("_", " ").capitalize()
+
+
+def _referenced_event(
+    sentence: str, kind: str | None, mentions: list[DateMention], candidates: Iterable[EventRef]
+) -> EventRef | None:
+    """The earlier event this sentence moves or cancels: same date, same kind, shared words."""
+    words = _tokens(sentence)
+    mentioned = {m.date for m in mentions}
+    best: tuple[float, EventRef] | None = None
+    for event in candidates:
+        score = 0.0
+        if event.date in mentioned:
+            score += 3
+        if kind and event.kind == kind:
+            score += 1.5
+        score += len(words & _tokens(event.title))
+        if score > 1 and (best is None or score > best[0]):
+            best = (score, event)
+    return best[1] if best else None
+
+
+def find_events(
+    email: EmailInput,
+    prepared: PreparedText,
+    context: Context,
+    project_id: int | None,
+) -> list[ExtractedEvent]:
+    base = prepared.base_date or email.date
+    if base is None:
+        return []
+    domain = address_domain(
+        parse_address(prepared.forwarded_from)[1] if prepared.forwarded_from else email.from_address
+    )
+    offset = base.utcoffset()
+    day_first = day_first_for(domain, offset)
+    flat, sentences = _sentences(prepared.body)
+    mentions = find_dates(flat, base, day_first=day_first)
+    related = [e for e in context.recent_events if project_id is None or e.project_id == project_id]
+    events: list[ExtractedEvent] = []
+    seen: set[tuple[str, date | None]] = set()
+    sender = email.from_name or email.from_address
+    for sentence in sentences:
+        end = sentence.start + len(sentence.text)
+        inside = [
+            DateMention(m.start - sentence.start, m.end - sentence.start, m.text, m.date, m.exact)
+            for m in mentions
+            if m.start >= sentence.start and m.end <= end
+        ]
+        text = sentence.text
+        if text.endswith("?") and AVAILABILITY_QUESTION.search(text):
+            continue  # a proposal, not yet an event
+        exact = [m for m in inside if m.exact]
+        kind = _classify(text, exact)
+        cancel = CANCEL.search(text) is not None and not re.search(r"cancellation (fee|polic)", text, re.I)
+        reschedule = RESCHEDULE.search(text) is not None
+        if (cancel or reschedule) and related:
+            referenced = _referenced_event(text, kind if kind != "action_item" else None, inside, related)
+            if referenced is not None:
+                if cancel and not reschedule:
+                    events.append(
+                        _event(
+                            referenced.kind,
+                            referenced.title,
+                            referenced.date,
+                            text,
+                            inside,
+                            sender,
+                            0.6,
+                            referenced.id,
+                            "cancel",
+                        )
+                    )
+                    continue
+                later = [m for m in exact if m.date != referenced.date]
+                if later:
+                    new_date = later[-1].date
+                    events.append(
+                        _event(
+                            referenced.kind,
+                            referenced.title,
+                            new_date,
+                            text,
+                            inside,
+                            sender,
+                            0.6,
+                            referenced.id,
+                            "reschedule",
+                        )
+                    )
+                    seen.add((referenced.kind, new_date))
+                    continue
+        if kind is None or (cancel and kind in {"meeting", "deadline", "milestone"}):
+            continue
+        if kind in {"meeting", "deadline"} and not exact:
+            continue
+        if kind == "action_item" and NEGATION.search(text) and not exact:
+            continue
+        if exact:
+            chosen = exact[-1] if reschedule and len(exact) > 1 else exact[0]
+            if kind == "deadline":
+                by = [m for m in exact if DEADLINE_BY.search(text[: m.start].rstrip())]
+                chosen = by[0] if by else chosen
+            when: date | None = chosen.date
+        elif kind in {"decision", "status_change"} or (kind in {"payment", "milestone"} and PAST_TENSE.search(text)):
+            when = base.date()  # it happens when it is said
+        elif kind in {"payment", "milestone"}:
+            continue
+        else:
+            when = None
+        if (kind, when) in seen:
+            continue
+        seen.add((kind, when))
+        events.append(_event(kind, _title(text, kind), when, text, inside, sender, 0.6 if exact else 0.45))
+        if len(events) >= MAX_EVENTS:
+            break
+    return events
+
+
+def _event(
+    kind: str,
+    title: str,
+    when: date | None,
+    sentence: str,
+    inside: list[DateMention],
+    sender: str,
+    confidence: float,
+    updates: int | None = None,
+    action: str = "",
+) -> ExtractedEvent:
+    blanked = sentence
+    for m in sorted(inside, key=lambda m: m.start, reverse=True):
+        blanked = blanked[: m.start] + " " * (m.end - m.start) + blanked[m.end :]
+    blanked = MONEY.sub(" ", blanked)
+    at: time | None = find_time(blanked) if when is not None else None
+    amount, currency = _money(sentence) if kind == "payment" else (None, "")
+    return ExtractedEvent(
+        kind=kind,  # type: ignore[arg-type]
+        title=title[:200],
+        date=when,
+        time=at,
+        people=[sender] if sender else [],
+        amount=amount,
+        currency=currency,
+        evidence=sentence[:1000],
+        confidence=confidence + (0.1 if at else 0.0),
+        updates_event_id=updates,
+        update_action=action,  # type: ignore[arg-type]
+    )
+
+
+def _summary(prepared: PreparedText, subject: str) -> str:
+    _, sentences = _sentences(prepared.body)
+    for sentence in sentences:
+        if not re.match(r"^(hi|hello|hey|dear|hallo|bonjour|guten tag|morning)\b", sentence.text, re.IGNORECASE):
+            return sentence.text[:200]
+    return subject[:200]
+
+
+def extract(email: EmailInput, context: Context) -> Extraction:
+    usage = [Usage(provider=PROVIDER, model=PROVIDER)]
+    reason = skip_reason(email)
+    if reason:
+        return Extraction(
+            project=ProjectDecision(action="none"),
+            events=[],
+            summary=f"No events: {reason}.",
+            usage=usage,
+            provider=PROVIDER,
+            model=PROVIDER,
+        )
+    prepared = prepare(email)
+    party = client_party(email, prepared, context)
+    decision = decide_project(email, prepared, context, party)
+    project_id = decision.project_id if decision.action == "existing" else None
+    events = find_events(email, prepared, context, project_id)
+    return Extraction(
+        project=decision,
+        events=events[:MAX_EVENTS],
+        summary=_summary(prepared, email.subject),
+        usage=usage,
+        provider=PROVIDER,
+        model=PROVIDER,
+    )
+
+
+__all__ = ["EventKind", "extract"]

@@ -1,0 +1,197 @@
+"""Email text preparation shared by the providers: the new part of a reply, forwards, and mail
+that should yield no events at all (auto-replies, newsletters, bounces).
+
+Quoted history and signatures are removed before anything looks for events, because dates in
+an old quote or a phone number in a signature would otherwise become events again.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+
+import quotequail
+from mailparser_reply import EmailReplyParser
+
+from extraction.types import EmailInput
+
+# mail-parser-reply's languages; a header line like "Am ... schrieb" is only recognised in them.
+REPLY_LANGUAGES = ["en", "de", "fr", "it", "nl", "pl", "sv", "da", "es"]
+
+SUBJECT_PREFIX = re.compile(
+    r"^\s*((re|aw|sv|vs|antw|ref|rif|r|fw|fwd|wg|tr|rv|enc|doorst|vb)\s*(\[\d+\])?\s*:\s*|\[[^\]]{1,40}\]\s*)+",
+    re.IGNORECASE,
+)
+FORWARD_SUBJECT = re.compile(r"^\s*(fw|fwd|wg|tr|rv|enc|doorst|vb)\s*:", re.IGNORECASE)
+FORWARD_MARKER = re.compile(
+    r"^-{2,}\s*(forwarded message|weitergeleitete nachricht|message transféré|message transfere|"
+    r"mensaje reenviado|messaggio inoltrato|doorgestuurd bericht)|^begin forwarded message",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+AUTO_SUBJECT = re.compile(
+    r"^\s*(out of (the )?office|automatic reply|auto[- ]?reply|autoreply|abwesenheitsnotiz|"
+    r"automatische antwort|réponse automatique|reponse automatique|respuesta automática|"
+    r"risposta automatica|afwezig|delivery status notification|undeliverable|"
+    r"mail delivery (failed|subsystem)|returned mail|undelivered mail)",
+    re.IGNORECASE,
+)
+AUTO_SENDER = re.compile(
+    r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounce[s]?|newsletter|news|marketing)[@+.-]", re.I
+)
+NEWSLETTER_BODY = re.compile(
+    r"\bunsubscribe\b|view (this email )?in (your )?browser|manage (your )?(email )?preferences|abmelden|désinscri",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class PreparedText:
+    """The part of an email worth reading, and the date that relative dates resolve against."""
+
+    body: str  # new text of this email (quotes and signature removed); forwarded text included
+    base_date: datetime | None
+    forwarded_from: str = ""  # the original sender of a forwarded message
+    forwarded_subject: str = ""
+    quoted: str = ""  # the earlier conversation (context only, never a source of events)
+
+
+def normalise_subject(subject: str) -> str:
+    """ "Re: AW: [Ext] Fwd: Kitchen plans " → "kitchen plans"."""
+    cleaned = SUBJECT_PREFIX.sub("", subject or "")
+    return re.sub(r"\s+", " ", cleaned).strip().lower()
+
+
+def header(email: EmailInput, name: str) -> str:
+    lowered = name.lower()
+    for key, value in email.headers:
+        if key.lower() == lowered:
+            return value
+    return ""
+
+
+def skip_reason(email: EmailInput) -> str:
+    """Why this email should produce no events (an empty string when it should)."""
+    auto_submitted = header(email, "Auto-Submitted").strip().lower()
+    if auto_submitted and auto_submitted != "no":
+        return "auto-submitted"
+    if (
+        header(email, "X-Autoreply")
+        or header(email, "X-Autorespond")
+        or header(email, "X-Auto-Response-Suppress").lower() == "all"
+    ):
+        return "auto-reply"
+    if header(email, "Precedence").strip().lower() in {"bulk", "list", "junk", "auto_reply"}:
+        return "bulk"
+    if header(email, "List-Unsubscribe") or header(email, "List-Id"):
+        return "mailing list"
+    if AUTO_SUBJECT.search(email.subject or ""):
+        return "auto-reply subject"
+    if AUTO_SENDER.search(email.from_address or ""):
+        return "automated sender"
+    if NEWSLETTER_BODY.search((email.text or "")[-3000:]):
+        return "newsletter"
+    return ""
+
+
+def _strip_reply(text: str) -> str:
+    try:
+        replies = EmailReplyParser(languages=REPLY_LANGUAGES).read(text).replies
+    except Exception:  # noqa: BLE001 - a parser bug must not lose the email; fall back to our own cut
+        replies = []
+    body = replies[0].body if replies else text
+    return _strip_manual(body)
+
+
+QUOTE_HEADER = re.compile(
+    r"^(on .{5,200} wrote:|am .{5,200} schrieb .{0,100}:|le .{5,200} a écrit ?:|el .{5,200} escribió:|"
+    r"il .{5,200} ha scritto:|op .{5,200} schreef .{0,100}:|-{3,}\s*original message\s*-{3,}|"
+    r"-{3,}\s*ursprüngliche nachricht\s*-{3,}|from: .+\n(sent|date|gesendet|envoyé): .+)",
+    re.IGNORECASE | re.MULTILINE,
+)
+SIGNATURE_START = re.compile(
+    r"^(-- ?|__+|sent from my \w+.*|von meinem \w+ gesendet.*|envoyé de mon \w+.*|get outlook for .*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+CLOSING = re.compile(
+    r"^(best|best regards|kind regards|regards|many thanks|thanks|thank you|cheers|warm regards|"
+    r"all the best|sincerely|yours|mit freundlichen grüßen|viele grüße|beste grüße|liebe grüße|gruß|grüße|"
+    r"cordialement|bien à vous|bien cordialement|saludos|un saludo|cordiali saluti|saluti|met vriendelijke groet|"
+    r"groeten|mvg|vg|lg|thx|ta)[,.! ]*$",
+    re.IGNORECASE,
+)
+
+
+def _strip_manual(text: str) -> str:
+    """Cut at a quote header or signature marker, drop `>` lines, then drop a closing and what follows."""
+    match = QUOTE_HEADER.search(text)
+    if match:
+        text = text[: match.start()]
+    match = SIGNATURE_START.search(text)
+    if match:
+        text = text[: match.start()]
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith(">")]
+    # A closing ("Best,", "Viele Grüße") near the end starts the signature block.
+    for index in range(len(lines) - 1, max(-1, len(lines) - 12), -1):
+        if CLOSING.match(lines[index].strip()):
+            lines = lines[:index]
+            break
+    return "\n".join(lines).strip()
+
+
+def _parse_header_date(value: str) -> datetime | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        parsed = None
+    if parsed is None:
+        import dateparser
+
+        parsed = dateparser.parse(value.replace(" at ", " "), settings={"RETURN_AS_TIMEZONE_AWARE": False})
+    return parsed
+
+
+def prepare(email: EmailInput) -> PreparedText:
+    """The text to extract events from: stripped reply, or the forwarded message with its own date."""
+    text = (email.text or "").replace("\r\n", "\n")
+    is_forward = bool(FORWARD_SUBJECT.match(email.subject or "")) or bool(FORWARD_MARKER.search(text))
+    if is_forward:
+        try:
+            unwrapped = quotequail.unwrap(text)
+        except Exception:  # noqa: BLE001 - malformed forwards fall back to the plain text
+            unwrapped = None
+        if unwrapped and unwrapped.get("type") == "forward":
+            top = _strip_manual(unwrapped.get("text_top") or "")
+            inner = _strip_reply(unwrapped.get("text") or "")
+            forwarded_date = _parse_header_date(unwrapped.get("date") or "")
+            if forwarded_date is not None and forwarded_date.tzinfo is None and email.date is not None:
+                forwarded_date = forwarded_date.replace(tzinfo=email.date.tzinfo)
+            return PreparedText(
+                body="\n\n".join(part for part in (top, inner) if part),
+                base_date=forwarded_date or email.date,
+                forwarded_from=unwrapped.get("from") or "",
+                forwarded_subject=unwrapped.get("subject") or "",
+            )
+    body = _strip_manual(email.stripped_text) if email.stripped_text else _strip_reply(text)
+    quoted = text[len(body) :] if text.startswith(body) else ""
+    return PreparedText(body=body, base_date=email.date, quoted=quoted.strip())
+
+
+def address_domain(address: str) -> str:
+    _, addr = parseaddr(address or "")
+    return addr.rpartition("@")[2].lower() if "@" in addr else ""
+
+
+def parse_address(value: str) -> tuple[str, str]:
+    """'Anna Schmidt <anna@x.de>' or 'Bob [mailto:bob@x.com]' → (name, address)."""
+    value = re.sub(r"\[mailto:([^\]]+)\]", r"<\1>", value or "")
+    pairs = getaddresses([value])
+    if not pairs:
+        return "", ""
+    name, addr = pairs[0]
+    return name.strip().strip('"'), addr.strip().lower()
