@@ -212,7 +212,7 @@ def _has_other_live_subscription(organization: Organization, subscription_id: st
     from djstripe.models import Subscription
 
     return (
-        Subscription.objects.filter(customer__subscriber=organization, status__in=LIVE_STRIPE_STATUSES)
+        Subscription.objects.filter(customer__subscriber=organization, stripe_data__status__in=LIVE_STRIPE_STATUSES)
         .exclude(id=subscription_id)
         .exists()
     )
@@ -222,7 +222,7 @@ def live_subscription_id(organization: Organization) -> str | None:
     from djstripe.models import Subscription
 
     return (
-        Subscription.objects.filter(customer__subscriber=organization, status__in=LIVE_STRIPE_STATUSES)
+        Subscription.objects.filter(customer__subscriber=organization, stripe_data__status__in=LIVE_STRIPE_STATUSES)
         .order_by("-created")
         .values_list("id", flat=True)
         .first()
