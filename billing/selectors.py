@@ -132,3 +132,24 @@ def billing_standing(organization: Organization, *, now: datetime | None = None)
         if trial_end is not None and trial_end - now <= timedelta(days=3):
             return Standing(True, warning=f"The trial ends on {_day(trial_end)}; choose a plan to keep processing.")
     return Standing(True)
+
+
+def recent_invoices(organization: Organization, *, limit: int = 12) -> list[dict[str, object]]:
+    """The organization's latest invoices as dj-stripe synced them (only its own customer's)."""
+    from djstripe.models import Invoice
+
+    rows = Invoice.objects.filter(customer__subscriber=organization).order_by("-created")[:limit]
+    result: list[dict[str, object]] = []
+    for invoice in rows:
+        data = invoice.stripe_data or {}
+        result.append(
+            {
+                "number": data.get("number") or invoice.id,
+                "created": invoice.created,
+                "total": Decimal(int(data.get("total") or 0)) / 100,
+                "currency": str(data.get("currency") or "usd").upper(),
+                "status": data.get("status") or "",
+                "url": data.get("hosted_invoice_url") or "",
+            }
+        )
+    return result

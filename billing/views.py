@@ -1,14 +1,93 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
+from billing import services
+from billing.forms import BillingSettingsForm
 from billing.models import Plan
+from billing.selectors import billing_snapshot, billing_standing, recent_invoices
+from billing.stripe_api import price_for_plan, stripe_configured
 from organizations.access import request_organization, workspace_view
+from organizations.models import BillingStatus, Role
 
 
-@workspace_view()
+@workspace_view(Role.ADMIN)
 def billing_overview(request: HttpRequest) -> HttpResponse:
     organization = request_organization(request)
-    plan = Plan.objects.filter(code=organization.plan).first()
-    return render(request, "billing/overview.html", {"plan": plan, "plans": Plan.objects.all()})
+    if request.GET.get("checkout") == "success":
+        messages.success(request, "Thank you. The plan changes as soon as Stripe confirms the payment.")
+    snapshot = billing_snapshot(organization)
+    configured = stripe_configured()
+    subscribed = organization.billing_status not in (BillingStatus.NONE, BillingStatus.CANCELED)
+    plans = [
+        (plan, configured and bool(price_for_plan(plan.code)) and (plan.code != organization.plan or not subscribed))
+        for plan in Plan.objects.all()
+    ]
+    return render(
+        request,
+        "billing/overview.html",
+        {
+            "snapshot": snapshot,
+            "standing": billing_standing(organization),
+            "plans": plans,
+            "stripe_configured": configured,
+            "invoices": recent_invoices(organization),
+            "settings_form": BillingSettingsForm(
+                initial={
+                    "ai_budget_action": organization.ai_budget_action,
+                    "overage_enabled": organization.overage_enabled,
+                }
+            ),
+        },
+    )
+
+
+def _return_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri(reverse("billing:overview"))
+
+
+@require_POST
+@workspace_view(Role.ADMIN)
+def billing_checkout(request: HttpRequest, plan_code: str) -> HttpResponse:
+    organization = request_organization(request)
+    try:
+        session = services.checkout_session_create(
+            organization=organization, plan_code=plan_code, return_url=_return_url(request)
+        )
+    except services.BillingError as exc:
+        messages.error(request, str(exc))
+        return redirect("billing:overview")
+    return HttpResponseRedirect(session.url)
+
+
+@require_POST
+@workspace_view(Role.ADMIN)
+def billing_portal(request: HttpRequest) -> HttpResponse:
+    organization = request_organization(request)
+    try:
+        session = services.portal_session_create(organization=organization, return_url=_return_url(request))
+    except services.BillingError as exc:
+        messages.error(request, str(exc))
+        return redirect("billing:overview")
+    return HttpResponseRedirect(session.url)
+
+
+@require_POST
+@workspace_view(Role.ADMIN)
+def billing_settings(request: HttpRequest) -> HttpResponse:
+    organization = request_organization(request)
+    form = BillingSettingsForm(request.POST)
+    if form.is_valid():
+        services.billing_settings_update(
+            organization=organization,
+            ai_budget_action=form.cleaned_data["ai_budget_action"],
+            overage_enabled=form.cleaned_data["overage_enabled"],
+        )
+        messages.success(request, "Saved.")
+    else:
+        messages.error(request, "Choose what happens when the AI budget is used up.")
+    return redirect("billing:overview")
