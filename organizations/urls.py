@@ -12,5 +12,7 @@ urlpatterns = [
     path("team/members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("team/invitations/<uuid:code>/resend/", views.invitation_resend, name="invitation_resend"),
     path("team/invitations/<uuid:code>/revoke/", views.invitation_revoke, name="invitation_revoke"),
-    path("team/digest/", views.digest_toggle, name="digest_toggle"),
+    # A personal preference, not a workspace change: under accounts/ like the other account
+    # settings, so viewers may use it (views.digest_toggle still requires membership).
+    path("accounts/digest/", views.digest_toggle, name="digest_toggle"),
 ]
