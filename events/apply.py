@@ -1,18 +1,34 @@
 """Apply an Extraction to the tenant's data: project match or creation, events, reschedules.
 
-Placeholder until issue #4 lands; the signature is the contract used by events.processing.
+Project match order (DESIGN §5.3, issue 4): the `slug+hint@` address, the project a person
+or an earlier run already filed the email in, the thread (In-Reply-To/References), the
+provider's match, a project name or alias equal to the provider's proposed name, and only
+then a new project, which must fit the plan (else ProjectLimitReached: the email is held).
+
+Re-processing an email replaces exactly that email's events: its unedited events are
+deleted and what they superseded or cancelled is restored first, so applying twice gives
+the same timeline as applying once. Events a person edited are never touched.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
 
-from events.models import Email, Event
-from extraction.types import Extraction
+from billing.limits import project_creation_allowed
+from events.models import Email, Event, EventHistory, EventStatus
+from extraction.types import ExtractedEvent, Extraction
 from organizations.models import Organization
-from projects.models import Project
+from projects.models import OPEN_STATUSES, Project, ProjectAlias
+
+SNAPSHOT_FIELDS = ("kind", "title", "date", "time", "status")
 
 
 class ProjectLimitReached(Exception):
@@ -27,7 +43,190 @@ class ApplyResult:
     project_created: bool = False
 
 
+def _snapshot(event: Event) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in SNAPSHOT_FIELDS:
+        value = getattr(event, name)
+        values[name] = value.isoformat() if isinstance(value, date | time) else value
+    return values
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:70].strip("-") or "project"
+    taken = set(Project.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    if base not in taken:
+        return base
+    suffix = 2
+    while f"{base}-{suffix}" in taken:
+        suffix += 1
+    return f"{base}-{suffix}"
+
+
+def _thread_project(email: Email) -> Project | None:
+    ids = [i for i in [email.in_reply_to, *email.references] if i]
+    if not ids:
+        return None
+    earlier = (
+        Email.objects.filter(message_id__in=ids, project__isnull=False, project__merged_into__isnull=True)
+        .exclude(pk=email.pk)
+        .select_related("project")
+        .order_by("-date", "-pk")
+        .first()
+    )
+    return earlier.project if earlier else None
+
+
+def project_match(*, email: Email, extraction: Extraction) -> Project | None:
+    """The existing project this email belongs to, or None when a new one is needed (or none at all)."""
+    if email.project_hint:
+        hinted = Project.objects.filter(slug=email.project_hint.lower(), merged_into__isnull=True).first()
+        if hinted is None:
+            alias = ProjectAlias.objects.filter(alias__iexact=email.project_hint).select_related("project").first()
+            hinted = alias.project if alias else None
+        if hinted is not None:
+            return hinted
+    if email.project_id is not None:
+        filed = Project.objects.filter(pk=email.project_id, merged_into__isnull=True).first()
+        if filed is not None:
+            return filed
+    threaded = _thread_project(email)
+    if threaded is not None:
+        return threaded
+    decision = extraction.project
+    if decision.action == "existing" and decision.project_id is not None:
+        matched = Project.objects.filter(pk=decision.project_id, merged_into__isnull=True).first()
+        if matched is not None:
+            return matched
+    if decision.action == "new" and decision.name:
+        named = Project.objects.filter(
+            Q(name__iexact=decision.name) | Q(aliases__alias__iexact=decision.name),
+            status__in=OPEN_STATUSES,
+            merged_into__isnull=True,
+        ).first()
+        if named is not None:
+            return named
+    return None
+
+
+def _project_create(*, organization: Organization, extraction: Extraction) -> Project:
+    open_count = Project.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True).count()
+    if not project_creation_allowed(organization, current_count=open_count):
+        raise ProjectLimitReached(f"the plan allows {open_count} open projects")
+    decision = extraction.project
+    name = decision.name.strip()[:200] or "Untitled project"
+    return Project.objects.create(
+        name=name,
+        slug=_unique_slug(name),
+        client_name=decision.client_name[:200],
+        client_email=decision.client_email if "@" in decision.client_email else "",
+    )
+
+
+def _revert_earlier_run(email: Email) -> None:
+    """Undo what a previous run for this email did, except events a person edited."""
+    previous = Event.objects.filter(email=email, edited=False)
+    for event in Event.objects.filter(superseded_by__in=previous, status=EventStatus.SUPERSEDED):
+        before = _snapshot(event)
+        Event.objects.filter(pk=event.pk).update(status=EventStatus.ACTIVE, superseded_by=None)
+        EventHistory.objects.create(
+            event=event, action="restored", email=email, before=before, note="re-processing its source email"
+        )
+    cancelled_ids = EventHistory.objects.filter(email=email, action="cancelled").values_list("event_id", flat=True)
+    for event in Event.objects.filter(pk__in=cancelled_ids, status=EventStatus.CANCELLED):
+        Event.objects.filter(pk=event.pk).update(status=EventStatus.ACTIVE)
+        EventHistory.objects.create(
+            event=event, action="restored", email=email, before=_snapshot(event), note="re-processing its source email"
+        )
+    previous.delete()
+
+
+def _event_values(item: ExtractedEvent, extraction: Extraction) -> dict[str, Any]:
+    amount = item.amount if item.kind == "payment" else None
+    if amount is not None and abs(amount) >= Decimal("1e12"):
+        amount = None
+    return {
+        "kind": item.kind,
+        "title": item.title[:300] or item.kind.replace("_", " ").capitalize(),
+        "date": item.date,
+        "time": item.time if item.date else None,
+        "timezone": item.timezone[:64],
+        "people": list(item.people)[:20],
+        "amount": amount,
+        "currency": item.currency[:3] if amount is not None else "",
+        "evidence": item.evidence,
+        "confidence": item.confidence,
+        "provider": extraction.provider[:30],
+        "model": extraction.model[:100],
+    }
+
+
 @transaction.atomic
 def extraction_apply(*, organization: Organization, email: Email, extraction: Extraction) -> ApplyResult:
     """Store what the extraction found for `email`, replacing that email's earlier (unedited) events."""
-    return ApplyResult(project=email.project, created_events=[], updated_events=[])
+    project = project_match(email=email, extraction=extraction)
+    project_created = False
+    if project is None and extraction.project.action == "new":
+        project = _project_create(organization=organization, extraction=extraction)
+        project_created = True
+
+    _revert_earlier_run(email)
+    if project is None:
+        return ApplyResult(project=None, created_events=[], updated_events=[])
+
+    kept = {(e.kind, e.evidence) for e in Event.objects.filter(email=email, edited=True)}
+    created: list[Event] = []
+    updated: list[Event] = []
+    for item in extraction.events:
+        if (item.kind, item.evidence) in kept:
+            continue  # a person already corrected this one
+        earlier = None
+        if item.updates_event_id is not None and item.update_action:
+            earlier = (
+                Event.objects.filter(pk=item.updates_event_id, deleted_at__isnull=True, status=EventStatus.ACTIVE)
+                .exclude(email=email)
+                .first()
+            )
+        if earlier is not None and item.update_action == "cancel":
+            before = _snapshot(earlier)
+            Event.objects.filter(pk=earlier.pk).update(status=EventStatus.CANCELLED, updated_at=timezone.now())
+            earlier.status = EventStatus.CANCELLED
+            EventHistory.objects.create(
+                event=earlier,
+                action="cancelled",
+                email=email,
+                before=before,
+                after=_snapshot(earlier),
+                note=item.evidence[:500],
+            )
+            updated.append(earlier)
+            continue
+        event = Event.objects.create(
+            project=earlier.project if earlier else project, email=email, **_event_values(item, extraction)
+        )
+        EventHistory.objects.create(event=event, action="created", email=email, after=_snapshot(event))
+        created.append(event)
+        if earlier is not None:  # reschedule: the earlier event stays, superseded by the new one
+            before = _snapshot(earlier)
+            Event.objects.filter(pk=earlier.pk).update(
+                status=EventStatus.SUPERSEDED, superseded_by=event, updated_at=timezone.now()
+            )
+            earlier.status, earlier.superseded_by = EventStatus.SUPERSEDED, event
+            EventHistory.objects.create(
+                event=earlier,
+                action="rescheduled",
+                email=email,
+                before=before,
+                after={
+                    **_snapshot(earlier),
+                    "date": event.date.isoformat() if event.date else None,
+                    "new_event_id": event.pk,
+                },
+                note=item.evidence[:500],
+            )
+            updated.append(earlier)
+
+    activity = email.date or timezone.now()
+    Project.objects.filter(pk=project.pk).filter(
+        Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=activity)
+    ).update(last_activity_at=activity)
+    return ApplyResult(project=project, created_events=created, updated_events=updated, project_created=project_created)

@@ -1,9 +1,32 @@
-"""Build the pure inputs of extraction (EmailInput, Context) from an Email row. Tenant schema."""
+"""Build the pure inputs of extraction (EmailInput, Context) from an Email row. Tenant schema.
+
+`context_build` runs a fixed number of queries whatever the number of projects (pinned in
+tests/events/test_context.py): open projects with their aliases, their recent subjects,
+the thread, recent events, and the organization's own mail domains.
+"""
 
 from __future__ import annotations
 
-from events.models import Email
-from extraction.types import Context, EmailInput
+from collections import defaultdict
+from datetime import timedelta
+
+from django.db import connection
+from django.db.models import Prefetch
+
+from events.models import Email, Event, EventStatus
+from extraction.types import Context, EmailInput, EventRef, ProjectRef, ThreadEmail
+from organizations.models import Membership
+from projects.models import OPEN_STATUSES, Project, ProjectAlias
+
+MAX_PROJECTS = 50
+SUBJECTS_PER_PROJECT = 5
+MAX_RECENT_EVENTS = 40
+RECENT_EMAILS_SCANNED = 400
+# Personal mail domains are never "ours": a client on gmail.com must stay a client.
+PERSONAL_DOMAINS = {
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com", "icloud.com",
+    "me.com", "aol.com", "gmx.de", "gmx.net", "web.de", "proton.me", "protonmail.com",
+}  # fmt: skip
 
 
 def email_input_build(email: Email) -> EmailInput:
@@ -24,6 +47,70 @@ def email_input_build(email: Email) -> EmailInput:
     )
 
 
+def _organization_domains() -> list[str]:
+    tenant = getattr(connection, "tenant", None)
+    if tenant is None or getattr(tenant, "pk", None) is None:
+        return []
+    emails = Membership.objects.filter(organization_id=tenant.pk).values_list("user__email", flat=True)
+    domains = {e.rpartition("@")[2].lower() for e in emails if e and "@" in e}
+    return sorted(domains - PERSONAL_DOMAINS)
+
+
 def context_build(email: Email) -> Context:
-    """The organization's open projects and the email's thread. Placeholder until issue #4 lands."""
-    return Context()
+    """The organization's open projects, the email's thread, and recent events of the likely projects."""
+    projects = list(
+        Project.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True)
+        .prefetch_related(Prefetch("aliases", queryset=ProjectAlias.objects.only("id", "project_id", "alias")))
+        .order_by("-last_activity_at", "-created_at")[:MAX_PROJECTS]
+    )
+    project_ids = [p.pk for p in projects]
+
+    subjects: dict[int, list[str]] = defaultdict(list)
+    rows = (
+        Email.objects.filter(project_id__in=project_ids)
+        .exclude(pk=email.pk)
+        .order_by("-date", "-pk")
+        .values_list("project_id", "subject")[:RECENT_EMAILS_SCANNED]
+    )
+    for project_id, subject in rows:
+        bucket = subjects[project_id]
+        if subject and subject not in bucket and len(bucket) < SUBJECTS_PER_PROJECT:
+            bucket.append(subject)
+
+    ids = [i for i in [email.in_reply_to, *email.references] if i]
+    thread = (
+        [
+            ThreadEmail(message_id=m, subject=s, project_id=p, date=d)
+            for m, s, p, d in Email.objects.filter(message_id__in=ids)
+            .exclude(pk=email.pk)
+            .order_by("date", "pk")
+            .values_list("message_id", "subject", "project_id", "date")
+        ]
+        if ids
+        else []
+    )
+
+    likely = {t.project_id for t in thread if t.project_id is not None} or set(project_ids)
+    since = (email.date or email.received_at).date() - timedelta(days=60)
+    events = (
+        Event.objects.filter(project_id__in=likely, status=EventStatus.ACTIVE, deleted_at__isnull=True, date__gte=since)
+        .order_by("date", "pk")
+        .values_list("pk", "kind", "title", "date", "project_id")[:MAX_RECENT_EVENTS]
+    )
+
+    return Context(
+        projects=[
+            ProjectRef(
+                id=p.pk,
+                name=p.name,
+                client_name=p.client_name,
+                client_email=p.client_email,
+                aliases=[a.alias for a in p.aliases.all()],
+                recent_subjects=subjects.get(p.pk, []),
+            )
+            for p in projects
+        ],
+        thread=thread,
+        recent_events=[EventRef(id=i, kind=k, title=t, date=d, project_id=p) for i, k, t, d, p in events],
+        organization_domains=_organization_domains(),
+    )

@@ -1,0 +1,258 @@
+"""extraction_apply: project matching order, events with provenance, reschedules, cancels, re-processing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from events.apply import ProjectLimitReached, extraction_apply
+from events.models import Event, EventHistory, EventStatus
+from extraction.types import ExtractedEvent, Extraction, ProjectDecision
+from projects.models import Project, ProjectAlias
+from tests.factories import EmailFactory, EventFactory, ProjectFactory
+
+DAY = dt.date(2026, 12, 4)
+
+
+def extraction(
+    project: ProjectDecision | None = None, events: list[ExtractedEvent] | None = None, **kw: Any
+) -> Extraction:
+    return Extraction(
+        project=project
+        or ProjectDecision(
+            action="new", name="Henderson kitchen", client_name="Henderson", client_email="sarah@henderson.example"
+        ),
+        events=events if events is not None else [meeting()],
+        summary="Site visit agreed.",
+        usage=[],
+        provider=kw.get("provider", "rules"),
+        model=kw.get("model", "rules"),
+    )
+
+
+def meeting(**kw: Any) -> ExtractedEvent:
+    values: dict[str, Any] = {
+        "kind": "meeting",
+        "title": "Site visit",
+        "date": DAY,
+        "time": dt.time(10, 0),
+        "evidence": "Site visit on Friday at 10am.",
+        "confidence": 0.8,
+    }
+    values.update(kw)
+    return ExtractedEvent(**values)
+
+
+def test_it_creates_a_project_and_events_with_their_provenance(org):
+    email = EmailFactory(project=None)
+
+    result = extraction_apply(
+        organization=org,
+        email=email,
+        extraction=extraction(
+            events=[
+                meeting(),
+                ExtractedEvent(
+                    kind="payment",
+                    title="Deposit",
+                    date=DAY,
+                    amount=Decimal("2500"),
+                    currency="GBP",
+                    evidence="Deposit of £2,500.",
+                ),
+            ],
+            provider="anthropic",
+            model="claude-haiku-5-5",
+        ),
+    )
+
+    assert result.project_created is True
+    project = Project.objects.get(pk=result.project.pk)
+    assert (project.name, project.slug, project.client_email) == (
+        "Henderson kitchen",
+        "henderson-kitchen",
+        "sarah@henderson.example",
+    )
+    assert project.last_activity_at == email.date
+    visit, deposit = sorted(result.created_events, key=lambda e: e.kind)
+    assert (visit.kind, visit.date, visit.time, visit.email_id) == ("meeting", DAY, dt.time(10, 0), email.pk)
+    assert (visit.evidence, visit.confidence, visit.provider, visit.model) == (
+        "Site visit on Friday at 10am.",
+        0.8,
+        "anthropic",
+        "claude-haiku-5-5",
+    )
+    assert (deposit.amount, deposit.currency) == (Decimal("2500.00"), "GBP")
+
+
+def test_the_hint_wins_over_the_thread_and_the_provider(org):
+    hinted, threaded, proposed = ProjectFactory(slug="loft"), ProjectFactory(), ProjectFactory()
+    EmailFactory(message_id="<first@x>", project=threaded)
+    email = EmailFactory(project=None, project_hint="loft", in_reply_to="<first@x>")
+
+    result = extraction_apply(
+        organization=org, email=email, extraction=extraction(ProjectDecision(action="existing", project_id=proposed.pk))
+    )
+
+    assert result.project == hinted
+
+
+def test_the_thread_wins_over_the_providers_match(org):
+    threaded, proposed = ProjectFactory(), ProjectFactory()
+    EmailFactory(message_id="<root@x>", project=threaded)
+    email = EmailFactory(project=None, in_reply_to="<other@x>", references=["<root@x>", "<other@x>"])
+
+    result = extraction_apply(
+        organization=org, email=email, extraction=extraction(ProjectDecision(action="existing", project_id=proposed.pk))
+    )
+
+    assert result.project == threaded
+    assert result.project_created is False
+
+
+def test_it_follows_the_providers_match_when_there_is_no_thread(org):
+    proposed = ProjectFactory()
+
+    result = extraction_apply(
+        organization=org,
+        email=EmailFactory(project=None),
+        extraction=extraction(ProjectDecision(action="existing", project_id=proposed.pk)),
+    )
+
+    assert result.project == proposed
+
+
+def test_a_proposed_new_name_that_is_an_alias_matches_that_project(org):
+    project = ProjectFactory(name="Old Mill conversion")
+    ProjectAlias.objects.create(project=project, alias="Henderson kitchen")
+    count = Project.objects.count()
+
+    result = extraction_apply(organization=org, email=EmailFactory(project=None), extraction=extraction())
+
+    assert result.project == project
+    assert Project.objects.count() == count
+
+
+def test_it_holds_the_email_when_the_plan_allows_no_more_projects(org, monkeypatch):
+    seen: dict[str, int] = {}
+
+    def refuse(organization: Any, *, current_count: int) -> bool:
+        seen["count"] = current_count
+        return False
+
+    monkeypatch.setattr("events.apply.project_creation_allowed", refuse)
+    ProjectFactory()
+    count = Project.objects.count()
+
+    with pytest.raises(ProjectLimitReached):
+        extraction_apply(organization=org, email=EmailFactory(project=None), extraction=extraction())
+
+    assert Project.objects.count() == count
+    assert seen["count"] == count
+
+
+def test_a_reschedule_supersedes_the_earlier_event_and_keeps_its_history(org):
+    project = ProjectFactory()
+    earlier = EventFactory(project=project, date=dt.date(2026, 12, 1), email=EmailFactory(project=project))
+    email = EmailFactory(project=project)
+
+    result = extraction_apply(
+        organization=org,
+        email=email,
+        extraction=extraction(events=[meeting(updates_event_id=earlier.pk, update_action="reschedule")]),
+    )
+
+    [new] = result.created_events
+    earlier.refresh_from_db()
+    assert (earlier.status, earlier.superseded_by_id, earlier.date) == (
+        EventStatus.SUPERSEDED,
+        new.pk,
+        dt.date(2026, 12, 1),
+    )
+    assert new.date == DAY and new.status == EventStatus.ACTIVE
+    history = EventHistory.objects.get(event=earlier, action="rescheduled")
+    assert history.email == email
+    assert (history.before["date"], history.after["date"]) == ("2026-12-01", "2026-12-04")
+
+
+def test_a_cancellation_marks_the_earlier_event_cancelled(org):
+    project = ProjectFactory()
+    earlier = EventFactory(project=project, email=EmailFactory(project=project))
+    email = EmailFactory(project=project)
+
+    result = extraction_apply(
+        organization=org,
+        email=email,
+        extraction=extraction(events=[meeting(updates_event_id=earlier.pk, update_action="cancel")]),
+    )
+
+    earlier.refresh_from_db()
+    assert earlier.status == EventStatus.CANCELLED
+    assert result.created_events == [] and result.updated_events == [earlier]
+    assert EventHistory.objects.filter(event=earlier, action="cancelled", email=email).exists()
+
+
+def test_re_processing_replaces_exactly_that_emails_events(org):
+    project = ProjectFactory()
+    email = EmailFactory(project=project)
+    other = EventFactory(project=project, email=EmailFactory(project=project))
+    extraction_apply(
+        organization=org,
+        email=email,
+        extraction=extraction(events=[meeting(), meeting(kind="deadline", title="Drawings due")]),
+    )
+
+    extraction_apply(organization=org, email=email, extraction=extraction(events=[meeting(title="Site visit (moved)")]))
+
+    assert list(Event.objects.filter(email=email).values_list("title", flat=True)) == ["Site visit (moved)"]
+    assert Event.objects.filter(pk=other.pk).exists()
+
+
+def test_re_processing_a_reschedule_restores_then_reapplies_it(org):
+    project = ProjectFactory()
+    earlier = EventFactory(project=project, date=dt.date(2026, 12, 1), email=EmailFactory(project=project))
+    email = EmailFactory(project=project)
+    moved = extraction(events=[meeting(updates_event_id=earlier.pk, update_action="reschedule")])
+    extraction_apply(organization=org, email=email, extraction=moved)
+
+    extraction_apply(organization=org, email=email, extraction=extraction(events=[]))
+
+    earlier.refresh_from_db()
+    assert (earlier.status, earlier.superseded_by_id) == (EventStatus.ACTIVE, None)
+    assert not Event.objects.filter(email=email).exists()
+
+
+def test_human_edits_win_over_re_processing(org):
+    project = ProjectFactory()
+    email = EmailFactory(project=project)
+    [event] = extraction_apply(organization=org, email=email, extraction=extraction()).created_events
+    Event.objects.filter(pk=event.pk).update(
+        title="Site visit with the architect", date=dt.date(2026, 12, 11), edited=True
+    )
+
+    extraction_apply(organization=org, email=email, extraction=extraction())
+
+    [kept] = Event.objects.filter(email=email)
+    assert (kept.pk, kept.title, kept.date) == (event.pk, "Site visit with the architect", dt.date(2026, 12, 11))
+
+
+def test_an_email_about_no_project_creates_nothing(org):
+    count = Project.objects.count()
+
+    result = extraction_apply(
+        organization=org, email=EmailFactory(project=None), extraction=extraction(ProjectDecision(action="none"))
+    )
+
+    assert result.project is None and result.created_events == []
+    assert Project.objects.count() == count
+
+
+def test_new_project_slugs_stay_unique(org):
+    ProjectFactory(slug="henderson-kitchen", name="Something else")
+
+    result = extraction_apply(organization=org, email=EmailFactory(project=None), extraction=extraction())
+
+    assert result.project.slug == "henderson-kitchen-2"

@@ -1,0 +1,84 @@
+"""context_build / email_input_build: what extraction gets to see, in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from events.context import context_build, email_input_build
+from events.models import EventStatus
+from organizations.models import Membership, Role
+from projects.models import ProjectAlias, ProjectStatus
+from tests.conftest import make_user
+from tests.factories import AttachmentFactory, EmailFactory, EventFactory, ProjectFactory
+
+
+def test_it_builds_the_email_input_from_the_row(org):
+    email = EmailFactory(headers=[["Auto-Submitted", "no"]], references=["<a@x>"], project_hint="loft")
+    AttachmentFactory(email=email, filename="plan.pdf")
+
+    data = email_input_build(email)
+
+    assert (data.message_id, data.subject, data.project_hint) == (email.message_id, email.subject, "loft")
+    assert data.headers == [("Auto-Submitted", "no")]
+    assert data.attachment_names == ["plan.pdf"]
+
+
+def test_it_lists_open_projects_with_aliases_and_recent_subjects(org):
+    kitchen = ProjectFactory(name="Henderson kitchen")
+    ProjectAlias.objects.create(project=kitchen, alias="HK-24")
+    EmailFactory(project=kitchen, subject="Tiles for the kitchen")
+    ProjectFactory(name="Finished job", status=ProjectStatus.COMPLETED)
+
+    context = context_build(EmailFactory(project=None))
+
+    refs = {p.name: p for p in context.projects}
+    assert "Finished job" not in refs
+    assert refs["Henderson kitchen"].aliases == ["HK-24"]
+    assert refs["Henderson kitchen"].recent_subjects == ["Tiles for the kitchen"]
+
+
+def test_it_gives_the_thread_and_the_threads_recent_events(org):
+    project, other = ProjectFactory(), ProjectFactory()
+    root = EmailFactory(project=project, message_id="<root@x>", subject="Kitchen")
+    upcoming = EventFactory(project=project, date=timezone.localdate() + dt.timedelta(days=3))
+    EventFactory(project=project, status=EventStatus.CANCELLED)
+    EventFactory(project=other)
+    email = EmailFactory(project=None, in_reply_to="<root@x>", references=["<root@x>"])
+
+    context = context_build(email)
+
+    assert [(t.message_id, t.project_id) for t in context.thread] == [(root.message_id, project.pk)]
+    assert [e.id for e in context.recent_events] == [upcoming.pk]
+
+
+def test_it_names_the_organizations_own_domains_but_not_personal_ones(org):
+    for address in ("ann@studio.example", "bo@gmail.com"):
+        Membership.objects.create(user=make_user(address), organization=org, role=Role.MEMBER)
+
+    context = context_build(EmailFactory(project=None))
+
+    assert "studio.example" in context.organization_domains
+    assert "gmail.com" not in context.organization_domains
+
+
+def test_it_runs_a_fixed_number_of_queries(org, django_assert_num_queries):
+    email = EmailFactory(project=None, in_reply_to="<root@x>", references=["<root@x>"])
+    for index in range(2):
+        project = ProjectFactory()
+        ProjectAlias.objects.create(project=project, alias=f"alias {index}")
+        EmailFactory(project=project)
+        EventFactory(project=project)
+    with django_assert_num_queries(6):
+        context_build(email)
+    for index in range(5):
+        project = ProjectFactory()
+        ProjectAlias.objects.create(project=project, alias=f"more {index}")
+        EmailFactory(project=project)
+        EventFactory(project=project)
+
+    with django_assert_num_queries(6):
+        context = context_build(email)
+
+    assert len(context.projects) >= 7
