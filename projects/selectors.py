@@ -1,11 +1,58 @@
+"""Reads of projects that span relations. One query per list, whatever the number of projects."""
+
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from datetime import date
 
-from projects.models import Project
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from projects.models import Project, ProjectAlias, ProjectStatus
+
+# Events are reached through the reverse relation rather than imported: data flows from
+# events to projects, never back (DESIGN.md §3).
+_Event = Project._meta.get_field("events").related_model
 
 
-def project_list() -> QuerySet[Project]:
-    return Project.objects.filter(merged_into__isnull=True).annotate(
-        event_count=Count("events", filter=Q(events__deleted_at__isnull=True))
+def project_list(*, search: str = "", status: str = "", today: date | None = None) -> QuerySet[Project]:
+    """Projects (not merged away) with their event count and next upcoming dated event, by last activity."""
+    today = today or timezone.localdate()
+    upcoming = _Event.objects.filter(  # type: ignore[attr-defined]
+        project=OuterRef("pk"), deleted_at__isnull=True, status="active", date__gte=today
+    ).order_by("date", "time", "id")
+    projects = (
+        Project.objects.filter(merged_into__isnull=True)
+        .annotate(
+            event_count=Count("events", filter=Q(events__deleted_at__isnull=True)),
+            next_event_date=Subquery(upcoming.values("date")[:1]),
+            next_event_title=Subquery(upcoming.values("title")[:1]),
+            activity_at=Coalesce("last_activity_at", "created_at"),
+        )
+        .order_by(F("activity_at").desc(), "-pk")
     )
+    if status in ProjectStatus.values:
+        projects = projects.filter(status=status)
+    search = search.strip()
+    if search:
+        projects = projects.filter(
+            Q(name__icontains=search)
+            | Q(client_name__icontains=search)
+            | Q(client_email__icontains=search)
+            | Q(pk__in=ProjectAlias.objects.filter(alias__icontains=search).values("project"))
+        )
+    return projects
+
+
+def project_choices(*, exclude: Project | None = None) -> QuerySet[Project]:
+    """Projects an event can move to, or a project can be merged into."""
+    projects = Project.objects.filter(merged_into__isnull=True).only("pk", "code", "name").order_by("name")
+    if exclude is not None:
+        projects = projects.exclude(pk=exclude.pk)
+    return projects
+
+
+def project_get(code: object) -> Project:
+    """The project with this code, or 404. The tenant schema already limits it to this workspace."""
+    return get_object_or_404(Project, code=code)

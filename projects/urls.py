@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from projects import views
 
@@ -6,4 +6,11 @@ app_name = "projects"
 
 urlpatterns = [
     path("", views.project_index, name="list"),
+    path("new/", views.project_create, name="create"),
+    path("feed/", views.organization_feed, name="organization_feed"),
+    path("<uuid:code>/settings/", views.project_settings, name="settings"),
+    path("<uuid:code>/merge/", views.project_merge, name="merge"),
+    path("<uuid:code>/feed/", views.project_feed, name="feed"),
+    # The timeline and its events (events app: data flows from events to projects, not back).
+    path("", include("events.urls_timeline")),
 ]

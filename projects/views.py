@@ -1,12 +1,163 @@
+"""Project pages: the list (search + status filter, htmx in place), create, settings (rename,
+status, merge), calendar feed secrets. The timeline itself lives in events.views_timeline."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from typing import TYPE_CHECKING, cast
 
-from organizations.access import workspace_view
-from projects.selectors import project_list
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_POST
+
+from organizations.access import request_organization, workspace_view
+from organizations.models import Role
+from projects import services
+from projects.forms import FeedForm, ProjectEditForm, ProjectFilterForm, ProjectForm, ProjectMergeForm
+from projects.models import Project
+from projects.selectors import project_get, project_list
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+PAGE_SIZE = 50
+
+
+def _actor(request: HttpRequest) -> User:
+    """The signed-in member (workspace_view has checked it)."""
+    return cast("User", request.user)
+
+
+def _htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def feed_url(request: HttpRequest, path: str) -> str:
+    """An absolute https (or dev http) URL on the workspace host for calendar apps."""
+    return request_organization(request).absolute_url(path)
 
 
 @workspace_view()
 def project_index(request: HttpRequest) -> HttpResponse:
-    return render(request, "projects/list.html", {"projects": project_list()})
+    organization = request_organization(request)
+    filters = ProjectFilterForm(request.GET)
+    search, status = filters.values()
+    page = Paginator(project_list(search=search, status=status), PAGE_SIZE).get_page(request.GET.get("page"))
+    org_feed = (
+        feed_url(request, reverse("feeds:organization", args=[organization.feed_token]))
+        if organization.feed_token
+        else ""
+    )
+    context = {
+        "filters": filters,
+        "filtered": bool(search or status),
+        "page": page,
+        "projects": page.object_list,
+        "query": request.GET.urlencode(),
+        "org_feed_url": org_feed,
+        "can_edit": request.membership.has_role(Role.MEMBER),  # type: ignore[attr-defined]
+        "is_admin": request.membership.has_role(Role.ADMIN),  # type: ignore[attr-defined]
+    }
+    template = "projects/list.html#results" if _htmx(request) else "projects/list.html"
+    response = render(request, template, context)
+    # The same URL answers with a fragment or a page: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@workspace_view(Role.MEMBER)
+def project_create(request: HttpRequest) -> HttpResponse:
+    form = ProjectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = services.project_create(
+                organization=request_organization(request), actor=_actor(request), **form.cleaned_data
+            )
+        except services.ProjectLimitError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Project “{project.name}” created.")
+            return redirect("projects:timeline", code=project.code)
+    return render(request, "projects/create.html", {"form": form})
+
+
+@workspace_view(Role.MEMBER)
+def project_settings(request: HttpRequest, code: str) -> HttpResponse:
+    project = project_get(code)
+    if project.merged_into_id:
+        return redirect("projects:timeline", code=project.code)
+    initial = {
+        "name": project.name,
+        "client_name": project.client_name,
+        "client_email": project.client_email,
+        "status": project.status,
+    }
+    form = ProjectEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.project_update(project=project, actor=_actor(request), **form.cleaned_data)
+        messages.success(request, "Project saved.")
+        return redirect("projects:settings", code=project.code)
+    return render(request, "projects/settings.html", _settings_context(request, project, form=form))
+
+
+def _settings_context(request: HttpRequest, project: Project, **extra: object) -> dict[str, object]:
+    feed = (
+        feed_url(request, reverse("feeds:project", args=[project.code, project.feed_token]))
+        if project.feed_token
+        else ""
+    )
+    return {
+        "project": project,
+        "merge_form": ProjectMergeForm(source=project),
+        "aliases": list(project.aliases.order_by("alias").values_list("alias", flat=True)),
+        "feed_url": feed,
+        "webcal_url": feed.replace("https://", "webcal://").replace("http://", "webcal://"),
+        **extra,
+    }
+
+
+@require_POST
+@workspace_view(Role.MEMBER)
+def project_merge(request: HttpRequest, code: str) -> HttpResponse:
+    project = project_get(code)
+    form = ProjectMergeForm(request.POST, source=project)
+    if not form.is_valid():
+        messages.error(request, "Choose the project to merge into.")
+        return redirect("projects:settings", code=project.code)
+    try:
+        target = services.project_merge(source=project, target=form.cleaned_data["target"], actor=_actor(request))
+    except services.ProjectError as error:
+        messages.error(request, str(error))
+        return redirect("projects:settings", code=project.code)
+    messages.success(request, f"“{project.name}” was merged into “{target.name}”; its name is kept as an alias.")
+    return redirect("projects:timeline", code=target.code)
+
+
+@require_POST
+@workspace_view(Role.MEMBER)
+def project_feed(request: HttpRequest, code: str) -> HttpResponse:
+    project = project_get(code)
+    form = FeedForm(request.POST)
+    if form.is_valid():
+        revoke = form.cleaned_data["action"] == "revoke"
+        services.project_feed_rotate(project=project, actor=_actor(request), revoke=revoke)
+        messages.success(request, "Calendar feed revoked." if revoke else "New calendar feed address created.")
+    return redirect(reverse("projects:settings", args=[project.code]) + "#feed")
+
+
+@require_POST
+@workspace_view(Role.ADMIN, write_role=Role.ADMIN)
+def organization_feed(request: HttpRequest) -> HttpResponse:
+    form = FeedForm(request.POST)
+    if form.is_valid():
+        revoke = form.cleaned_data["action"] == "revoke"
+        services.organization_feed_rotate(
+            organization=request_organization(request),
+            actor=_actor(request),
+            revoke=revoke,
+        )
+        messages.success(request, "Calendar feed revoked." if revoke else "New calendar feed address created.")
+    return redirect(reverse("projects:list") + "#calendar")

@@ -1,0 +1,189 @@
+"""Timeline and email reads. Every page costs a fixed number of queries whatever the project size."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+from datetime import date, time
+from typing import Any
+
+from django.db.models import F, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from events.models import Email, Event, EventHistory, EventKind
+from projects.models import Project
+
+PAGE_SIZE = 50
+# Undated events sort after every dated one; untimed ones first on their day.
+_UNDATED = date(9999, 12, 31)
+_NO_TIME = time(0, 0)
+UNDATED_KEY = "undated"
+WHEN_CHOICES = (("all", "All"), ("upcoming", "Upcoming"), ("past", "Past"))
+
+
+@dataclass(frozen=True)
+class TimelineFilter:
+    kinds: tuple[str, ...] = ()
+    when: str = "all"  # all | upcoming | past
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.kinds or self.when != "all" or self.date_from or self.date_to or self.q)
+
+
+@dataclass
+class MonthGroup:
+    key: str  # "2026-11" or "undated"
+    label: str
+    events: list[Event] = field(default_factory=list)
+    continued: bool = False  # the previous page already showed this month's heading
+
+
+@dataclass
+class TimelinePage:
+    groups: list[MonthGroup]
+    next_cursor: str | None
+    count: int
+
+
+def cursor_encode(event: Event) -> str:
+    sort_date = event.date or _UNDATED
+    sort_time = event.time or _NO_TIME
+    raw = f"{sort_date.isoformat()}|{sort_time.isoformat()}|{event.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str) -> tuple[date, time, int] | None:
+    """The position after which the next page starts; None for a missing or tampered cursor."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        sort_date, sort_time, pk = raw.split("|")
+        return date.fromisoformat(sort_date), time.fromisoformat(sort_time), int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def month_key(day: date | None) -> str:
+    return UNDATED_KEY if day is None or day == _UNDATED else f"{day:%Y-%m}"
+
+
+def timeline_events(*, project: Project | None, filters: TimelineFilter, today: date | None = None) -> QuerySet[Event]:
+    """Events of one project (or the whole workspace) in timeline order, filtered; soft-deleted ones excluded."""
+    today = today or timezone.localdate()
+    events = Event.objects.filter(deleted_at__isnull=True).annotate(
+        sort_date=Coalesce("date", Value(_UNDATED)), sort_time=Coalesce("time", Value(_NO_TIME))
+    )
+    if project is not None:
+        events = events.filter(project=project)
+    kinds = [k for k in filters.kinds if k in EventKind.values]
+    if kinds:
+        events = events.filter(kind__in=kinds)
+    if filters.when == "upcoming":
+        events = events.filter(date__gte=today)
+    elif filters.when == "past":
+        events = events.filter(date__lt=today)
+    if filters.date_from:
+        events = events.filter(date__gte=filters.date_from)
+    if filters.date_to:
+        events = events.filter(date__lte=filters.date_to)
+    if filters.q.strip():
+        q = filters.q.strip()
+        events = events.filter(
+            Q(title__icontains=q) | Q(description__icontains=q) | Q(evidence__icontains=q) | Q(people__icontains=q)
+        )
+    return events.order_by("sort_date", "sort_time", "pk")
+
+
+def timeline_page(
+    *,
+    project: Project | None,
+    filters: TimelineFilter,
+    cursor: str = "",
+    size: int = PAGE_SIZE,
+    today: date | None = None,
+) -> TimelinePage:
+    """One page of the timeline after `cursor` (keyset pagination: no OFFSET, no COUNT)."""
+    events = timeline_events(project=project, filters=filters, today=today)
+    position = cursor_decode(cursor)
+    previous_key = ""
+    if position is not None:
+        after_date, after_time, after_pk = position
+        events = events.filter(
+            Q(sort_date__gt=after_date)
+            | Q(sort_date=after_date, sort_time__gt=after_time)
+            | Q(sort_date=after_date, sort_time=after_time, pk__gt=after_pk)
+        )
+        previous_key = month_key(after_date)
+    rows = list(
+        events.select_related("email", "edited_by", "superseded_by", "project").prefetch_related(
+            Prefetch("history", queryset=EventHistory.objects.select_related("actor").order_by("at", "id"))
+        )[: size + 1]
+    )
+    more = len(rows) > size
+    rows = rows[:size]
+    groups: list[MonthGroup] = []
+    for event in rows:
+        key = month_key(event.date)
+        if not groups or groups[-1].key != key:
+            label = "No date" if key == UNDATED_KEY else f"{event.date:%B %Y}"
+            groups.append(MonthGroup(key=key, label=label, continued=not groups and key == previous_key))
+        groups[-1].events.append(event)
+    return TimelinePage(groups=groups, next_cursor=cursor_encode(rows[-1]) if more else None, count=len(rows))
+
+
+def event_get(*, project: Project, code: Any) -> Event:
+    """An event of this project that is not deleted, with what its row needs (a fixed 2 queries)."""
+    events = (
+        Event.objects.filter(project=project, deleted_at__isnull=True)
+        .select_related("email", "edited_by", "superseded_by", "project")
+        .prefetch_related(Prefetch("history", queryset=EventHistory.objects.select_related("actor")))
+    )
+    return get_object_or_404(events, code=code)
+
+
+def event_get_any(*, project: Project, code: Any) -> Event:
+    """Also a deleted one (for undo)."""
+    return get_object_or_404(Event.objects.filter(project=project), code=code)
+
+
+def email_get(code: Any) -> Email:
+    """An email with its attachments, live events and processing log (a fixed 4 queries)."""
+    emails = Email.objects.select_related("project").prefetch_related(
+        "attachments",
+        Prefetch(
+            "events",
+            queryset=Event.objects.filter(deleted_at__isnull=True).order_by(
+                F("date").asc(nulls_last=True), "time", "pk"
+            ),
+        ),
+        "logs",
+    )
+    return get_object_or_404(emails, code=code)
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def evidence_split(text: str, evidence: str) -> tuple[str, str, str] | None:
+    """Split `text` around the evidence sentence, tolerating different line wrapping and case.
+
+    Returns (before, match, after) for the template to render with the match in <mark>; each
+    part stays plain text and is escaped like any other.
+    """
+    words = _SPACE.split(evidence.strip())
+    if not text or not words or words == [""]:
+        return None
+    pattern = r"\s+".join(re.escape(w) for w in words)
+    found = re.search(pattern, text, flags=re.IGNORECASE)
+    if found is None:
+        return None
+    return text[: found.start()], found.group(0), text[found.end() :]

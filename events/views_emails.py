@@ -1,0 +1,95 @@
+"""One received email: headers, text (with the evidence of an event highlighted), its HTML in a
+sandboxed frame, attachments, the events it produced and its processing history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.db import connection
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from events import processing
+from events.ingest import sanitize_html
+from events.models import Attachment, Email
+from events.selectors import email_get, evidence_split
+from organizations.access import workspace_view
+from organizations.models import Role
+
+SUMMARY_HEADERS = ("from", "to", "cc", "date", "subject", "message-id", "reply-to")
+
+# The frame has no scripts, no same-origin access and this CSP: nothing remote loads.
+FRAME_HEAD = (
+    '<!doctype html><html><head><meta charset="utf-8">'
+    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+    '<base target="_blank">'
+    "<style>body{font:15px/1.5 system-ui,sans-serif;color:#1f2937;margin:0;padding:1rem;word-wrap:break-word}"
+    "table{border-collapse:collapse}td,th{padding:2px 6px}blockquote{border-left:3px solid #ddd;margin-left:0;"
+    "padding-left:.75rem;color:#555}</style></head><body>"
+)
+
+
+def email_frame_document(html: str) -> str:
+    """The srcdoc of the sandboxed frame. The stored HTML was sanitised at ingest; sanitise it again
+    here so a bug or an old row can never put active content on the page."""
+    return f"{FRAME_HEAD}{sanitize_html(html)}</body></html>"
+
+
+def reprocess_service() -> Callable[..., Any] | None:
+    """The inbound pipeline's re-process service, once it exists (events.processing.email_reprocess)."""
+    service = getattr(processing, "email_reprocess", None)
+    return service if callable(service) else None
+
+
+@workspace_view()
+def email_detail(request: HttpRequest, code: str) -> HttpResponse:
+    email = email_get(code)
+    events = list(email.events.all())
+    highlight = request.GET.get("highlight", "")
+    highlighted = next((e for e in events if str(e.code) == highlight), None)
+    segments = evidence_split(email.text, highlighted.evidence) if highlighted else None
+    membership = request.membership  # type: ignore[attr-defined]
+    context = {
+        "email": email,
+        "events": events,
+        "highlighted": highlighted,
+        "segments": segments,
+        "frame_document": email_frame_document(email.html) if email.html else "",
+        "summary_headers": [(n, v) for n, v in email.headers if str(n).lower() in SUMMARY_HEADERS],
+        "can_reprocess": membership.has_role(Role.ADMIN) and reprocess_service() is not None,
+    }
+    return render(request, "events/email.html", context)
+
+
+@workspace_view()
+def email_attachment(request: HttpRequest, code: str, attachment_code: str) -> HttpResponse:
+    """Download only (never rendered inline): attachments are untrusted files."""
+    attachment = get_object_or_404(Attachment, code=attachment_code, email__code=code)
+    if not attachment.file:
+        raise Http404("This attachment was not stored")
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as missing:
+        raise Http404("This attachment was not stored") from missing
+    # A FileResponse streams; the decorator's type only knows HttpResponse.
+    return FileResponse(  # type: ignore[return-value]
+        handle,
+        as_attachment=True,
+        filename=attachment.filename or "attachment",
+        content_type="application/octet-stream",
+    )
+
+
+@require_POST
+@workspace_view(Role.ADMIN, write_role=Role.ADMIN)
+def email_reprocess(request: HttpRequest, code: str) -> HttpResponse:
+    email = get_object_or_404(Email, code=code)
+    service = reprocess_service()
+    if service is None:
+        raise Http404("Re-processing is not available")
+    service(schema_name=connection.schema_name, email_id=email.pk)  # type: ignore[attr-defined]
+    messages.success(request, "The email was queued to be processed again.")
+    return redirect("events:email", code=email.code)
