@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
@@ -80,12 +80,7 @@ def _tenant_path(name: str, **kwargs: object) -> str:
 
 
 def _project_url(organization: Organization, project_code: object) -> str:
-    # The timeline of one project; the projects list when this build has no timeline page.
-    try:
-        path = _tenant_path("projects:detail", code=project_code)
-    except NoReverseMatch:
-        path = _tenant_path("projects:list")
-    return organization.absolute_url(path)
+    return organization.absolute_url(_tenant_path("projects:timeline", code=project_code))
 
 
 def _change_of(event: Event, since: dt.datetime) -> str:

@@ -8,7 +8,7 @@ from django_q.models import Schedule
 
 from organizations.schemas import public_schema
 
-# Every app that runs on a schedule exposes `schedules_ensure() -> list[Schedule]` (idempotent,
+# Every app that runs on a schedule exposes `schedules_ensure()` (idempotent,
 # rows found by name). This command is the one place `make run` and deployments call; a module
 # that does not exist yet in this build is skipped.
 SCHEDULE_MODULES = (
@@ -25,20 +25,20 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         with public_schema():
             for name in SCHEDULE_MODULES:
-                for schedule in self.ensure(name):
-                    self.stdout.write(f"{schedule.name}: {schedule.func} ({self.describe(schedule)})")
+                self.ensure(name)
+            for schedule in Schedule.objects.order_by("name"):
+                self.stdout.write(f"{schedule.name}: {schedule.func} ({self.describe(schedule)})")
 
-    def ensure(self, module_name: str) -> list[Schedule]:
+    def ensure(self, module_name: str) -> None:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
             if exc.name != module_name:
                 raise
-            return []
+            return
         ensure = getattr(module, "schedules_ensure", None)
-        if ensure is None:
-            return []
-        return list(ensure())
+        if ensure is not None:
+            ensure()
 
     def describe(self, schedule: Schedule) -> str:
         if schedule.schedule_type == Schedule.CRON:
