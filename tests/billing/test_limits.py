@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from billing.limits import ProcessingDecision, processing_decision, project_creation_allowed
+from billing.models import LimitNotice
+from organizations.models import AIBudgetAction, BillingStatus, Organization
+from tests.billing.factories import ledger
+
+
+def test_it_allows_processing_under_the_email_limit(org: Organization) -> None:
+    ledger(org, emails=499)
+
+    assert processing_decision(org).allowed
+
+
+def test_it_holds_mail_at_the_email_limit_with_a_reason(org: Organization) -> None:
+    ledger(org, emails=500)
+
+    decision = processing_decision(org)
+
+    assert not decision.allowed
+    assert "limit of 500 emails" in decision.reason
+
+
+def test_it_holds_everything_when_the_limit_is_zero(org: Organization) -> None:
+    org.custom_email_limit = 0
+
+    assert not processing_decision(org).allowed
+
+
+def test_it_counts_an_email_once_however_many_calls_it_took(org: Organization) -> None:
+    rows = ledger(org, emails=1)
+    for _ in range(600):
+        rows[0].pk = None
+        rows[0].save()
+
+    assert processing_decision(org).allowed
+
+
+def test_last_months_mail_does_not_count(org: Organization) -> None:
+    ledger(org, emails=500, at=timezone.now() - timedelta(days=40))
+
+    assert processing_decision(org).allowed
+
+
+def test_the_limit_resets_when_the_period_rolls_over(org: Organization) -> None:
+    march = datetime(2026, 3, 20, tzinfo=UTC)
+    ledger(org, emails=500, at=march)
+
+    assert not processing_decision(org, now=march + timedelta(days=1)).allowed
+    assert processing_decision(org, now=datetime(2026, 4, 1, tzinfo=UTC)).allowed
+
+
+def test_enterprise_is_unlimited_unless_staff_set_a_limit(org: Organization) -> None:
+    org.plan = "enterprise"
+    ledger(org, emails=3, cost_each=Decimal("100"))
+    assert processing_decision(org).allowed
+
+    org.custom_email_limit = 3
+    assert not processing_decision(org).allowed
+
+
+def test_it_holds_mail_when_the_ai_budget_is_used_up_and_the_choice_is_hold(org: Organization) -> None:
+    ledger(org, emails=2, cost_each=Decimal("10"))
+
+    decision = processing_decision(org)
+
+    assert not decision.allowed
+    assert "AI budget of $20.00" in decision.reason
+
+
+def test_it_continues_with_rules_when_the_ai_budget_is_used_up_and_the_choice_is_rules(org: Organization) -> None:
+    org.ai_budget_action = AIBudgetAction.RULES
+    ledger(org, emails=2, cost_each=Decimal("10"))
+
+    decision = processing_decision(org)
+
+    assert decision.allowed
+    assert decision.provider_override == "rules"
+
+
+def test_it_keeps_using_ai_with_overage_enabled(org: Organization) -> None:
+    org.overage_enabled = True
+    ledger(org, emails=3, cost_each=Decimal("10"))
+
+    assert processing_decision(org) == ProcessingDecision(allowed=True)
+
+
+def test_it_allows_past_due_within_the_grace_period_then_pauses(org: Organization, settings: Any) -> None:
+    settings.BILLING_GRACE_DAYS = 7
+    org.billing_status = BillingStatus.PAST_DUE
+    org.billing_status_changed_at = timezone.now() - timedelta(days=6)
+    assert processing_decision(org).allowed
+
+    org.billing_status_changed_at = timezone.now() - timedelta(days=8)
+    decision = processing_decision(org)
+    assert not decision.allowed
+    assert "grace period is over" in decision.reason
+
+
+def test_a_canceled_subscription_pauses_at_period_end(org: Organization) -> None:
+    org.billing_status = BillingStatus.CANCELED
+    org.current_period_end = timezone.now() + timedelta(days=2)
+    assert processing_decision(org).allowed
+
+    assert not processing_decision(org, now=timezone.now() + timedelta(days=3)).allowed
+
+
+def test_unpaid_pauses_processing(org: Organization) -> None:
+    org.billing_status = BillingStatus.UNPAID
+
+    assert not processing_decision(org).allowed
+
+
+def test_an_expired_trial_pauses_only_when_payments_are_configured(org: Organization, settings: Any) -> None:
+    org.trial_ends_at = timezone.now() - timedelta(days=1)
+    assert processing_decision(org).allowed
+
+    settings.STRIPE_TEST_SECRET_KEY = "sk_test_" + "x" * 24
+    assert "trial has ended" in processing_decision(org).reason
+
+
+@pytest.mark.parametrize(("count", "allowed"), [(0, True), (1, True), (2, False), (5, False)])
+def test_project_creation_follows_the_starter_limit_of_two(org: Organization, count: int, allowed: bool) -> None:
+    assert project_creation_allowed(org, current_count=count) is allowed
+
+
+def test_professional_allows_any_number_of_projects(org: Organization) -> None:
+    org.plan = "professional"
+
+    assert project_creation_allowed(org, current_count=1000)
+
+
+def test_admins_are_told_at_80_and_100_percent_once_per_period(org: Organization, world: Any) -> None:
+    ledger(org, emails=399)
+    processing_decision(org)
+    assert LimitNotice.objects.filter(organization=org).count() == 0
+
+    ledger(org, emails=1)
+    processing_decision(org)
+    processing_decision(org)
+    assert list(LimitNotice.objects.filter(organization=org).values_list("limit", "threshold")) == [("emails", 80)]
+
+    ledger(org, emails=100)
+    processing_decision(org)
+    processing_decision(org)
+    notices = LimitNotice.objects.filter(organization=org).order_by("threshold")
+    assert list(notices.values_list("limit", "threshold")) == [("emails", 80), ("emails", 100)]
+
+
+def test_the_notice_mail_goes_to_owners_and_admins_after_commit(
+    org: Organization, world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    ledger(org, emails=400)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        processing_decision(org)
+
+    assert len(mail.outbox) == 1
+    assert sorted(mail.outbox[0].to) == ["admin@testorg.test", "owner@testorg.test"]
+    assert "80 % of its email limit" in mail.outbox[0].subject
+    assert "400 of 500" in mail.outbox[0].body
+
+
+def test_notices_do_not_leak_to_another_organization(org: Organization, other_org: Organization) -> None:
+    ledger(other_org, emails=500)
+
+    assert processing_decision(org).allowed
+    assert not LimitNotice.objects.filter(organization=org).exists()

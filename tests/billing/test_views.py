@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from billing.models import LimitNotice
+from organizations.models import AIBudgetAction, BillingStatus, Organization
+from tests.billing.conftest import FakeStripe
+from tests.billing.factories import ledger
+
+OVERVIEW = "/billing/"
+
+
+@pytest.mark.parametrize(("role", "status"), [("owner", 200), ("admin", 200), ("member", 403), ("viewer", 403)])
+def test_the_billing_page_is_for_owners_and_admins(world: Any, client_as: Any, role: str, status: int) -> None:
+    assert client_as(world.user(role)).get(OVERVIEW).status_code == status
+
+
+def test_outsiders_get_404(world: Any, client_as: Any) -> None:
+    assert client_as(world.outsider).get(OVERVIEW).status_code == 404
+
+
+def test_anonymous_users_are_sent_to_sign_in(workspace_client: Any) -> None:
+    response = workspace_client.get(OVERVIEW)
+
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_it_shows_plan_usage_and_says_payments_are_not_configured(
+    world: Any, client_as: Any, org: Organization
+) -> None:
+    ledger(org, emails=12)
+
+    body = client_as(world.admin).get(OVERVIEW).content.decode()
+
+    assert "Starter plan" in body
+    assert "12 of 500" in body
+    assert "Online payments are not configured" in body
+    assert reverse("billing:checkout", args=["professional"]) not in body
+
+
+def test_checkout_without_stripe_explains_and_changes_nothing(world: Any, client_as: Any, org: Organization) -> None:
+    response = client_as(world.admin).post(reverse("billing:checkout", args=["professional"]), follow=True)
+
+    assert "Online payments are not configured" in response.content.decode()
+    org.refresh_from_db()
+    assert org.plan == "starter"
+
+
+def test_the_portal_without_stripe_explains(world: Any, client_as: Any) -> None:
+    response = client_as(world.owner).post(reverse("billing:portal"), follow=True)
+
+    assert response.status_code == 200
+    assert "Online payments are not configured" in response.content.decode()
+
+
+def test_checkout_redirects_to_stripe_with_the_organization_attached(
+    world: Any, client_as: Any, org: Organization, fake_stripe: FakeStripe
+) -> None:
+    body = client_as(world.admin).get(OVERVIEW).content.decode()
+    assert reverse("billing:checkout", args=["professional"]) in body
+
+    response = client_as(world.admin).post(reverse("billing:checkout", args=["professional"]))
+
+    assert response.status_code == 302
+    assert response["Location"] == "https://checkout.stripe.test/s"
+    (customer,) = fake_stripe.posts("/v1/customers")
+    assert customer["metadata[djstripe_subscriber]"] == [str(org.pk)]
+    (session,) = fake_stripe.posts("/v1/checkout/sessions")
+    assert session["client_reference_id"] == [str(org.pk)]
+    assert session["line_items[0][price]"] == ["price_professional_test"]
+    assert session["subscription_data[metadata][org_id]"] == [str(org.pk)]
+
+
+def test_the_portal_needs_a_customer_then_redirects(
+    world: Any, client_as: Any, org: Organization, fake_stripe: FakeStripe
+) -> None:
+    client = client_as(world.admin)
+    response = client.post(reverse("billing:portal"), follow=True)
+    assert "no subscription to manage yet" in response.content.decode()
+
+    client.post(reverse("billing:checkout", args=["starter"]))
+    response = client.post(reverse("billing:portal"))
+
+    assert response["Location"] == "https://billing.stripe.test/p"
+
+
+def test_members_cannot_start_a_checkout(world: Any, client_as: Any, fake_stripe: FakeStripe) -> None:
+    assert client_as(world.member).post(reverse("billing:checkout", args=["professional"])).status_code == 403
+    assert fake_stripe.requests == []
+
+
+def test_checkout_accepts_only_post(world: Any, client_as: Any) -> None:
+    assert client_as(world.admin).get(reverse("billing:checkout", args=["professional"])).status_code == 405
+
+
+def test_admins_choose_what_happens_when_the_ai_budget_is_used_up(
+    world: Any, client_as: Any, org: Organization
+) -> None:
+    response = client_as(world.admin).post(
+        reverse("billing:settings"), {"ai_budget_action": "rules", "overage_enabled": "on"}
+    )
+
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert (org.ai_budget_action, org.overage_enabled) == (AIBudgetAction.RULES, True)
+
+
+def test_an_invalid_choice_changes_nothing(world: Any, client_as: Any, org: Organization) -> None:
+    client_as(world.admin).post(reverse("billing:settings"), {"ai_budget_action": "explode"})
+
+    org.refresh_from_db()
+    assert org.ai_budget_action == AIBudgetAction.HOLD
+
+
+def test_viewers_cannot_change_billing_settings(world: Any, client_as: Any, org: Organization) -> None:
+    assert client_as(world.viewer).post(reverse("billing:settings"), {"ai_budget_action": "rules"}).status_code == 403
+
+
+def test_the_page_shows_a_past_due_banner_to_everyone_and_the_link_to_admins(
+    world: Any, client_as: Any, org: Organization
+) -> None:
+    Organization.objects.filter(pk=org.pk).update(billing_status=BillingStatus.PAST_DUE)
+
+    member_page = client_as(world.member).get("/usage/").content.decode()
+    admin_page = client_as(world.admin).get("/usage/").content.decode()
+
+    assert "The last payment failed" in member_page
+    assert 'href="/billing/">Billing</a></div>' not in member_page
+    assert 'href="/billing/">Billing</a></div>' in admin_page
+
+
+def test_the_limit_banner_appears_at_80_percent(world: Any, client_as: Any, org: Organization) -> None:
+    ledger(org, emails=400)
+
+    body = client_as(world.viewer).get("/usage/").content.decode()
+
+    assert "has used 400 of 500 emails this period" in body
+    assert not LimitNotice.objects.exists()  # banners only read; notices come from processing
