@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from anymail.exceptions import AnymailError, AnymailWebhookValidationFailure
+from anymail.exceptions import AnymailConfigurationError, AnymailError, AnymailWebhookValidationFailure
 from anymail.utils import get_request_basic_auth
 from anymail.webhooks.amazon_ses import AmazonSESInboundWebhookView
 from anymail.webhooks.base import AnymailBaseWebhookView
@@ -83,7 +83,11 @@ def _run(view_class: type[AnymailBaseWebhookView], request: HttpRequest) -> Http
     except (BotoCoreError, ClientError) as error:
         logger.warning("Inbound %s message could not be fetched from S3: %s", esp_name, error)
         return _invalid(request, esp_name, "Could not fetch the message from S3", 502)
-    except (AnymailError, ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
+    except (AnymailError, AnymailConfigurationError, ValueError, KeyError, TypeError, AttributeError) as error:
+        return _invalid(request, esp_name, f"Malformed payload: {type(error).__name__}", 400)
+    except Exception as error:
+        # Whatever else anymail's parsing raises on hostile input is still the input's fault.
+        logger.exception("Inbound %s payload could not be parsed", esp_name)
         return _invalid(request, esp_name, f"Malformed payload: {type(error).__name__}", 400)
     finally:
         outcomes.reset(token)

@@ -10,7 +10,6 @@ from email.utils import format_datetime
 from typing import Any
 
 import pytest
-from django.db.models import QuerySet
 from django.test import Client
 from django_tenants.utils import schema_context
 
@@ -57,7 +56,8 @@ def postmark_payload(
         "MessageID": event_id,
         "OriginalRecipient": recipient,
         "Headers": [{"Name": "Return-Path", "Value": f"<{return_path}>"}],
-        "RawEmail": raw.decode("utf-8", "surrogateescape"),
+        # Postmark posts valid UTF-8 JSON: bytes that are not UTF-8 arrive replaced.
+        "RawEmail": raw.decode("utf-8", "replace"),
     }
 
 
@@ -132,11 +132,11 @@ def post_sns(webhook: Client) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def stored(org: Organization) -> Callable[[], QuerySet[Email]]:
+def stored(org: Organization) -> Callable[[], list[Email]]:
     """stored() → the test workspace's emails (read in its schema whatever the connection is on)."""
 
-    def emails() -> QuerySet[Email]:
+    def emails() -> list[Email]:
         with schema_context(org.schema_name):
-            return Email.objects.all()
+            return list(Email.objects.order_by("id"))
 
     return emails
