@@ -1,6 +1,8 @@
 """The project pages: list (search, status filter, htmx fragment), create, settings, merge, feeds."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_tenants.utils import schema_context
 
@@ -84,12 +86,19 @@ def test_the_filter_form_keeps_the_url_in_sync_with_htmx(world, member):
     assert 'hx-target="#project-results"' in body
 
 
-@pytest.mark.parametrize("n", [1, 500])
-def test_the_project_list_costs_a_fixed_number_of_queries(world, member, django_assert_num_queries, n):
-    projects = ProjectFactory.create_batch(n)
-    EventFactory.create_batch(3, project=projects[0])
-    with django_assert_num_queries(8):
-        assert member.get(reverse("projects:list")).status_code == 200
+def test_the_project_list_costs_the_same_queries_with_1_and_500_projects(world, member, django_assert_num_queries):
+    # The baseline is measured, not hard-coded: banners and other context processors add
+    # their own fixed queries; what must not change is the count as projects grow.
+    url = reverse("projects:list")
+    EventFactory.create_batch(3, project=ProjectFactory())
+    with CaptureQueriesContext(connection) as one:
+        assert member.get(url).status_code == 200
+    projects = ProjectFactory.create_batch(499)
+    EventFactory.create_batch(3, project=projects[-1])
+    with django_assert_num_queries(len(one.captured_queries)):
+        response = member.get(url)
+    assert len(response.context["projects"]) == 50
+    assert len(one.captured_queries) <= 12
 
 
 def test_a_viewer_sees_no_create_button_and_cannot_create(world, viewer):
