@@ -91,7 +91,12 @@ def _run(view_class: type[AnymailBaseWebhookView], request: HttpRequest) -> Http
         return _invalid(request, esp_name, f"Malformed payload: {type(error).__name__}", 400)
     finally:
         outcomes.reset(token)
-    if esp_name == "Postmark" and any(outcome.verdict == Verdict.REJECTED for outcome in collected):
+    verdicts = {outcome.verdict for outcome in collected}
+    if Verdict.INVALID in verdicts:
+        # Our code failed on this message (recorded): Postmark retries 400s for hours,
+        # time enough to deploy a fix; it is never a 500.
+        return HttpResponse("Could not process the message", status=400, content_type="text/plain")
+    if esp_name == "Postmark" and Verdict.REJECTED in verdicts:
         # 403 is the one answer that makes Postmark stop retrying; the Delivery row says why.
         return HttpResponse("Rejected", status=403, content_type="text/plain")
     return response

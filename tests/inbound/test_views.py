@@ -1,23 +1,140 @@
 from __future__ import annotations
 
-from django_tenants.utils import schema_context
+import base64
+import json
+from unittest import mock
 
-from events.models import Email, EmailState
+from django.db import OperationalError
+from django.test import Client
+
+from events.models import EmailState
 from inbound.models import Delivery, Verdict
-from tests.inbound.conftest import make_message, postmark_payload
+from tests.inbound.conftest import POSTMARK_URL, SES_URL, make_message, postmark_payload, ses_notification
 
 
-def test_it_stores_a_member_message_posted_by_postmark(world, post_postmark, django_capture_on_commit_callbacks):
+def test_it_stores_a_member_message_posted_by_postmark(
+    world, post_postmark, stored, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as callbacks:
         response = post_postmark(postmark_payload(make_message()))
     assert response.status_code == 200
-    with schema_context(world.org.schema_name):
-        email = Email.objects.get()
-        assert email.subject == "Kickoff for the Harbour project"
-        assert email.state == EmailState.QUEUED
-        assert email.text.startswith("Let's meet on Friday")
+    (email,) = stored()
+    assert email.subject == "Kickoff for the Harbour project"
+    assert email.state == EmailState.QUEUED
+    assert email.text.startswith("Let's meet on Friday")
+    assert email.envelope_sender == "owner@testorg.test"
+    assert email.raw.name.endswith(".eml")
     delivery = Delivery.objects.get()
-    assert delivery.verdict == Verdict.ACCEPTED
-    assert delivery.organization == world.org
-    assert delivery.email_code == email.code
+    assert (delivery.verdict, delivery.organization, delivery.email_code) == (Verdict.ACCEPTED, world.org, email.code)
     assert len(callbacks) == 1
+
+
+def test_it_stores_a_member_message_posted_by_ses(world, post_sns, stored):
+    response = post_sns(ses_notification(make_message()))
+    assert response.status_code == 200
+    (email,) = stored()
+    assert (email.provider, email.provider_event_id) == ("amazon_ses", "ses-1")
+
+
+def test_it_answers_a_repeated_delivery_with_200_and_stores_nothing_new(world, post_postmark, stored):
+    first = post_postmark(postmark_payload(make_message(), event_id="pm-1"))
+    again = post_postmark(postmark_payload(make_message(), event_id="pm-1"))
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert len(stored()) == 1
+    assert list(Delivery.objects.order_by("id").values_list("verdict", flat=True)) == [
+        Verdict.ACCEPTED,
+        Verdict.DUPLICATE,
+    ]
+
+
+def test_it_dedupes_on_the_provider_event_id_even_when_the_message_id_differs(world, post_sns, stored):
+    post_sns(ses_notification(make_message(message_id="<a@client.test>"), event_id="same"))
+    post_sns(ses_notification(make_message(message_id="<b@client.test>"), event_id="same"))
+    assert len(stored()) == 1
+
+
+def test_it_tells_postmark_to_stop_retrying_mail_for_an_unknown_recipient(world, post_postmark, stored):
+    response = post_postmark(postmark_payload(make_message(to="nobody@in.localhost"), recipient="nobody@in.localhost"))
+    assert response.status_code == 403
+    assert stored() == []
+    delivery = Delivery.objects.get()
+    assert (delivery.verdict, delivery.organization) == (Verdict.REJECTED, None)
+    assert "Unknown recipient" in delivery.reason
+
+
+def test_it_answers_ses_200_for_an_unauthorized_sender_with_the_reason_recorded(world, post_sns, stored):
+    response = post_sns(ses_notification(make_message(sender="stranger@elsewhere.test")))
+    assert response.status_code == 200
+    assert stored() == []
+    delivery = Delivery.objects.get()
+    assert (delivery.verdict, delivery.organization) == (Verdict.REJECTED, world.org)
+    assert "sender policy" in delivery.reason
+
+
+def test_it_refuses_requests_without_credentials(world, public_client):
+    body = json.dumps(postmark_payload(make_message()))
+    postmark = public_client.post(POSTMARK_URL, data=body, content_type="application/json")
+    ses = public_client.post(SES_URL, data=json.dumps(ses_notification(make_message())), content_type="text/plain")
+    assert (postmark.status_code, ses.status_code) == (400, 401)
+    assert not Delivery.objects.exists()
+
+
+def test_it_refuses_requests_with_wrong_credentials(world, public_client):
+    wrong = "Basic " + base64.b64encode(b"webhook:guess").decode()
+    response = public_client.post(
+        POSTMARK_URL,
+        data=json.dumps(postmark_payload(make_message())),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=wrong,
+    )
+    assert response.status_code == 400
+    assert not Delivery.objects.exists()
+
+
+def test_it_refuses_everything_when_no_secret_is_configured_outside_debug(world, post_postmark, settings):
+    settings.ANYMAIL = {}
+    response = post_postmark(postmark_payload(make_message()))
+    assert response.status_code == 403
+    assert not Delivery.objects.exists()
+
+
+def test_it_answers_400_to_a_malformed_payload_and_records_it(world, post_postmark):
+    response = post_postmark(b"{not json")
+    assert response.status_code == 400
+    assert Delivery.objects.get().verdict == Verdict.INVALID
+
+
+def test_it_answers_503_when_the_database_is_unavailable(world, post_postmark, stored):
+    with mock.patch("inbound.services.route_find", side_effect=OperationalError("connection refused")):
+        response = post_postmark(postmark_payload(make_message()))
+    assert response.status_code == 503
+    assert stored() == []
+
+
+def test_it_records_an_error_in_our_code_instead_of_answering_500(world, post_postmark, stored):
+    with mock.patch("inbound.services.ignore_reason", side_effect=RuntimeError("bug")):
+        response = post_postmark(postmark_payload(make_message()))
+    assert response.status_code == 400
+    delivery = Delivery.objects.get()
+    assert delivery.verdict == Verdict.INVALID
+    assert "RuntimeError" in delivery.reason
+
+
+def test_it_answers_502_when_the_s3_object_cannot_be_fetched(world, post_sns):
+    from botocore.exceptions import ClientError
+
+    notification = json.loads(ses_notification(make_message())["Message"])
+    notification["receipt"]["action"] = {"type": "S3", "bucketName": "mail", "objectKey": "missing"}
+    from tests.inbound.conftest import sns_envelope
+
+    session = mock.MagicMock()
+    session.return_value.client.return_value.get_object.side_effect = ClientError(
+        {"Error": {"Code": "NoSuchKey", "Message": "gone"}}, "GetObject"
+    )
+    with mock.patch("boto3.session.Session", session):
+        response = post_sns(sns_envelope(notification))
+    assert response.status_code == 502
+
+
+def test_head_requests_used_by_providers_to_check_the_url_succeed(world, webhook: Client):
+    assert webhook.head(POSTMARK_URL).status_code == 200
