@@ -1,0 +1,146 @@
+"""The email view: headers, text with the evidence highlighted, sandboxed HTML, attachments, history."""
+
+import html
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django_tenants.utils import schema_context
+
+from events import processing
+from events.models import EmailState
+from tests.factories import AttachmentFactory, EmailFactory, EmailLogFactory, EventFactory, ProjectFactory
+
+HOSTILE_HTML = (
+    '<p onclick="alert(1)">Hi <b>there</b></p><script>alert(2)</script>'
+    '<img src="https://tracker.example/pixel.gif"><a href="javascript:alert(3)">x</a>'
+    '<iframe src="https://evil.example"></iframe><style>body{background:url(https://t.example/a)}</style>'
+)
+
+
+@pytest.fixture
+def member(world, client_as):
+    return client_as(world.member)
+
+
+def email_url(email):
+    return reverse("events:email", args=[email.code])
+
+
+def test_it_shows_headers_text_events_and_history(world, member):
+    email = EmailFactory(subject="Kitchen refit: dates", from_name="Pat", cc=["ana@client.example"])
+    EventFactory(project=email.project, email=email, title="Site meeting")
+    EmailLogFactory(email=email, state=EmailState.QUEUED, message="Received via eml")
+    EmailLogFactory(email=email, state=EmailState.PROCESSED, message="3 events found")
+    body = member.get(email_url(email)).content.decode()
+    assert "Kitchen refit: dates" in body
+    assert "ana@client.example" in body
+    assert email.message_id.replace("<", "&lt;").replace(">", "&gt;") in body
+    assert "Site meeting" in body
+    assert body.index("Received via eml") < body.index("3 events found")
+    assert "The site meeting is on Friday at 10am." in body
+
+
+def test_it_highlights_the_evidence_sentence_of_an_event(world, member):
+    email = EmailFactory(text="Hello,\n\nThe site meeting is on\nFriday at 10am.\nThanks")
+    event = EventFactory(project=email.project, email=email, evidence="The site meeting is on Friday at 10am.")
+    body = member.get(email_url(email), {"highlight": str(event.code)}).content.decode()
+    assert '<mark id="evidence">The site meeting is on\nFriday at 10am.</mark>' in body
+
+
+def test_the_highlight_stays_escaped(world, member):
+    email = EmailFactory(text="Before <b>bold</b> <script>alert(1)</script> after")
+    event = EventFactory(project=email.project, email=email, evidence="<script>alert(1)</script>")
+    body = member.get(email_url(email), {"highlight": str(event.code)}).content.decode()
+    assert '<mark id="evidence">&lt;script&gt;alert(1)&lt;/script&gt;</mark>' in body
+    assert "<script>alert(1)" not in body
+    assert "&lt;b&gt;bold&lt;/b&gt;" in body
+
+
+def test_an_unknown_highlight_is_ignored(world, member):
+    email = EmailFactory()
+    body = member.get(email_url(email), {"highlight": "nope"}).content.decode()
+    assert "<mark" not in body
+
+
+def test_html_is_sanitised_again_and_framed_in_a_sandbox(world, member):
+    email = EmailFactory(html=HOSTILE_HTML, subject='<img src=x onerror="alert(4)">')
+    body = member.get(email_url(email)).content.decode()
+    frame = re.search(r"<iframe ([^>]*)>", body).group(1)
+    assert 'sandbox=""' in frame
+    assert "allow-scripts" not in frame
+    assert "allow-same-origin" not in frame
+    document = html.unescape(re.search(r'srcdoc="([^"]*)"', frame).group(1))
+    assert "<b>there</b>" in document
+    for forbidden in ("<script", "onclick", "<img", "javascript:", "<iframe", "tracker.example", "t.example"):
+        assert forbidden not in document
+    assert "default-src 'none'" in document
+    # Nothing outside the frame carries the payload either.
+    assert '<img src=x onerror="alert(4)">' not in body
+
+
+def test_attachments_download_as_attachments_for_members(world, client_as):
+    email = EmailFactory()
+    attachment = AttachmentFactory(email=email, filename='evil"<script>.html', content_type="text/html")
+    viewer = client_as(world.viewer)
+    response = viewer.get(reverse("events:email_attachment", args=[email.code, attachment.code]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Content-Type"] == "application/octet-stream"
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 test"
+
+
+def test_attachments_are_not_served_to_outsiders_or_anonymous_visitors(world, client_as, workspace_client):
+    email = EmailFactory()
+    attachment = AttachmentFactory(email=email)
+    link = reverse("events:email_attachment", args=[email.code, attachment.code])
+    assert client_as(world.outsider).get(link).status_code == 404
+    assert workspace_client.get(link).status_code == 302
+    other = EmailFactory()
+    assert (
+        client_as(world.member).get(reverse("events:email_attachment", args=[other.code, attachment.code])).status_code
+        == 404
+    )
+
+
+def test_another_workspaces_email_is_not_found(world, member, other_org):
+    with schema_context(other_org.schema_name):
+        foreign = EmailFactory(project=ProjectFactory())
+    assert member.get(email_url(foreign)).status_code == 404
+
+
+def test_the_email_view_costs_the_same_queries_with_1_and_500_items(world, member, django_assert_num_queries):
+    email = EmailFactory()
+    EventFactory(project=email.project, email=email)
+    EmailLogFactory(email=email)
+    AttachmentFactory(email=email)
+    with CaptureQueriesContext(connection) as one:
+        assert member.get(email_url(email)).status_code == 200
+    EventFactory.create_batch(499, project=email.project, email=email)
+    EmailLogFactory.create_batch(499, email=email)
+    with django_assert_num_queries(len(one.captured_queries)):
+        response = member.get(email_url(email))
+    assert len(response.context["events"]) == 500
+
+
+def test_the_reprocess_button_shows_for_admins_only_when_the_service_exists(world, client_as, monkeypatch):
+    email = EmailFactory()
+    calls = []
+    monkeypatch.setattr(processing, "email_reprocess", lambda **kw: calls.append(kw), raising=False)
+    reprocess = reverse("events:email_reprocess", args=[email.code])
+    assert reprocess in client_as(world.admin).get(email_url(email)).content.decode()
+    assert reprocess not in client_as(world.member).get(email_url(email)).content.decode()
+    assert client_as(world.member).post(reprocess).status_code == 403
+    response = client_as(world.admin).post(reprocess)
+    assert response.status_code == 302
+    assert calls == [{"schema_name": world.org.schema_name, "email_id": email.pk}]
+
+
+def test_without_the_service_there_is_no_reprocess_button(world, client_as, monkeypatch):
+    monkeypatch.delattr(processing, "email_reprocess", raising=False)
+    email = EmailFactory()
+    reprocess = reverse("events:email_reprocess", args=[email.code])
+    assert reprocess not in client_as(world.admin).get(email_url(email)).content.decode()
+    assert client_as(world.admin).post(reprocess).status_code == 404
