@@ -29,6 +29,7 @@ from organizations.models import (
     SenderPolicy,
 )
 from organizations.schemas import use_public_schema
+from organizations.template import template_schema_build
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -82,11 +83,12 @@ def platform_ensure() -> tuple[Organization, Organization]:
         )
     template = Organization.objects.filter(schema_name=settings.TENANT_BASE_SCHEMA).first()
     if template is None:
-        # Created by running every migration once (~30 s); every later organization is a clone.
         template = Organization(
             schema_name=settings.TENANT_BASE_SCHEMA, name="Template", slug="tenant-template", is_template=True
         )
+        template.auto_create_schema = False
         template.save()
+        template_schema_build(template.schema_name)
     return public, template
 
 
