@@ -1,0 +1,63 @@
+import datetime as dt
+
+from events.selectors import (
+    TimelineFilter,
+    cursor_decode,
+    cursor_encode,
+    evidence_split,
+    timeline_page,
+)
+from tests.factories import EventFactory, ProjectFactory
+
+
+def test_a_cursor_round_trips_and_a_tampered_one_is_rejected(org):
+    event = EventFactory(date=None, time=None)
+    assert cursor_decode(cursor_encode(event)) == (dt.date(9999, 12, 31), dt.time(0, 0), event.pk)
+    assert cursor_decode("") is None
+    assert cursor_decode("%%%") is None
+    assert cursor_decode("YWJj") is None  # "abc"
+
+
+def test_pages_cover_every_event_once_in_order_across_equal_dates_and_undated_ones(org):
+    project = ProjectFactory()
+    days = [dt.date(2026, 5, 1), dt.date(2026, 5, 1), None, dt.date(2026, 4, 30), None, dt.date(2026, 5, 1)]
+    for i, day in enumerate(days):
+        EventFactory(project=project, title=f"E{i}", date=day, time=dt.time(9, 0) if i == 5 else None)
+    seen, cursor, pages = [], "", 0
+    while True:
+        page = timeline_page(project=project, filters=TimelineFilter(), cursor=cursor, size=2)
+        seen += [e.title for g in page.groups for e in g.events]
+        pages += 1
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == ["E3", "E0", "E1", "E5", "E2", "E4"]
+    assert pages == 3
+
+
+def test_a_page_that_continues_a_month_says_so(org):
+    project = ProjectFactory()
+    for i in range(3):
+        EventFactory(project=project, date=dt.date(2026, 5, 1 + i))
+    first = timeline_page(project=project, filters=TimelineFilter(), size=2)
+    second = timeline_page(project=project, filters=TimelineFilter(), cursor=first.next_cursor, size=2)
+    assert [g.continued for g in first.groups] == [False]
+    assert [g.continued for g in second.groups] == [True]
+
+
+def test_deleted_events_are_left_out(org):
+    project = ProjectFactory()
+    EventFactory(project=project, deleted_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    assert timeline_page(project=project, filters=TimelineFilter()).count == 0
+
+
+def test_evidence_is_found_across_line_breaks_and_case():
+    text = "Hi,\nthe Site meeting is\n on Friday.\nBye"
+    assert evidence_split(text, "The site meeting is on Friday.") == (
+        "Hi,\n",
+        "the Site meeting is\n on Friday.",
+        "\nBye",
+    )
+    assert evidence_split(text, "Not there") is None
+    assert evidence_split(text, "  ") is None
+    assert evidence_split("", "x") is None
