@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
@@ -11,6 +12,13 @@ from django.http import HttpRequest
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        # allauth keys failed logins by the request's site, which is the host here (no
+        # django.contrib.sites): every workspace host would get its own 5 attempts per
+        # address. One key for the whole platform keeps the limit real.
+        login = str(credentials.get("email", credentials.get("username", ""))).lower()
+        return f"{settings.BASE_DOMAIN}:{login}"
+
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # Organizations are onboarded by staff; people join through invitations
         # (organizations.views.invitation_accept), never through open sign-up.
