@@ -162,6 +162,26 @@ def emails_requeue(*, email_ids: list[int], reset_attempts: bool = True) -> list
     return ids
 
 
+def email_reprocess(*, schema_name: str, email_id: int) -> bool:
+    """Queue one email to be processed again (an admin's action); False when it is already pending."""
+    return len(emails_reprocess(schema_name=schema_name, email_ids=[email_id])) == 1
+
+
+def emails_reprocess(
+    *, schema_name: str, email_ids: list[int] | None = None, states: tuple[str, ...] = ()
+) -> list[int]:
+    """Queue emails again, by id or all in `states` (e.g. every failed and held one)."""
+    from events.tasks import email_enqueue
+
+    with schema_context(schema_name), transaction.atomic():
+        if email_ids is None:
+            email_ids = list(Email.objects.filter(state__in=states).values_list("pk", flat=True))
+        moved = emails_requeue(email_ids=email_ids)
+        for pk in moved:
+            transaction.on_commit(lambda pk=pk: email_enqueue(schema_name=schema_name, email_id=pk))  # type: ignore[misc]
+    return moved
+
+
 def stale_processing_requeue(*, older_than: timedelta) -> list[int]:
     """Emails left in `processing` by a worker that died: back to queued. Current schema."""
     cutoff = timezone.now() - older_than

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from django_q.conf import Conf
+from django_q.models import Schedule
+from django_q.signals import pre_execute
+from django_tenants.utils import schema_context
+
+from billing.limits import ProcessingDecision
+from events.models import Email, EmailState
+from events.processing import email_claim
+from events.tasks import (
+    SCHEDULES,
+    email_process_task,
+    held_requeue_task,
+    schedules_ensure,
+    stale_requeue_task,
+)
+from extraction.api import extract as real_extract
+from extraction.types import RetryableExtractionError
+from inbound.models import Delivery, Verdict
+from tests.factories import EmailFactory
+from tests.inbound.conftest import AUTH, POSTMARK_URL, make_message, postmark_payload
+
+
+@pytest.fixture
+def q_sync(monkeypatch: pytest.MonkeyPatch) -> None:
+    """django-q2 runs each task inline (worker and monitor) instead of queueing it."""
+    monkeypatch.setattr(Conf, "SYNC", True)
+
+
+def test_the_guard_puts_the_connection_back_on_public_before_every_task(org):
+    assert connection.schema_name == org.schema_name
+    pre_execute.send(sender="django_q", func=email_process_task, task={})
+    assert connection.schema_name == "public"
+
+
+def test_the_task_processes_one_email(org):
+    email = EmailFactory(state=EmailState.QUEUED, project=None)
+    assert email_process_task(org.schema_name, email.pk) == EmailState.PROCESSED
+
+
+def test_a_transient_failure_schedules_a_retry_later(org):
+    email = EmailFactory(state=EmailState.QUEUED, project=None)
+    with mock.patch("events.processing.extract", autospec=True, side_effect=RetryableExtractionError("429")):
+        assert email_process_task(org.schema_name, email.pk) == EmailState.QUEUED
+    retry = Schedule.objects.get(func="events.tasks.email_process_task")
+    assert retry.schedule_type == Schedule.ONCE
+    assert retry.args == repr((org.schema_name, email.pk)) or str(email.pk) in str(retry.args)
+    assert retry.next_run > timezone.now() + timedelta(seconds=30)
+
+
+def test_a_webhook_delivery_is_processed_by_the_queue_after_commit(
+    world, q_sync, public_client, django_capture_on_commit_callbacks
+):
+    payload = json.dumps(postmark_payload(make_message()))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = public_client.post(
+            POSTMARK_URL, data=payload, content_type="application/json", HTTP_AUTHORIZATION=AUTH
+        )
+    assert response.status_code == 200
+    assert Delivery.objects.get().verdict == Verdict.ACCEPTED
+    with schema_context(world.org.schema_name):
+        assert Email.objects.get().state == EmailState.PROCESSED
+
+
+def test_a_worker_killed_mid_task_gets_its_email_processed_once_after_restart(
+    org, q_sync, django_capture_on_commit_callbacks
+):
+    email = EmailFactory(state=EmailState.QUEUED, project=None)
+    email_claim(email.pk)  # the worker claimed it and died before finishing
+    Email.objects.filter(pk=email.pk).update(state_changed_at=timezone.now() - timedelta(hours=1))
+    with (
+        mock.patch("events.processing.extract", wraps=real_extract) as extract,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert stale_requeue_task() == 1
+        assert stale_requeue_task() == 0
+    with schema_context(org.schema_name):
+        email.refresh_from_db()
+    assert email.state == EmailState.PROCESSED
+    assert extract.call_count == 1
+
+
+def test_held_mail_is_requeued_when_the_plan_allows_but_loop_holds_wait_for_an_admin(
+    org, django_capture_on_commit_callbacks
+):
+    plan_held = EmailFactory(state=EmailState.HELD, state_reason="Plan limit: 500 emails this month")
+    loop_held = EmailFactory(state=EmailState.HELD, state_reason="Mail loop: more than 20 messages")
+    with mock.patch("events.tasks.processing_decision", return_value=ProcessingDecision(allowed=False)):
+        assert held_requeue_task() == 0
+    with (
+        mock.patch("events.tasks.async_task") as async_task,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert held_requeue_task() == 1
+    with schema_context(org.schema_name):
+        plan_held.refresh_from_db()
+        loop_held.refresh_from_db()
+    assert (plan_held.state, loop_held.state) == (EmailState.QUEUED, EmailState.HELD)
+    assert async_task.call_args.args[1:] == (org.schema_name, plan_held.pk)
+
+
+def test_the_schedules_are_created_once(db):
+    schedules_ensure()
+    schedules_ensure()
+    assert set(Schedule.objects.filter(name__in=SCHEDULES).values_list("func", flat=True)) == {
+        func for func, _ in SCHEDULES.values()
+    }
