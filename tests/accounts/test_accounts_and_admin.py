@@ -30,3 +30,25 @@ def test_the_admin_refuses_non_staff(world, public_client):
     response = public_client.get("/admin/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_staff_resend_the_owners_invitation_from_the_admin(world, public_client, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from organizations.models import Invitation
+
+    world.admin.is_staff = True
+    world.admin.is_superuser = True
+    world.admin.save(update_fields=["is_staff", "is_superuser"])
+    world.org.email = "billing@testorg.test"
+    world.org.save(update_fields=["email"])
+    public_client.force_login(world.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = public_client.post(
+            "/admin/organizations/organization/",
+            {"action": "send_owner_invitation", "_selected_action": [world.org.pk]},
+        )
+    assert response.status_code == 302
+    invitation = Invitation.objects.filter(organization=world.org, email="billing@testorg.test").get()
+    assert invitation.role == "owner"
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["billing@testorg.test"]
