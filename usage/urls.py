@@ -6,4 +6,5 @@ app_name = "usage"
 
 urlpatterns = [
     path("", views.usage_overview, name="overview"),
+    path("export.csv", views.usage_export, name="export"),
 ]
