@@ -277,14 +277,21 @@ def checkout_session_create(*, organization: Organization, plan_code: str, retur
         )
         return Redirect(url=str(session.url))
     line_items: list[dict[str, Any]] = [{"price": price, "quantity": 1}]
-    if organization.overage_enabled and settings.STRIPE_PRICE_OVERAGE:
+    if settings.STRIPE_PRICE_OVERAGE:
+        # Always on the subscription, so opting into overage later needs no plan change; it
+        # costs nothing unless meter events are sent, and they are sent only after opting in.
         line_items.append({"price": settings.STRIPE_PRICE_OVERAGE})  # metered: no quantity
+    subscription_data: dict[str, Any] = {"metadata": {"org_id": str(organization.pk)}}
+    trial_end = organization.trial_ends_at
+    if trial_end is not None and trial_end - timezone.now() > timedelta(days=2):
+        # Paying during the local trial must not cut it short; Stripe wants trial_end ≥ 48 h ahead.
+        subscription_data["trial_end"] = int(trial_end.timestamp())
     params: Any = {
         "mode": "subscription",
         "customer": str(customer),
         "client_reference_id": str(organization.pk),
         "line_items": line_items,
-        "subscription_data": {"metadata": {"org_id": str(organization.pk)}},
+        "subscription_data": subscription_data,
         "metadata": {"org_id": str(organization.pk)},
         "success_url": f"{return_url}?checkout=success",
         "cancel_url": f"{return_url}?checkout=cancel",

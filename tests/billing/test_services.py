@@ -13,8 +13,7 @@ from billing.models import MeterReport, Plan
 from billing.services import BillingError, meter_report, plan_assign, plans_ensure, subscription_apply
 from organizations.models import BillingStatus, Organization
 from tests.billing.conftest import PRICE_PROFESSIONAL, FakeStripe, current_shape
-from tests.billing.factories import ledger
-from tests.billing.test_webhooks import subscription
+from tests.billing.factories import ledger, subscription
 
 NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)
 

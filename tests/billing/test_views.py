@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import stripe
 from django.urls import reverse
+from django.utils import timezone
+from djstripe.models import Customer, Subscription
 
 from billing.models import LimitNotice
 from organizations.models import AIBudgetAction, BillingStatus, Organization
-from tests.billing.conftest import FakeStripe
-from tests.billing.factories import ledger
+from tests.billing.conftest import FakeStripe, current_shape
+from tests.billing.factories import ledger, subscription
 
 OVERVIEW = "/billing/"
 
@@ -140,3 +144,33 @@ def test_the_limit_banner_appears_at_80_percent(world: Any, client_as: Any, org:
 
     assert "has used 400 of 500 emails this period" in body
     assert not LimitNotice.objects.exists()  # banners only read; notices come from processing
+
+
+def test_checkout_keeps_the_rest_of_the_trial_and_adds_the_overage_price(
+    world: Any, client_as: Any, org: Organization, fake_stripe: FakeStripe, settings: Any
+) -> None:
+    settings.STRIPE_PRICE_OVERAGE = "price_overage_test"
+    trial_end = timezone.now() + timedelta(days=10)
+    Organization.objects.filter(pk=org.pk).update(trial_ends_at=trial_end)
+
+    client_as(world.owner).post(reverse("billing:checkout", args=["starter"]))
+
+    (session,) = fake_stripe.posts("/v1/checkout/sessions")
+    assert session["subscription_data[trial_end]"] == [str(int(trial_end.timestamp()))]
+    assert session["line_items[1][price]"] == ["price_overage_test"]
+    assert "line_items[1][quantity]" not in session
+
+
+def test_an_organization_that_pays_upgrades_in_the_portal_not_a_second_checkout(
+    world: Any, client_as: Any, org: Organization, fake_stripe: FakeStripe
+) -> None:
+    customer, _ = Customer.get_or_create(subscriber=org, livemode=False)
+    sub = fake_stripe.add(subscription(org, customer=customer.id))
+    Subscription.sync_from_stripe_data(stripe.convert_to_stripe_object(current_shape(sub)))
+
+    response = client_as(world.admin).post(reverse("billing:checkout", args=["professional"]))
+
+    assert response["Location"] == "https://billing.stripe.test/p"
+    (portal,) = fake_stripe.posts("/v1/billing_portal/sessions")
+    assert portal["flow_data[subscription_update][subscription]"] == ["sub_test1"]
+    assert fake_stripe.posts("/v1/checkout/sessions") == []
