@@ -168,16 +168,19 @@ def email_reprocess(*, schema_name: str, email_id: int) -> bool:
 
 
 def emails_reprocess(
-    *, schema_name: str, email_ids: list[int] | None = None, states: tuple[str, ...] = ()
+    *, schema_name: str, email_ids: list[int] | None = None, states: tuple[str, ...] = (), enqueue: bool = True
 ) -> list[int]:
-    """Queue emails again, by id or all in `states` (e.g. every failed and held one)."""
+    """Queue emails again, by id or all in `states` (e.g. every failed and held one).
+
+    `enqueue=False` leaves them queued for the caller to process inline (commands' --sync).
+    """
     from events.tasks import email_enqueue
 
     with schema_context(schema_name), transaction.atomic():
         if email_ids is None:
             email_ids = list(Email.objects.filter(state__in=states).values_list("pk", flat=True))
         moved = emails_requeue(email_ids=email_ids)
-        for pk in moved:
+        for pk in moved if enqueue else []:
             transaction.on_commit(lambda pk=pk: email_enqueue(schema_name=schema_name, email_id=pk))  # type: ignore[misc]
     return moved
 
