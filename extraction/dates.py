@@ -88,6 +88,10 @@ DAY_MONTH = re.compile(
     rf"\b(?:(?:{WEEKDAY_RE})\.?,?\s+)?({MONTHS})(?![a-zäéû])\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?(?![\d:])(?:,?\s+(\d{{4}}))?",
     _FLAGS,
 )
+RANGE = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s*(?:[–—-]|to|bis|au|al|till|until)\s*(\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s+(?:of\s+|de\s+)?({MONTHS})(?![a-zäéû])\.?(?:,?\s+(\d{{4}}))?",
+    _FLAGS,
+)
 NUMERIC_SLASH = re.compile(r"(?<![\d.,/$€£#-])(\d{1,2})/(\d{1,2})(?![\d/%])")
 NUMERIC_DOT = re.compile(r"(?<![\d.,$€£#])(\d{1,2})\.(\d{1,2})\.(?!\d)")
 ORDINAL_DAY = re.compile(r"\bthe\s+(\d{1,2})(st|nd|rd|th)\b", _FLAGS)
@@ -219,6 +223,18 @@ def find_dates(text: str, base_dt: datetime, *, day_first: bool) -> list[DateMen
         if b > 12:
             first = False
         add(m, _safe_date(year, b, a) if first else _safe_date(year, a, b))
+    for m in RANGE.finditer(text):
+        # "14–16 December": the range starts on the 14th; that is the day it goes on the timeline.
+        parsed = dateparser.parse(
+            f"{m.group(1)} {m.group(3)} {m.group(4) or ''}".strip(),
+            languages=["en", "de", "fr", "es", "it", "nl"],
+            settings={"RELATIVE_BASE": base_dt.replace(tzinfo=None)},
+        )
+        if parsed is not None:
+            value = parsed.date()
+            if not m.group(4):
+                value = _safe_date(_year_for(value.month, value.day, base), value.month, value.day) or value
+            add(m, value)
     for pattern in (MONTH_DAY, DAY_MONTH):
         for m in pattern.finditer(text):
             if not free(m.start(), m.end()):

@@ -96,13 +96,20 @@ def skip_reason(email: EmailInput) -> str:
     return ""
 
 
+BULLET = re.compile(r"^(\s*)[-*](\s+)", re.MULTILINE)
+
+
 def _strip_reply(text: str) -> str:
+    # mail-parser-reply reads a line starting with "-" as a signature; bullets are content.
+    text = BULLET.sub("\\1•\\2", text)
+    manual = _strip_manual(text)
     try:
         replies = EmailReplyParser(languages=REPLY_LANGUAGES).read(text).replies
     except Exception:  # noqa: BLE001 - a parser bug must not lose the email; fall back to our own cut
         replies = []
-    body = replies[0].body if replies else text
-    return _strip_manual(body)
+    body = _strip_manual(replies[0].body) if replies else manual
+    # The parser sometimes cuts real content as a "signature"; trust it only when it kept most of ours.
+    return body if len(body) >= 0.6 * len(manual) else manual
 
 
 QUOTE_HEADER = re.compile(
@@ -116,7 +123,8 @@ SIGNATURE_START = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 CLOSING = re.compile(
-    r"^(best|best regards|kind regards|regards|many thanks|thanks|thank you|cheers|warm regards|"
+    r"^(best|best regards|kind regards|regards|many thanks|thanks|thank you|cheers|warm regards|best wishes|"
+    r"yours sincerely|yours faithfully|yours truly|with best regards|with kind regards|speak soon|talk soon|"
     r"all the best|sincerely|yours|mit freundlichen grüßen|viele grüße|beste grüße|liebe grüße|gruß|grüße|"
     r"cordialement|bien à vous|bien cordialement|saludos|un saludo|cordiali saluti|saluti|met vriendelijke groet|"
     r"groeten|mvg|vg|lg|thx|ta)[,.! ]*$",

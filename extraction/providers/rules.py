@@ -6,13 +6,14 @@ emails in one project, name new projects sensibly, and find the obvious dated ev
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
-from extraction.dates import DateMention, day_first_for, find_dates, find_time
+from extraction.dates import GENERIC_TLDS, DateMention, day_first_for, find_dates, find_time
 from extraction.text import PreparedText, address_domain, normalise_subject, parse_address, prepare, skip_reason
 from extraction.types import (
     Context,
@@ -60,89 +61,112 @@ CURRENCY_CODES = {"$": "USD", "€": "EUR", "£": "GBP", "euro": "EUR", "euros":
 
 
 def _rx(*words: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w-])(?:" + "|".join(words) + r")(?![\w-])", re.IGNORECASE)
+    # \w boundaries (not hyphens), so "Vor-Ort-Termin" still contains "Termin".
+    return re.compile(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)", re.IGNORECASE)
 
 
 KIND_PATTERNS: dict[str, re.Pattern[str]] = {
     "status_change": _rx(
         r"on hold", r"paused?", r"resum(?:e|ed|ing)", r"back on track", r"behind schedule", r"running late",
-        r"delayed", r"project (?:is|has been) (?:now )?(?:closed|complete|completed|cancelled|canceled|approved)",
-        r"green[- ]?lit", r"officially (?:started|live|closed|kicked off)", r"contract (?:is |has been )?signed",
+        r"project (?:is|has been) (?:now )?(?:closed|complete|completed|cancelled|canceled|approved)",
+        r"green[- ]?lit", r"officially (?:started|live|closed|kicked off)", r"contract (?:is |has been |was )?signed",
         r"signed the contract", r"we(?:'ve| have)? won", r"awarded", r"gestoppt", r"pausiert", r"en pause",
     ),
+    "strong_decision": _rx(
+        r"decided", r"decision to", r"(?:we|i)(?:'ll| will)? go with", r"going with", r"let'?s go with", r"opted",
+        r"chose", r"chosen", r"settled on", r"green light", r"go(?:ing)? ahead", r"proceed with", r"entschieden",
+        r"beschlossen", r"décidé", r"decidido", r"decidimos", r"abbiamo deciso", r"deciso di", r"besloten",
+    ),
     "decision": _rx(
-        r"decided", r"decision", r"we(?:'ll| will)? go with", r"going with", r"let'?s go with", r"agreed",
-        r"opted", r"chose", r"chosen", r"settled on", r"green light", r"go[- ]ahead", r"approved?", r"approves",
-        r"sign(?:ed)? off on", r"entschieden", r"beschlossen", r"freigegeben", r"décidé", r"validé", r"on part sur",
-        r"we(?:'ll| will) use", r"final answer",
+        r"agreed", r"approved?", r"approves", r"sign(?:ed)? off", r"signed-off", r"freigegeben", r"validée?",
+        r"aprobado", r"approvato", r"accepted", r"confirmed that", r"final answer", r"we(?:'ll| will) use",
     ),
     "payment": _rx(
-        r"invoices?", r"payments?", r"paid", r"pay", r"deposit", r"instal+ments?", r"transfer(?:red)?",
+        r"invoices?", r"payments?", r"paid", r"pay", r"payable", r"deposit", r"instal+ments?", r"transfer(?:red)?",
         r"remittance", r"balance", r"retainer", r"fee", r"wired?", r"rechnung", r"zahlung", r"anzahlung",
         r"überwiesen", r"facture", r"paiement", r"acompte", r"virement", r"fattura", r"pago", r"factura",
+        r"anticipo", r"versé", r"bezahlt",
     ),
     "meeting": _rx(
         r"meet(?:ing)?s?", r"call", r"kick[- ]?off", r"catch[- ]?up", r"site visit", r"site meeting",
-        r"walk[- ]?through", r"workshop", r"demo", r"presentation", r"interview", r"review session", r"zoom",
-        r"teams", r"google meet", r"appointment", r"visit", r"inspection", r"tasting", r"fitting", r"viewing",
-        r"rehearsal", r"termin", r"besprechung", r"treffen", r"réunion", r"rendez-vous", r"rdv", r"visite",
-        r"sync", r"stand-?up", r"lunch", r"dinner", r"coffee", r"see you", r"riunione", r"reunión", r"webinar",
-        r"session", r"come by", r"drop by", r"pop in", r"on site",
+        r"walk[- ]?through", r"workshop", r"demo", r"present(?:s|ing|ation)?", r"interview", r"review session",
+        r"zoom", r"teams", r"google meet", r"appointment", r"visit", r"inspection", r"tasting", r"fitting",
+        r"viewing", r"rehearsal", r"termin", r"besprechung", r"treffen", r"réunion", r"rendez-vous", r"rdv",
+        r"visite", r"sync", r"stand-?up", r"lunch", r"dinner", r"coffee", r"see you", r"riunione", r"reunión",
+        r"webinar", r"session", r"come by", r"drop by", r"pop in", r"on site", r"join(?: us)?",
+        r"in (?:our|your) (?:office|showroom|studio)", r"(?:works|suits) (?:for )?(?:me|us)", r"survey",
     ),
     "deadline": _rx(
         r"deadline", r"due", r"no later than", r"at the latest", r"latest by", r"submit", r"submission",
         r"cut-?off", r"expires?", r"frist", r"spätestens", r"bis zum", r"bis spätestens", r"avant le",
         r"date limite", r"entro il", r"need (?:it|them|this|these|the \w+|your \w+)(?: \w+)? by", r"by eod",
-        r"by cob", r"must be", r"has to be", r"have to be", r"needs? to be",
+        r"by cob", r"must be", r"should be", r"has to be", r"have to be", r"needs? to be", r"need to (?:pick|choose|decide|send|have)",
+        r"tender", r"rsvp",
     ),
     "milestone": _rx(
         r"launch(?:es|ed|ing)?", r"go(?:es)?[- ]live", r"went live", r"handover", r"hand-?over", r"completion",
-        r"completed?", r"finished", r"deliver(?:y|ed|s)?", r"install(?:ation|ed|ing)?", r"opening", r"opens",
-        r"release[sd]?", r"ship(?:s|ped|ping)?", r"signed off", r"phase", r"milestone", r"topping out",
-        r"move-?in", r"premiere", r"published", r"printed", r"arrive[sd]?", r"arrival", r"start(?:s|ed)? on site",
-        r"work starts", r"starts? on", r"begin(?:s)?", r"fertigstellung", r"abnahme", r"lieferung", r"livraison",
-        r"mise en ligne", r"pour(?:ed|ing)", r"demolition", r"inspection passed", r"approved by",
+        r"completed?", r"finished", r"deliver(?:y|ed|s)?", r"install(?:ation|ed|ing|s)?", r"opening", r"opens",
+        r"re-?open(?:s|ing)?", r"release[sd]?", r"ship(?:s|ped|ping)?", r"phase", r"milestone", r"topping out",
+        r"move-?in", r"premiere", r"published", r"printed", r"arrive[sd]?", r"arrival", r"start(?:s|ed|ing)?",
+        r"begin(?:s|ning)?", r"fertigstellung", r"abnahme", r"lieferung", r"baubeginn", r"eröffnung",
+        r"livraison", r"mise en ligne", r"fermeture", r"ouverture", r"réouverture", r"inauguration",
+        r"inicio", r"apertura", r"entrega", r"consegna", r"inaugurazione", r"pour(?:ed|ing)", r"demolition",
+        r"construction", r"freeze", r"expect(?:ed|ing|s)?", r"submitted", r"went in", r"lodged", r"closure", r"closed", r"works start",
     ),
     "action_item": _rx(
         r"please", r"could you", r"can you", r"would you", r"need you to", r"i'll", r"i will", r"we'll",
         r"we will", r"remember to", r"don't forget", r"make sure", r"action item", r"to-?do", r"bitte",
-        r"merci de", r"let me know", r"send (?:me|us|over)", r"i need", r"we need",
+        r"merci de", r"send (?:me|us|over)", r"i need", r"we need", r"pouvez-vous", r"potete",
     ),
 }  # fmt: skip
 DEADLINE_BY = re.compile(r"\b(?:by|before|until|till|no later than|bis|avant)\s*$", re.IGNORECASE)
-RESCHEDULE = _rx(
-    r"reschedul\w*",
-    r"postpon\w*",
-    r"push(?:ed)?(?: \w+)? (?:back )?to",
-    r"mov(?:e|ed|ing)(?: \w+){0,3} to",
-    r"instead of",
-    r"verschoben",
-    r"verlegt",
-    r"décalé",
-    r"reporté",
-    r"changed to",
-    r"bring(?: \w+)? forward",
-    r"brought forward",
-    r"new date",
-    r"now (?:on|at|be)",
-    r"shift(?:ed)?(?: \w+)? to",
-    r"delayed (?:to|until)",
+DISCOURSE = re.compile(
+    r"\b(as agreed|as discussed|as promised|as requested|wie besprochen|wie vereinbart|comme convenu|como acordamos)\b,?",
+    re.IGNORECASE,
 )
+RESCHEDULE = _rx(
+    r"reschedul\w*", r"postpon\w*", r"push(?:ed|ing)?(?: \w+){0,3} (?:back |out )?to", r"mov(?:e|ed|ing)(?: \w+){0,4} to",
+    r"instead of", r"verschoben", r"verlegt", r"décalé", r"reporté", r"changed to", r"bring(?: \w+)? forward",
+    r"brought forward", r"new date", r"now (?:on|at|be)", r"shift(?:ed)?(?: \w+){0,3} to", r"delayed (?:to|until)",
+    r"aplazad[oa]", r"rinviat[oa]", r"spostat[oa]",
+)  # fmt: skip
 CANCEL = _rx(
     r"cancel(?:l?ed|ling|s)?", r"called off", r"won'?t (?:happen|take place|go ahead)", r"no longer (?:happening|needed)",
-    r"abgesagt", r"annulé", r"annulée", r"annullat[oa]", r"scrap(?:ped)?", r"drop(?:ped)? the",
+    r"abgesagt", r"annulé", r"annulée", r"annullat[oa]", r"cancelad[oa]", r"scrap(?:ped)?", r"drop(?:ped)? the",
 )  # fmt: skip
 PAST_TENSE = _rx(
     r"paid", r"received", r"transferred", r"sent", r"wired", r"completed", r"finished", r"delivered",
     r"installed", r"launched", r"went live", r"signed", r"shipped", r"arrived", r"done", r"überwiesen", r"erhalten",
+    r"(?:is|are|was|were) (?:now )?(?:complete|done|finished|live)", r"submitted", r"went in", r"lodged",
+    r"versé", r"reçu", r"bezahlt", r"pagado", r"pagato",
 )  # fmt: skip
 AVAILABILITY_QUESTION = re.compile(
     r"\b(are you|would you be|is \w+|are \w+) (free|available)|does .{0,40} work for you|would .{0,40} suit|"
-    r"what about|how about|or would|which (day|date|time)",
+    r"what about|how about|or would|which (day|date|time)|\bor\b.{0,40}\?$",
     re.IGNORECASE,
 )
-NEGATION = re.compile(r"\b(not|no|never|nothing|n't)\b", re.IGNORECASE)
+PAST_MEETING = re.compile(
+    r"\b(thanks|thank you|merci|danke|gracias|grazie|great|good|nice|lovely|productive|after|following|since)\b"
+    r"[^.!?]{0,25}\b(meeting|call|visit|walk-?through|kick-?off|presentation|session|chat|visite|réunion|reunión|besprechung|termin)",
+    re.IGNORECASE,
+)
+BOILERPLATE_ACTION = re.compile(
+    r"\bplease (find|see|note|let (me|us) know|advise|feel free|don't hesitate|do not hesitate|contact|call me|"
+    r"reply|confirm receipt|join)|\blet (me|us) know\b|\bif you (have|need) any",
+    re.IGNORECASE,
+)
+ACTION_VERB = re.compile(
+    r"\b(i'll|i will|we'll|we will|please|could you|can you|would you)\b[^.]{0,20}\b(send|issue|forward|raise|prepare|email)\b",
+    re.IGNORECASE,
+)
+NEW_PROJECT_CUE = re.compile(
+    r"\b(new project|another project|new job|separate project|second project|new enquiry|new inquiry|neues projekt|"
+    r"nouveau projet|nuevo proyecto|nuovo progetto)\b",
+    re.IGNORECASE,
+)
+NEGATION = re.compile(r"\b(not|no|never|nothing|cannot|can't|won't|n't|unable)\b", re.IGNORECASE)
 SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜÉÈ\"'(])|\s*;\s+")
+CLAUSE_SPLIT = re.compile(r",?\s+(?:and|so|but|while|then|und|et|y|e)\s+|,\s+", re.IGNORECASE)
 LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 
 
@@ -161,10 +185,15 @@ def _sentences(body: str) -> tuple[str, list[Sentence]]:
             stripped = line.strip()
             if not stripped:
                 continue
-            if LIST_ITEM.match(stripped) and current:
+            if LIST_ITEM.match(stripped):
+                if current:
+                    units.append(" ".join(current))
+                    current = []
+                stripped = LIST_ITEM.sub("", stripped)
+            current.append(stripped)
+            if stripped.endswith(":"):  # a lead-in ("Next steps:") is its own unit
                 units.append(" ".join(current))
                 current = []
-            current.append(stripped)
         if current:
             units.append(" ".join(current))
     flat = "\n".join(units)
@@ -181,8 +210,31 @@ def _sentences(body: str) -> tuple[str, list[Sentence]]:
     return flat, sentences
 
 
+MONTH_AND_DAY_WORDS = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+}  # fmt: skip
+
+
 def _tokens(text: str) -> set[str]:
-    return {t for t in re.findall(r"[a-zà-ÿß0-9]+", text.lower()) if len(t) > 2 and t not in STOP_WORDS}
+    return {
+        t
+        for t in re.findall(r"[a-zà-ÿß0-9]+", text.lower())
+        if len(t) > 2 and t not in STOP_WORDS and t not in MONTH_AND_DAY_WORDS and not t.isdigit()
+    }
+
+
+def _same_word(a: str, b: str) -> bool:
+    """'cabinet' ~ 'cabinets', 'delivery' ~ 'delivered', 'henderson' ~ 'hendersonfamily'."""
+    if a == b:
+        return True
+    shorter, longer = sorted((a, b), key=len)
+    return len(shorter) >= 5 and (longer.startswith(shorter) or (a[:5] == b[:5] and len(a) >= 6 and len(b) >= 6))
+
+
+def _overlap(words: set[str], known: set[str]) -> set[str]:
+    return {w for w in words if any(_same_word(w, k) for k in known)}
 
 
 def _org_from_domain(domain: str) -> str:
@@ -257,8 +309,13 @@ def project_name(subject: str, party: Party | None) -> str:
     return name[:120]
 
 
+def _client_words(project: ProjectRef) -> str:
+    local, _, domain = project.client_email.lower().partition("@")
+    return " ".join([project.client_name, re.sub(r"[._+-]", " ", local), _org_from_domain(domain) if domain else ""])
+
+
 def decide_project(email: EmailInput, prepared: PreparedText, context: Context, party: Party | None) -> ProjectDecision:
-    """Thread, then subject, then name or alias, then client, then a new project."""
+    """Thread, subject, name or alias, client, shared words; else a new project (or none for internal chatter)."""
     open_ids = {p.id for p in context.projects}
     for earlier in sorted(context.thread, key=lambda t: t.date.timestamp() if t.date else 0.0, reverse=True):
         if earlier.project_id is not None and (not open_ids or earlier.project_id in open_ids):
@@ -271,23 +328,31 @@ def decide_project(email: EmailInput, prepared: PreparedText, context: Context, 
                 return ProjectDecision(action="existing", project_id=project.id, confidence=0.9)
 
     haystack = f"{email.subject} {prepared.forwarded_subject}\n{prepared.body}".lower()
-    for project in context.projects:
-        for label in [project.name, *project.aliases]:
-            label = label.strip().lower()
-            if len(label) >= 4 and re.search(r"(?<!\w)" + re.escape(label) + r"(?!\w)", haystack):
-                return ProjectDecision(action="existing", project_id=project.id, confidence=0.85)
+    new_cue = NEW_PROJECT_CUE.search(f"{email.subject}\n{prepared.body[:600]}") is not None
+    if not new_cue:
+        for project in context.projects:
+            for label in [project.name, *project.aliases]:
+                label = label.strip().lower()
+                if len(label) >= 4 and re.search(r"(?<!\w)" + re.escape(label) + r"(?!\w)", haystack):
+                    return ProjectDecision(action="existing", project_id=project.id, confidence=0.85)
 
     subject_tokens = _tokens(f"{email.subject} {prepared.forwarded_subject}")
     body_tokens = _tokens(prepared.body[:2000])
+    known = {
+        p.id: _tokens(" ".join([p.name, *p.aliases, *p.recent_subjects, _client_words(p)])) for p in context.projects
+    }
+    named = {p.id: _tokens(" ".join([p.name, *p.aliases, _client_words(p)])) for p in context.projects}
 
-    def overlap(project: ProjectRef) -> float:
-        known = _tokens(" ".join([project.name, *project.aliases, *project.recent_subjects]))
-        if not known:
-            return 0.0
-        name_tokens = _tokens(" ".join([project.name, *project.aliases]))
-        return len(subject_tokens & known) + 0.5 * len(body_tokens & name_tokens)
+    def score(project: ProjectRef) -> float:
+        return len(_overlap(subject_tokens, known[project.id])) + 0.5 * len(_overlap(body_tokens, named[project.id]))
 
-    if party is not None:
+    def distinctive(project: ProjectRef) -> bool:
+        """A shared word that no other open project has (a client's name, a site, a code)."""
+        mine = _overlap(subject_tokens | body_tokens, known[project.id])
+        others = set().union(*(known[p.id] for p in context.projects if p.id != project.id))
+        return any(len(w) >= 5 and not _overlap({w}, others) for w in mine)
+
+    if party is not None and not new_cue:
         same_client = [
             p
             for p in context.projects
@@ -297,22 +362,25 @@ def decide_project(email: EmailInput, prepared: PreparedText, context: Context, 
         if len(same_client) == 1:
             return ProjectDecision(action="existing", project_id=same_client[0].id, confidence=0.7)
         if same_client:
-            best = max(same_client, key=overlap)  # ties: the most recently active (context order)
+            best = max(same_client, key=score)  # ties: the most recently active (context order)
             return ProjectDecision(action="existing", project_id=best.id, confidence=0.6)
 
-    scored = [(overlap(p), p) for p in context.projects]
-    scored = [(s, p) for s, p in scored if s >= 2]
-    if scored:
-        best_score, best_project = max(scored, key=lambda item: item[0])
-        return ProjectDecision(
-            action="existing", project_id=best_project.id, confidence=min(0.5 + 0.05 * best_score, 0.7)
-        )
+    if context.projects and not new_cue:
+        best_score, best_project = max(((score(p), p) for p in context.projects), key=lambda item: item[0])
+        # An outside sender needs two shared words; our own staff one word no other project has.
+        if best_score >= 2 or (party is None and best_score >= 1 and distinctive(best_project)):
+            return ProjectDecision(
+                action="existing", project_id=best_project.id, confidence=min(0.5 + 0.05 * best_score, 0.7)
+            )
 
+    if party is None:
+        # Only our own people on it and no project recognised: internal chatter, not a project.
+        return ProjectDecision(action="none", confidence=0.5)
     return ProjectDecision(
         action="new",
         name=project_name(prepared.forwarded_subject or email.subject, party),
-        client_name=party.name if party else "",
-        client_email=party.address if party else "",
+        client_name=party.name,
+        client_email=party.address,
         confidence=0.6,
     )
 
@@ -342,30 +410,86 @@ def _money(sentence: str) -> tuple[Decimal | None, str]:
     return amount, code[:3]
 
 
-def _classify(sentence: str, mentions: list[DateMention]) -> str | None:
-    hits = {kind for kind, pattern in KIND_PATTERNS.items() if pattern.search(sentence)}
-    if not hits:
-        return None
-    has_money = MONEY.search(sentence) is not None
+def _classify(sentence: str, exact: list[DateMention], base: date) -> str | None:
+    """The kind of event a sentence (or clause) states, or None. `exact` are its dated mentions."""
+    text = DISCOURSE.sub("", sentence)
+    hits = {kind for kind, pattern in KIND_PATTERNS.items() if pattern.search(text)}
+    if "meeting" in hits and PAST_MEETING.search(text) and all(m.date <= base for m in exact):
+        hits.discard("meeting")  # "thanks for the call today": it already happened
+    if BOILERPLATE_ACTION.search(text) and not ACTION_VERB.search(text):
+        hits.discard("action_item")
+    has_money = MONEY.search(text) is not None
     if "status_change" in hits:
         return "status_change"
-    if "payment" in hits and (has_money or mentions):
-        return "payment"
-    if "decision" in hits and not (mentions and "meeting" in hits):
+    if "strong_decision" in hits:
         return "decision"
-    if "meeting" in hits and mentions:
-        return "meeting"
-    if mentions:
-        before = sentence[: mentions[0].start].rstrip() if mentions else ""
-        if "deadline" in hits or DEADLINE_BY.search(before):
+    if "payment" in hits:
+        if ACTION_VERB.search(text) and not has_money:
+            return "action_item"  # "I'll send the invoice today" is a task, not a payment
+        if has_money or exact or PAST_TENSE.search(text):
+            return "payment"
+    by_date = any(DEADLINE_BY.search(text[: m.start].rstrip()) for m in exact)
+    if exact:
+        if "meeting" in hits:
+            return "meeting"
+        if "deadline" in hits:
             return "deadline"
-    if "milestone" in hits and (mentions or PAST_TENSE.search(sentence)):
+        if "milestone" in hits:
+            return "milestone"
+        if by_date:
+            return "deadline"
+        if "decision" in hits:
+            return "decision"
+        if "action_item" in hits:
+            return "action_item"
+        if find_time(_blank(text, exact)) is not None:
+            return "meeting"  # a day with a clock time is almost always a meeting or call
+        return None
+    if "decision" in hits:
+        return "decision"
+    if "milestone" in hits and PAST_TENSE.search(text):
         return "milestone"
     if "action_item" in hits:
         return "action_item"
-    if "deadline" in hits and mentions:
-        return "deadline"
     return None
+
+
+def _blank(text: str, mentions: list[DateMention]) -> str:
+    for m in sorted(mentions, key=lambda m: m.start, reverse=True):
+        text = text[: m.start] + " " * (m.end - m.start) + text[m.end :]
+    return MONEY.sub(" ", text)
+
+
+def _clauses(text: str, mentions: list[DateMention]) -> list[tuple[str, list[DateMention]]]:
+    """Split "Delivery on 8 December and installation by 18 December" between its dates."""
+    exact = [m for m in mentions if m.exact]
+    if len(exact) < 2:
+        return [(text, mentions)]
+    cuts: list[int] = []
+    for left, right in itertools.pairwise(exact):
+        gap = text[left.end : right.start]
+        match = None
+        for candidate in CLAUSE_SPLIT.finditer(gap):
+            match = candidate  # the last separator before the next date
+        if match is not None and len(gap) > 3:
+            cuts.append(left.end + match.start())
+    if not cuts:
+        return [(text, mentions)]
+    pieces: list[tuple[str, list[DateMention]]] = []
+    start = 0
+    for cut in [*cuts, len(text)]:
+        inside = [
+            DateMention(m.start - start, m.end - start, m.text, m.date, m.exact)
+            for m in mentions
+            if m.start >= start and m.end <= cut
+        ]
+        pieces.append((text[start:cut], inside))
+        start = cut
+        # Skip the separator itself at the start of the next piece.
+        sep = CLAUSE_SPLIT.match(text, start)
+        if sep is not None:
+            start = sep.end()
+    return pieces
 
 
 def _title(sentence: str, kind: str) -> str:
@@ -402,45 +526,68 @@ def _referenced_event(
     return best[1] if best else None
 
 
+def _day_first(text: str, domain: str, base: datetime) -> bool:
+    """The sender's convention for 3/10: a date like 27/11 or 11/27 in the same email decides;
+    then the domain and the Date header's offset; a £ or € in a generic-domain mail means day first."""
+    for a, b in re.findall(r"(?<![\d/])(\d{1,2})/(\d{1,2})(?![\d])", text):
+        if int(a) > 12 >= int(b):
+            return True
+        if int(b) > 12 >= int(a):
+            return False
+    tld = domain.rsplit(".", 1)[-1] if domain else ""
+    if (tld in GENERIC_TLDS or domain in GENERIC_MAIL_DOMAINS) and ("£" in text or "€" in text):
+        return True
+    return day_first_for(domain, base.utcoffset())
+
+
 def find_events(
     email: EmailInput,
     prepared: PreparedText,
     context: Context,
     project_id: int | None,
 ) -> list[ExtractedEvent]:
-    base = prepared.base_date or email.date
-    if base is None:
+    base_dt = prepared.base_date or email.date
+    if base_dt is None:
         return []
+    base = base_dt.date()
     domain = address_domain(
         parse_address(prepared.forwarded_from)[1] if prepared.forwarded_from else email.from_address
     )
-    offset = base.utcoffset()
-    day_first = day_first_for(domain, offset)
     flat, sentences = _sentences(prepared.body)
-    mentions = find_dates(flat, base, day_first=day_first)
+    mentions = find_dates(flat, base_dt, day_first=_day_first(flat, domain, base_dt))
     related = [e for e in context.recent_events if project_id is None or e.project_id == project_id]
     events: list[ExtractedEvent] = []
     seen: set[tuple[str, date | None]] = set()
     sender = email.from_name or email.from_address
+
+    def emit(event: ExtractedEvent) -> None:
+        key = (event.kind, event.date)
+        if key in seen or len(events) >= MAX_EVENTS:
+            return
+        seen.add(key)
+        events.append(event)
+
     for sentence in sentences:
-        end = sentence.start + len(sentence.text)
+        text = sentence.text
+        if text.endswith(":"):
+            continue  # a lead-in, the list below it carries the events
+        end = sentence.start + len(text)
         inside = [
             DateMention(m.start - sentence.start, m.end - sentence.start, m.text, m.date, m.exact)
             for m in mentions
             if m.start >= sentence.start and m.end <= end
         ]
-        text = sentence.text
         if text.endswith("?") and AVAILABILITY_QUESTION.search(text):
-            continue  # a proposal, not yet an event
-        exact = [m for m in inside if m.exact]
-        kind = _classify(text, exact)
+            continue  # alternatives offered: not yet an event
         cancel = CANCEL.search(text) is not None and not re.search(r"cancellation (fee|polic)", text, re.I)
         reschedule = RESCHEDULE.search(text) is not None
+        exact = [m for m in inside if m.exact]
         if (cancel or reschedule) and related:
+            kind = _classify(text, exact, base)
             referenced = _referenced_event(text, kind if kind != "action_item" else None, inside, related)
             if referenced is not None:
                 if cancel and not reschedule:
-                    events.append(
+                    emit(
                         _event(
                             referenced.kind,
                             referenced.title,
@@ -456,12 +603,11 @@ def find_events(
                     continue
                 later = [m for m in exact if m.date != referenced.date]
                 if later:
-                    new_date = later[-1].date
-                    events.append(
+                    emit(
                         _event(
                             referenced.kind,
                             referenced.title,
-                            new_date,
+                            later[-1].date,
                             text,
                             inside,
                             sender,
@@ -470,32 +616,36 @@ def find_events(
                             "reschedule",
                         )
                     )
-                    seen.add((referenced.kind, new_date))
                     continue
-        if kind is None or (cancel and kind in {"meeting", "deadline", "milestone"}):
-            continue
-        if kind in {"meeting", "deadline"} and not exact:
-            continue
-        if kind == "action_item" and NEGATION.search(text) and not exact:
-            continue
-        if exact:
-            chosen = exact[-1] if reschedule and len(exact) > 1 else exact[0]
-            if kind == "deadline":
-                by = [m for m in exact if DEADLINE_BY.search(text[: m.start].rstrip())]
-                chosen = by[0] if by else chosen
-            when: date | None = chosen.date
-        elif kind in {"decision", "status_change"} or (kind in {"payment", "milestone"} and PAST_TENSE.search(text)):
-            when = base.date()  # it happens when it is said
-        elif kind in {"payment", "milestone"}:
-            continue
-        else:
-            when = None
-        if (kind, when) in seen:
-            continue
-        seen.add((kind, when))
-        events.append(_event(kind, _title(text, kind), when, text, inside, sender, 0.6 if exact else 0.45))
-        if len(events) >= MAX_EVENTS:
-            break
+        for clause, clause_mentions in _clauses(text, inside):
+            clause_exact = [m for m in clause_mentions if m.exact]
+            kind = _classify(clause, clause_exact, base)
+            if kind is None and clause != text:
+                kind = _classify(text, clause_exact, base)
+            if kind is None or (cancel and kind in {"meeting", "deadline", "milestone"}):
+                continue
+            if kind in {"meeting", "deadline"} and not clause_exact:
+                continue
+            if kind == "action_item" and NEGATION.search(clause) and not clause_exact:
+                continue
+            when: date | None
+            if kind == "decision":
+                when = base  # decided when it is said
+            elif clause_exact:
+                chosen = clause_exact[-1] if reschedule else clause_exact[0]
+                if kind == "deadline":
+                    by = [m for m in clause_exact if DEADLINE_BY.search(clause[: m.start].rstrip())]
+                    chosen = by[0] if by else chosen
+                when = chosen.date
+            elif kind == "status_change" or (kind in {"payment", "milestone"} and PAST_TENSE.search(clause)):
+                when = base  # it happens when it is said
+            elif kind == "payment" and MONEY.search(clause):
+                when = None  # an amount without a date is still worth a line on the timeline
+            elif kind in {"payment", "milestone"}:
+                continue
+            else:
+                when = None
+            emit(_event(kind, _title(text, kind), when, text, clause_mentions, sender, 0.6 if clause_exact else 0.45))
     return events
 
 
@@ -510,11 +660,7 @@ def _event(
     updates: int | None = None,
     action: str = "",
 ) -> ExtractedEvent:
-    blanked = sentence
-    for m in sorted(inside, key=lambda m: m.start, reverse=True):
-        blanked = blanked[: m.start] + " " * (m.end - m.start) + blanked[m.end :]
-    blanked = MONEY.sub(" ", blanked)
-    at: time | None = find_time(blanked) if when is not None else None
+    at: time | None = find_time(_blank(sentence, inside)) if when is not None else None
     amount, currency = _money(sentence) if kind == "payment" else (None, "")
     return ExtractedEvent(
         kind=kind,  # type: ignore[arg-type]
