@@ -4,4 +4,6 @@ from events import views_inbox
 
 urlpatterns = [
     path("", views_inbox.inbox, name="inbox"),
+    path("reprocess/<uuid:code>/", views_inbox.inbox_reprocess, name="inbox_reprocess"),
+    path("reprocess-all/", views_inbox.inbox_reprocess_all, name="inbox_reprocess_all"),
 ]
