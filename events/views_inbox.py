@@ -51,7 +51,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         context["needs_attention"] = sum(counts.get(s, 0) for s in REPROCESS_ALL_STATES)
         context["refused"] = (
             list(
-                for_organization(Delivery.objects, organization)
+                for_organization(Delivery.objects.all(), organization)
                 .filter(verdict__in=[Verdict.REJECTED, Verdict.IGNORED, Verdict.INVALID], email_code=None)
                 .only("created_at", "sender", "recipient", "subject", "verdict", "reason", "provider")
                 .order_by("-created_at")[:REFUSED_SHOWN]
