@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
-from extraction.dates import GENERIC_TLDS, DateMention, day_first_for, find_dates, find_time
+from extraction.dates import GENERIC_TLDS, MONTHS, DateMention, day_first_for, find_dates, find_time
 from extraction.text import PreparedText, address_domain, normalise_subject, parse_address, prepare, skip_reason
 from extraction.types import (
     Context,
@@ -75,7 +75,8 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
     "strong_decision": _rx(
         r"decided", r"decision to", r"(?:we|i)(?:'ll| will)? go with", r"going with", r"let'?s go with", r"opted",
         r"chose", r"chosen", r"settled on", r"green light", r"go(?:ing)? ahead", r"proceed with", r"entschieden",
-        r"beschlossen", r"décidé", r"decidido", r"decidimos", r"abbiamo deciso", r"deciso di", r"besloten",
+        r"beschlossen", r"décidé", r"decidido", r"(?:good to |ready to )?move forward with", r"moving forward with",
+        r"let'?s book(?: it| you)?", r"(?:we'll|we will|happy to) book", r"let'?s do it", r"go for it", r"good to go", r"decidimos", r"abbiamo deciso", r"deciso di", r"besloten",
     ),
     "decision": _rx(
         r"agreed", r"approved?", r"approves", r"sign(?:ed)? off", r"signed-off", r"freigegeben", r"validée?",
@@ -111,7 +112,8 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"begin(?:s|ning)?", r"fertigstellung", r"abnahme", r"lieferung", r"baubeginn", r"eröffnung",
         r"livraison", r"mise en ligne", r"fermeture", r"ouverture", r"réouverture", r"inauguration",
         r"inicio", r"apertura", r"entrega", r"consegna", r"inaugurazione", r"pour(?:ed|ing)", r"demolition",
-        r"construction", r"freeze", r"expect(?:ed|ing|s)?", r"submitted", r"went in", r"lodged", r"closure", r"closed", r"works start",
+        r"construction", r"freeze", r"shoot(?:ing)?", r"filming", r"recording", r"broadcast", r"airs?",
+        r"screening", r"ready (?:for|by|on)", r"pencil+ed in", r"wedding", r"(?:getting )?married", r"ceremony", r"expect(?:ed|ing|s)?", r"submitted", r"went in", r"lodged", r"closure", r"closed", r"works start",
     ),
     "action_item": _rx(
         r"please", r"could you", r"can you", r"would you", r"need you to", r"i'll", r"i will", r"we'll",
@@ -152,7 +154,8 @@ PAST_MEETING = re.compile(
 )
 BOILERPLATE_ACTION = re.compile(
     r"\bplease (find|see|note|let (me|us) know|advise|feel free|don't hesitate|do not hesitate|contact|call me|"
-    r"reply|confirm receipt|join)|\blet (me|us) know\b|\bif you (have|need) any",
+    r"reply|confirm receipt|join)|\blet (me|us) know\b|\bif you (have|need) any|\b(confirm|find|agree) a new date|"
+    r"\bget back to you|\bkeep you posted|\blet you know",
     re.IGNORECASE,
 )
 ACTION_VERB = re.compile(
@@ -164,8 +167,14 @@ NEW_PROJECT_CUE = re.compile(
     r"nouveau projet|nuevo proyecto|nuovo progetto)\b",
     re.IGNORECASE,
 )
+NOT_AN_EVENT_BEFORE = re.compile(r"\b(until|till|since|from|of|dated|last|back)\s*$", re.IGNORECASE)
+AWAY = re.compile(
+    r"\b(out of (the )?office|OOO|away|on leave|on holiday|on vacation|annual leave|urlaub|congés|free|available)\b",
+    re.IGNORECASE,
+)
 NEGATION = re.compile(r"\b(not|no|never|nothing|cannot|can't|won't|n't|unable)\b", re.IGNORECASE)
-SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜÉÈ\"'(])|\s*;\s+")
+# "am 27. November": a day's dot followed by a capitalised month does not end the sentence.
+SENTENCE_SPLIT = re.compile(rf"(?<=[.!?])\s+(?=[A-ZÄÖÜÉÈ\"'(])(?!(?:{MONTHS})\b)|\s*;\s+", re.IGNORECASE)
 CLAUSE_SPLIT = re.compile(r",?\s+(?:and|so|but|while|then|und|et|y|e)\s+|,\s+", re.IGNORECASE)
 LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 
@@ -368,7 +377,7 @@ def decide_project(email: EmailInput, prepared: PreparedText, context: Context, 
     if context.projects and not new_cue:
         best_score, best_project = max(((score(p), p) for p in context.projects), key=lambda item: item[0])
         # An outside sender needs two shared words; our own staff one word no other project has.
-        if best_score >= 2 or (party is None and best_score >= 1 and distinctive(best_project)):
+        if best_score >= 2 or (party is None and best_score >= 0.5 and distinctive(best_project)):
             return ProjectDecision(
                 action="existing", project_id=best_project.id, confidence=min(0.5 + 0.05 * best_score, 0.7)
             )
@@ -444,6 +453,9 @@ def _classify(sentence: str, exact: list[DateMention], base: date) -> str | None
             return "action_item"
         if find_time(_blank(text, exact)) is not None:
             return "meeting"  # a day with a clock time is almost always a meeting or call
+        if any(m.date > base and not NOT_AN_EVENT_BEFORE.search(text[: m.start]) for m in exact):
+            if not NEGATION.search(text) and not AWAY.search(text):
+                return "milestone"  # a future day named for something: a step of the work
         return None
     if "decision" in hits:
         return "decision"
