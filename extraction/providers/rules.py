@@ -453,9 +453,9 @@ def _classify(sentence: str, exact: list[DateMention], base: date) -> str | None
             return "action_item"
         if find_time(_blank(text, exact)) is not None:
             return "meeting"  # a day with a clock time is almost always a meeting or call
-        if any(m.date > base and not NOT_AN_EVENT_BEFORE.search(text[: m.start]) for m in exact):
-            if not NEGATION.search(text) and not AWAY.search(text):
-                return "milestone"  # a future day named for something: a step of the work
+        future = any(m.date > base and not NOT_AN_EVENT_BEFORE.search(text[: m.start]) for m in exact)
+        if future and not NEGATION.search(text) and not AWAY.search(text):
+            return "milestone"  # a future day named for something: a step of the work
         return None
     if "decision" in hits:
         return "decision"
