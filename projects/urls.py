@@ -8,7 +8,7 @@ urlpatterns = [
     path("", views.project_index, name="list"),
     path("new/", views.project_create, name="create"),
     path("feed/", views.organization_feed, name="organization_feed"),
-    path("<uuid:code>/settings/", views.project_settings, name="settings"),
+    path("<uuid:code>/settings/", views.project_settings, name="edit"),
     path("<uuid:code>/merge/", views.project_merge, name="merge"),
     path("<uuid:code>/feed/", views.project_feed, name="feed"),
     # The timeline and its events (events app: data flows from events to projects, not back).

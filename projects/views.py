@@ -99,7 +99,7 @@ def project_settings(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.project_update(project=project, actor=_actor(request), **form.cleaned_data)
         messages.success(request, "Project saved.")
-        return redirect("projects:settings", code=project.code)
+        return redirect("projects:edit", code=project.code)
     return render(request, "projects/settings.html", _settings_context(request, project, form=form))
 
 
@@ -126,12 +126,12 @@ def project_merge(request: HttpRequest, code: str) -> HttpResponse:
     form = ProjectMergeForm(request.POST, source=project)
     if not form.is_valid():
         messages.error(request, "Choose the project to merge into.")
-        return redirect("projects:settings", code=project.code)
+        return redirect("projects:edit", code=project.code)
     try:
         target = services.project_merge(source=project, target=form.cleaned_data["target"], actor=_actor(request))
     except services.ProjectError as error:
         messages.error(request, str(error))
-        return redirect("projects:settings", code=project.code)
+        return redirect("projects:edit", code=project.code)
     messages.success(request, f"“{project.name}” was merged into “{target.name}”; its name is kept as an alias.")
     return redirect("projects:timeline", code=target.code)
 
@@ -145,7 +145,7 @@ def project_feed(request: HttpRequest, code: str) -> HttpResponse:
         revoke = form.cleaned_data["action"] == "revoke"
         services.project_feed_rotate(project=project, actor=_actor(request), revoke=revoke)
         messages.success(request, "Calendar feed revoked." if revoke else "New calendar feed address created.")
-    return redirect(reverse("projects:settings", args=[project.code]) + "#feed")
+    return redirect(reverse("projects:edit", args=[project.code]) + "#feed")
 
 
 @require_POST

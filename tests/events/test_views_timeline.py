@@ -62,7 +62,7 @@ def test_it_shows_badges_people_amounts_low_confidence_and_the_source_link(world
     body = member.get(url("timeline", project)).content.decode()
     assert "Payment" in body
     assert "Ana Diaz" in body
-    assert "1200.00 EUR" in body
+    assert "1,200.00 EUR" in body
     assert "40% sure" in body
     assert f"{reverse('events:email', args=[email.code])}?highlight={event.code}" in body
 

@@ -139,7 +139,7 @@ def test_it_refuses_a_project_over_the_plan_limit(world, member, monkeypatch):
 def test_a_member_renames_a_project_and_the_old_name_becomes_an_alias(world, member):
     project = ProjectFactory(name="Kitchen")
     response = member.post(
-        reverse("projects:settings", args=[project.code]),
+        reverse("projects:edit", args=[project.code]),
         {"name": "Kitchen refit", "client_name": "", "client_email": "", "status": "completed"},
     )
     assert response.status_code == 302
@@ -151,7 +151,7 @@ def test_a_member_renames_a_project_and_the_old_name_becomes_an_alias(world, mem
 
 def test_a_viewer_cannot_change_a_project(world, viewer):
     project = ProjectFactory(name="Kitchen")
-    url = reverse("projects:settings", args=[project.code])
+    url = reverse("projects:edit", args=[project.code])
     assert viewer.get(url).status_code == 403
     assert viewer.post(url, {"name": "Hacked", "status": "active"}).status_code == 403
     project.refresh_from_db()
@@ -194,7 +194,7 @@ def test_a_member_creates_regenerates_and_revokes_a_project_feed(world, member):
     project.refresh_from_db()
     first = project.feed_token
     assert len(first) >= 40
-    body = member.get(reverse("projects:settings", args=[project.code])).content.decode()
+    body = member.get(reverse("projects:edit", args=[project.code])).content.decode()
     assert f"/feeds/projects/{project.code}/{first}.ics" in body
     member.post(url, {"action": "rotate"})
     project.refresh_from_db()
@@ -217,5 +217,5 @@ def test_only_admins_manage_the_organization_feed(world, member, admin):
 def test_another_workspaces_project_is_not_found(world, member, other_org):
     with schema_context(other_org.schema_name):
         foreign = ProjectFactory(name="Foreign")
-    assert member.get(reverse("projects:settings", args=[foreign.code])).status_code == 404
+    assert member.get(reverse("projects:edit", args=[foreign.code])).status_code == 404
     assert member.post(reverse("projects:merge", args=[foreign.code]), {}).status_code == 404
