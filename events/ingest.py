@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import html as html_lib
 import logging
 import re
 from dataclasses import dataclass, field
@@ -57,8 +58,6 @@ def sanitize_html(html: str) -> str:
 def html_to_text(html: str) -> str:
     """A rough text rendering of HTML (for messages without a text part)."""
     text = nh3.clean(re.sub(r"(?i)<br\s*/?>|</p>|</div>|</tr>|</li>|</h\d>", "\n", html), tags=set())
-    import html as html_lib
-
     text = html_lib.unescape(text)
     return re.sub(r"\n{3,}", "\n\n", re.sub(r"[ \t]+", " ", text)).strip()
 

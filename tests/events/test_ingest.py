@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+from events.ingest import (
+    DERIVED_MESSAGE_ID_DOMAIN,
+    clean_text,
+    email_store,
+    message_parse,
+    parse_bytes,
+    reference_text,
+    sanitize_html,
+)
+from events.models import Email, EmailLog, EmailState
+from tests.inbound.conftest import make_message
+
+
+def rich_message() -> bytes:
+    message = EmailMessage()
+    message["From"] = "Pat Manager <pat@client.test>"
+    message["To"] = "Test Org <testorg@in.localhost>, other@client.test"
+    message["Cc"] = "boss@client.test"
+    message["Subject"] = "=?utf-8?q?Caf=C3=A9_plans?="
+    message["Date"] = "Mon, 02 Nov 2026 09:30:00 +0100"
+    message["Message-ID"] = "<rich-1@client.test>"
+    message["In-Reply-To"] = "<earlier@client.test>"
+    message["References"] = "<first@client.test> <earlier@client.test>"
+    message.set_content("See the plan attached.\n")
+    message.add_alternative(
+        '<p onclick="steal()">See the <b>plan</b><script>alert(1)</script><img src="https://t.example/p.gif">'
+        '<a href="javascript:alert(1)">x</a><a href="https://ok.example">ok</a></p>',
+        subtype="html",
+    )
+    message.add_attachment(b"%PDF-1.4 plan", maintype="application", subtype="pdf", filename="plan.pdf")
+    return message.as_bytes()
+
+
+def test_it_reads_headers_addresses_and_threading():
+    parsed = message_parse(parse_bytes(rich_message()))
+    assert (parsed.from_name, parsed.from_address) == ("Pat Manager", "pat@client.test")
+    assert parsed.to == ["testorg@in.localhost", "other@client.test"]
+    assert parsed.cc == ["boss@client.test"]
+    assert parsed.subject == "Café plans"
+    assert parsed.date is not None and parsed.date.utcoffset().total_seconds() == 3600
+    assert parsed.in_reply_to == "<earlier@client.test>"
+    assert parsed.references == ["<first@client.test>", "<earlier@client.test>"]
+    assert parsed.header("message-id") == "<rich-1@client.test>"
+
+
+def test_it_prefers_the_text_part_and_sanitises_the_html():
+    parsed = message_parse(parse_bytes(rich_message()))
+    assert parsed.text == "See the plan attached.\n"
+    assert "<b>plan</b>" in parsed.html
+    for hostile in ("onclick", "<script", "alert(1)", "<img", "javascript:"):
+        assert hostile not in parsed.html
+    assert 'href="https://ok.example"' in parsed.html
+    assert "noopener" in parsed.html
+
+
+def test_it_falls_back_to_text_from_html_when_there_is_no_text_part():
+    message = EmailMessage()
+    message["From"] = "pat@client.test"
+    message.set_content("<p>Meeting on <b>Friday</b></p><p>Thanks</p>", subtype="html")
+    parsed = message_parse(parse_bytes(message.as_bytes()))
+    assert parsed.text == "Meeting on Friday\n\nThanks" or parsed.text == "Meeting on Friday\nThanks"
+
+
+def test_a_message_without_message_id_gets_the_same_derived_one_every_time():
+    first = message_parse(parse_bytes(make_message(message_id=None)))
+    again = message_parse(parse_bytes(make_message(message_id=None)))
+    other = message_parse(parse_bytes(make_message(message_id=None, subject="Something else")))
+    assert first.message_id_derived
+    assert first.message_id == again.message_id != other.message_id
+    assert first.message_id.endswith(f"@{DERIVED_MESSAGE_ID_DOMAIN}>")
+
+
+def test_it_survives_nul_bytes_undecodable_bytes_and_unknown_charsets():
+    raw = (
+        b"From: =?x-unknown?q?Someone?= <a@b.test>\r\nSubject: bad \xff\xfe bytes\r\n"
+        b"Content-Type: text/plain; charset=x-unknown\r\n\r\nbody \x00 with nul \xe9\r\n"
+    )
+    parsed = message_parse(parse_bytes(raw))
+    assert "\x00" not in parsed.text
+    assert "body" in parsed.text
+    assert clean_text(parsed.subject) == parsed.subject
+    assert reference_text(raw).startswith("body")
+
+
+def test_it_stores_the_email_raw_bytes_and_attachments_in_the_tenant_schema(org):
+    raw = rich_message()
+    email = email_store(parsed=message_parse(parse_bytes(raw)), raw=raw, provider="eml", project_hint="harbour")
+    assert email is not None
+    email.refresh_from_db()
+    assert email.state == EmailState.QUEUED
+    assert email.project_hint == "harbour"
+    assert email.size == len(raw)
+    with email.raw.open("rb") as handle:
+        assert handle.read() == raw
+    (attachment,) = email.attachments.all()
+    assert (attachment.filename, attachment.content_type, attachment.size) == ("plan.pdf", "application/pdf", 13)
+    with attachment.file.open("rb") as handle:
+        assert handle.read() == b"%PDF-1.4 plan"
+    assert list(EmailLog.objects.filter(email=email).values_list("state", flat=True)) == [EmailState.QUEUED]
+
+
+def test_storing_the_same_message_twice_returns_none(org):
+    raw = make_message()
+    parsed = message_parse(parse_bytes(raw))
+    assert email_store(parsed=parsed, raw=raw, provider="eml") is not None
+    assert email_store(parsed=parsed, raw=raw, provider="eml") is None
+    assert Email.objects.count() == 1
+
+
+def test_sanitize_html_of_nothing_is_nothing():
+    assert sanitize_html("") == ""
