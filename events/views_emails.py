@@ -90,6 +90,8 @@ def email_reprocess(request: HttpRequest, code: str) -> HttpResponse:
     service = reprocess_service()
     if service is None:
         raise Http404("Re-processing is not available")
-    service(schema_name=connection.schema_name, email_id=email.pk)  # type: ignore[attr-defined]
-    messages.success(request, "The email was queued to be processed again.")
+    if service(schema_name=connection.schema_name, email_id=email.pk):  # type: ignore[attr-defined]
+        messages.success(request, "The email was queued to be processed again.")
+    else:
+        messages.info(request, "This email is already waiting to be processed.")
     return redirect("events:email", code=email.code)

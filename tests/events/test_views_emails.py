@@ -128,7 +128,7 @@ def test_the_email_view_costs_the_same_queries_with_1_and_500_items(world, membe
 def test_the_reprocess_button_shows_for_admins_only_when_the_service_exists(world, client_as, monkeypatch):
     email = EmailFactory()
     calls = []
-    monkeypatch.setattr(processing, "email_reprocess", lambda **kw: calls.append(kw), raising=False)
+    monkeypatch.setattr(processing, "email_reprocess", lambda **kw: calls.append(kw) or True, raising=False)
     reprocess = reverse("events:email_reprocess", args=[email.code])
     assert reprocess in client_as(world.admin).get(email_url(email)).content.decode()
     assert reprocess not in client_as(world.member).get(email_url(email)).content.decode()
@@ -144,3 +144,13 @@ def test_without_the_service_there_is_no_reprocess_button(world, client_as, monk
     reprocess = reverse("events:email_reprocess", args=[email.code])
     assert reprocess not in client_as(world.admin).get(email_url(email)).content.decode()
     assert client_as(world.admin).post(reprocess).status_code == 404
+
+
+def test_an_admin_requeues_a_failed_email_through_the_pipeline(world, client_as):
+    email = EmailFactory(state=EmailState.FAILED)
+    response = client_as(world.admin).post(reverse("events:email_reprocess", args=[email.code]), follow=True)
+    email.refresh_from_db()
+    assert email.state == EmailState.QUEUED
+    assert "queued to be processed again" in response.content.decode()
+    again = client_as(world.admin).post(reverse("events:email_reprocess", args=[email.code]), follow=True)
+    assert "already waiting" in again.content.decode()
