@@ -50,8 +50,8 @@ def _return_url(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("billing:overview"))
 
 
-@require_POST
 @workspace_view(Role.ADMIN)
+@require_POST
 def billing_checkout(request: HttpRequest, plan_code: str) -> HttpResponse:
     organization = request_organization(request)
     try:
@@ -64,8 +64,8 @@ def billing_checkout(request: HttpRequest, plan_code: str) -> HttpResponse:
     return HttpResponseRedirect(session.url)
 
 
-@require_POST
 @workspace_view(Role.ADMIN)
+@require_POST
 def billing_portal(request: HttpRequest) -> HttpResponse:
     organization = request_organization(request)
     try:
@@ -76,8 +76,8 @@ def billing_portal(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(session.url)
 
 
-@require_POST
 @workspace_view(Role.ADMIN)
+@require_POST
 def billing_settings(request: HttpRequest) -> HttpResponse:
     organization = request_organization(request)
     form = BillingSettingsForm(request.POST)
