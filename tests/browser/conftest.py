@@ -79,6 +79,29 @@ def browser(chromium: str) -> Iterator[Any]:
 # --- the committed workspace -------------------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def test_database(
+    django_db_setup: Any, django_db_blocker: Any, django_db_keepdb: bool, django_db_createdb: bool
+) -> Iterator[str]:
+    """The test database's name, set up here when pytest-django did not do it.
+
+    pytest-django creates the test database only when a selected test asks for `db`; a run of
+    browser tests alone asks for none, and everything below would land in the development
+    database (the one `make run` serves).
+    """
+    creation = connection.creation
+    if connection.settings_dict["NAME"] == creation._get_test_db_name():
+        yield str(connection.settings_dict["NAME"])
+        return
+    old_name = connection.settings_dict["NAME"]
+    keepdb = django_db_keepdb and not django_db_createdb
+    with django_db_blocker.unblock():
+        creation.create_test_db(verbosity=0, autoclobber=True, keepdb=keepdb, serialize=False)
+    yield str(connection.settings_dict["NAME"])
+    with django_db_blocker.unblock():
+        creation.destroy_test_db(old_name, verbosity=0, keepdb=keepdb)
+
+
 @dataclass
 class BrowserWorld:
     org: Organization
@@ -100,11 +123,14 @@ def _schema_exists(schema: str) -> bool:
 
 def delete_users(**filters: Any) -> None:
     """Delete users; the cascade reaches tenant tables (events they edited), so it runs with
-    the browser workspace's schema on the search path."""
-    schema = schema_name_for(SLUG)
+    a tenant schema on the search path."""
     connection.set_schema_to_public()
-    if _schema_exists(schema):
-        connection.set_schema(schema)
+    # Any tenant schema gives the collector the tables; ours holds the rows, the (empty)
+    # template stands in when a killed run left users behind without the workspace.
+    for schema in (schema_name_for(SLUG), settings.TENANT_BASE_SCHEMA):
+        if _schema_exists(schema):
+            connection.set_schema(schema)
+            break
     try:
         User.objects.filter(**filters).delete()
     finally:
@@ -129,7 +155,7 @@ def make_user(email: str, *, password: str = PASSWORD) -> User:
 
 
 @pytest.fixture(scope="session")
-def browser_world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[BrowserWorld]:
+def browser_world(test_database: str, django_db_blocker: Any) -> Iterator[BrowserWorld]:
     from billing.services import plans_ensure
 
     with django_db_blocker.unblock():
@@ -186,14 +212,14 @@ def _wait_until_serving(port: int, process: subprocess.Popen[bytes], log_path: P
 
 
 @pytest.fixture(scope="session")
-def live_server_url(chromium: str, django_db_setup: Any) -> Iterator[str]:
+def live_server_url(chromium: str, test_database: str) -> Iterator[str]:
     """http://localhost:<port> — a gunicorn on the test database; workspaces are <slug>.localhost:<port>."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.browser.server_settings",
-        "PROJECTR_BROWSER_DB_NAME": str(connection.settings_dict["NAME"]),
+        "PROJECTR_BROWSER_DB_NAME": test_database,
         "DEBUG": "false",
         "BASE_DOMAIN": settings.BASE_DOMAIN,
         "PUBLIC_PORT": str(port),
@@ -202,7 +228,8 @@ def live_server_url(chromium: str, django_db_setup: Any) -> Iterator[str]:
         "STATIC_MANIFEST": "false",
         "PYTHONUNBUFFERED": "1",
     }
-    log_path = ARTIFACTS / "server.log"
+    # One log per test database: parallel sessions (other engineers, xdist) keep their own.
+    log_path = ARTIFACTS / f"server-{test_database}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - a fixed command line, no outside input
             [
