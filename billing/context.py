@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django_tenants.utils import get_public_schema_name
 
-from billing.selectors import Snapshot, Standing, billing_snapshot, billing_standing
+from billing.selectors import Snapshot, Standing, billing_snapshot, billing_standing, request_snapshot
 from organizations.access import get_membership
 from organizations.models import AIBudgetAction, Organization, Role
 
@@ -26,12 +26,12 @@ def banners(request: HttpRequest) -> dict[str, Any]:
         return {"banners": []}
     # Only admins can act on billing; everyone else is told what is going on, without a link.
     link = reverse("billing:overview") if membership.has_role(Role.ADMIN) else ""
-    return {"banners": banners_for(tenant, link=link)}
+    return {"banners": banners_for(tenant, link=link, snapshot=request_snapshot(request, tenant))}
 
 
-def banners_for(organization: Organization, *, link: str = "") -> list[Banner]:
+def banners_for(organization: Organization, *, link: str = "", snapshot: Snapshot | None = None) -> list[Banner]:
     standing = billing_standing(organization)
-    snapshot = billing_snapshot(organization)
+    snapshot = snapshot or billing_snapshot(organization)
     return [
         {**banner, "link": link, "link_text": "Billing" if link else ""}
         for banner in (*_standing_banners(standing), *_limit_banners(organization, snapshot))

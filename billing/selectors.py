@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -88,6 +90,15 @@ def billing_snapshot(organization: Organization, *, now: datetime | None = None)
         emails=totals.emails,
         ai_cost_usd=totals.cost_usd,
     )
+
+
+def request_snapshot(request: HttpRequest, organization: Organization) -> Snapshot:
+    """billing_snapshot, computed once per request (the page and its banners both need it)."""
+    cached = getattr(request, "_billing_snapshot", None)
+    if cached is None:
+        cached = billing_snapshot(organization)
+        request._billing_snapshot = cached  # type: ignore[attr-defined]
+    return cast(Snapshot, cached)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from billing import services
 from billing.forms import BillingSettingsForm
 from billing.models import Plan
-from billing.selectors import billing_snapshot, billing_standing, recent_invoices
+from billing.selectors import billing_standing, recent_invoices, request_snapshot
 from billing.stripe_api import price_for_plan, stripe_configured
 from organizations.access import request_organization, workspace_view
 from organizations.models import BillingStatus, Role
@@ -20,7 +20,7 @@ def billing_overview(request: HttpRequest) -> HttpResponse:
     organization = request_organization(request)
     if request.GET.get("checkout") == "success":
         messages.success(request, "Thank you. The plan changes as soon as Stripe confirms the payment.")
-    snapshot = billing_snapshot(organization)
+    snapshot = request_snapshot(request, organization)
     configured = stripe_configured()
     subscribed = organization.billing_status not in (BillingStatus.NONE, BillingStatus.CANCELED)
     plans = [

@@ -10,7 +10,7 @@ from django.utils import timezone
 # The usage page shows usage against the plan, so it reads plan limits from billing. This is
 # the one place usage looks at billing (a view, read-only); usage's services and selectors
 # never do, keeping the import flow of DESIGN.md §3 for everything the pipeline calls.
-from billing.selectors import billing_snapshot
+from billing.selectors import request_snapshot
 from organizations.access import request_organization, workspace_view
 from usage.charts import daily_chart
 from usage.selectors import held_email_count, open_project_count, usage_by_model, usage_daily
@@ -27,7 +27,7 @@ def _days(request: HttpRequest) -> int:
 def usage_overview(request: HttpRequest) -> HttpResponse:
     organization = request_organization(request)
     days = _days(request)
-    snapshot = billing_snapshot(organization)
+    snapshot = request_snapshot(request, organization)
     elapsed = snapshot.period.elapsed_share(timezone.now())
     projection = (snapshot.ai_cost_usd / Decimal(str(elapsed))).quantize(Decimal("0.01")) if elapsed > 0 else None
     daily = usage_daily(organization, days=days)

@@ -7,7 +7,7 @@ import pytest
 import stripe
 from django.urls import reverse
 from django.utils import timezone
-from djstripe.models import Customer, Subscription
+from djstripe.models import Customer, Invoice, Subscription
 
 from billing.models import LimitNotice
 from organizations.models import AIBudgetAction, BillingStatus, Organization
@@ -174,3 +174,25 @@ def test_an_organization_that_pays_upgrades_in_the_portal_not_a_second_checkout(
     (portal,) = fake_stripe.posts("/v1/billing_portal/sessions")
     assert portal["flow_data[subscription_update][subscription]"] == ["sub_test1"]
     assert fake_stripe.posts("/v1/checkout/sessions") == []
+
+
+def test_it_lists_only_this_organizations_invoices(
+    world: Any, client_as: Any, org: Organization, other_org: Organization, fake_stripe: FakeStripe
+) -> None:
+    ours, _ = Customer.get_or_create(subscriber=org, livemode=False)
+    theirs, _ = Customer.get_or_create(subscriber=other_org, livemode=False)
+    Invoice.objects.create(
+        id="in_ours",
+        customer=ours,
+        livemode=False,
+        stripe_data={"number": "OURS-0001", "total": 4900, "status": "paid"},
+    )
+    Invoice.objects.create(
+        id="in_theirs", customer=theirs, livemode=False, stripe_data={"number": "THEIRS-0001", "total": 14900}
+    )
+
+    body = client_as(world.owner).get(OVERVIEW).content.decode()
+
+    assert "OURS-0001" in body
+    assert "49.00 USD" in body
+    assert "THEIRS-0001" not in body
