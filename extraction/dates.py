@@ -9,7 +9,8 @@ we choose and document (docs/extraction.md):
 - "next Friday": the Friday of the following week (weeks start on Monday).
 - "the 21st": the next 21st on or after the email's date.
 - "3/10": day first or month first in the sender's likely convention (see `day_first_for`).
-- A date without a year more than 60 days before the email means next year's.
+- A date without a year more than 30 days before the email means next year's (mail is mostly about
+  what comes next; a recent past date, "the invoice of 10 November", stays in this year).
 """
 
 from __future__ import annotations
@@ -116,13 +117,13 @@ TIME = re.compile(
 
 
 def _year_for(month: int, day: int, base: date) -> int:
-    """The year of a yearless date: this year's, unless that is more than 60 days ago."""
+    """The year of a yearless date: this year's, unless that is more than 30 days ago."""
     for year in (base.year - 1, base.year, base.year + 1):
         try:
             candidate = date(year, month, day)
         except ValueError:
             continue
-        if candidate >= base - timedelta(days=60):
+        if candidate >= base - timedelta(days=30):
             return year
     return base.year
 

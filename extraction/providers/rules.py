@@ -532,7 +532,7 @@ def _referenced_event(
             score += 3
         if kind and event.kind == kind:
             score += 1.5
-        score += len(words & _tokens(event.title))
+        score += len(_overlap(words, _tokens(event.title)))
         if score > 1 and (best is None or score > best[0]):
             best = (score, event)
     return best[1] if best else None

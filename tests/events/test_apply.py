@@ -256,3 +256,59 @@ def test_new_project_slugs_stay_unique(org):
     result = extraction_apply(organization=org, email=EmailFactory(project=None), extraction=extraction())
 
     assert result.project.slug == "henderson-kitchen-2"
+
+
+def test_a_thread_of_five_emails_lands_in_one_project_with_dated_events(org):
+    """The demo path with the real rules provider: context → extract → apply, email after email."""
+    from events.context import context_build, email_input_build
+    from extraction.api import extract
+
+    start = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+    bodies = [
+        (
+            "Kitchen renovation at 14 Elm Road",
+            "Hi Tom,\n\nWe've decided to go ahead. Could you come by on Thursday at 4pm to measure up?\n\nSarah",
+        ),
+        ("Re: Kitchen renovation at 14 Elm Road", "Hi Sarah,\n\nThe deposit is £3,000, payable by 13 November.\n\nTom"),
+        ("Re: Kitchen renovation at 14 Elm Road", "Deposit of £3,000 paid today."),
+        (
+            "Re: Kitchen renovation at 14 Elm Road",
+            "Demolition starts on Monday 30 November. Cabinets are delivered on 8 December.",
+        ),
+        ("Re: Kitchen renovation at 14 Elm Road", "Can we move the cabinet delivery to Thursday 10 December?"),
+    ]
+    previous: list[str] = []
+    projects = set()
+    for index, (subject, text) in enumerate(bodies):
+        message_id = f"<k{index}@hendersonfamily.co.uk>"
+        email = EmailFactory(
+            project=None,
+            message_id=message_id,
+            subject=subject,
+            text=text,
+            from_address="sarah@hendersonfamily.co.uk" if index != 1 else "tom@brightline.studio",
+            to=["tom@brightline.studio"] if index != 1 else ["sarah@hendersonfamily.co.uk"],
+            date=start + dt.timedelta(days=index * 3),
+            in_reply_to=previous[-1] if previous else "",
+            references=list(previous),
+        )
+        result = extraction_apply(
+            organization=org, email=email, extraction=extract(email_input_build(email), context_build(email))
+        )
+        email.project = result.project  # what the worker stores after applying
+        email.save(update_fields=["project"])
+        projects.add(result.project.pk)
+        previous.append(message_id)
+
+    [project_id] = projects
+    timeline = Event.objects.filter(project_id=project_id).order_by("date", "pk")
+    assert [(e.kind, e.date, e.status) for e in timeline] == [
+        ("decision", dt.date(2026, 11, 2), EventStatus.ACTIVE),
+        ("meeting", dt.date(2026, 11, 5), EventStatus.ACTIVE),
+        ("payment", dt.date(2026, 11, 8), EventStatus.ACTIVE),
+        ("payment", dt.date(2026, 11, 13), EventStatus.ACTIVE),
+        ("milestone", dt.date(2026, 11, 30), EventStatus.ACTIVE),
+        ("milestone", dt.date(2026, 12, 8), EventStatus.SUPERSEDED),
+        ("milestone", dt.date(2026, 12, 10), EventStatus.ACTIVE),
+    ]
+    assert Project.objects.get(pk=project_id).name == "Kitchen renovation at 14 Elm Road"

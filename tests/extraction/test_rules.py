@@ -1,0 +1,291 @@
+"""The offline provider: project decisions, event kinds, dates, and what it must ignore."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from extraction.providers.rules import extract
+from extraction.types import Context, EmailInput, EventRef, ProjectRef, ThreadEmail
+
+TUESDAY = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+OURS = ["brightline.studio"]
+
+
+def email(text: str, **kw: Any) -> EmailInput:
+    values: dict[str, Any] = {
+        "message_id": "<m@x>",
+        "subject": "Kitchen renovation at 14 Elm Road",
+        "from_address": "sarah@hendersonfamily.co.uk",
+        "from_name": "Sarah Henderson",
+        "to": ["Tom <tom@brightline.studio>"],
+        "cc": ["brightline@in.projectr.example"],
+        "date": TUESDAY,
+        "text": text,
+    }
+    values.update(kw)
+    return EmailInput(**values)
+
+
+def context(**kw: Any) -> Context:
+    return Context(organization_domains=OURS, **kw)
+
+
+def events_of(text: str, **kw: Any) -> list[tuple[str, date | None]]:
+    return [(e.kind, e.date) for e in extract(email(text, **kw), context()).events]
+
+
+KITCHEN = ProjectRef(
+    id=3, name="Kitchen renovation", client_name="Hendersonfamily", client_email="sarah@hendersonfamily.co.uk"
+)
+LOBBY = ProjectRef(id=5, name="Acme HQ lobby redesign", client_name="Acmecorp", client_email="jmoore@acmecorp.com")
+
+
+def test_a_reply_goes_to_its_threads_project() -> None:
+    thread = [ThreadEmail(message_id="<root@x>", subject="Kitchen", project_id=3)]
+
+    result = extract(email("Sounds good.", subject="Re: anything"), context(projects=[KITCHEN, LOBBY], thread=thread))
+
+    assert (result.project.action, result.project.project_id) == ("existing", 3)
+
+
+def test_the_same_normalised_subject_matches_a_project() -> None:
+    lobby = ProjectRef(id=5, name="Lobby", recent_subjects=["Acme HQ lobby redesign - kickoff"])
+
+    result = extract(
+        email("Noted.", subject="RE: AW: [EXT] Acme HQ lobby redesign - kickoff", from_address="x@other.example"),
+        context(projects=[KITCHEN, lobby]),
+    )
+
+    assert result.project.project_id == 5
+
+
+def test_a_known_clients_new_thread_joins_their_project() -> None:
+    result = extract(
+        email("Tiles chosen.", subject="Something else entirely", from_address="accounts@acmecorp.com"),
+        context(projects=[KITCHEN, LOBBY]),
+    )
+
+    assert result.project.project_id == 5
+
+
+def test_a_known_client_announcing_a_new_project_gets_a_new_one() -> None:
+    result = extract(
+        email(
+            "We'd like you to design our Chicago office.",
+            subject="New project: Chicago office fit-out",
+            from_address="jmoore@acmecorp.com",
+        ),
+        context(projects=[LOBBY]),
+    )
+
+    assert (result.project.action, result.project.name, result.project.client_email) == (
+        "new",
+        "Chicago office fit-out",
+        "jmoore@acmecorp.com",
+    )
+
+
+def test_a_new_project_is_named_from_the_subject_and_the_clients_domain() -> None:
+    result = extract(
+        email(
+            "Hello, we'd like a quote.",
+            subject="Re: Büroumbau Leipzig – Angebot",
+            from_address="a.schmidt@mueller-bau.de",
+            from_name="Anna",
+        ),
+        context(),
+    )
+
+    assert (result.project.name, result.project.client_name) == ("Büroumbau Leipzig", "Mueller Bau")
+
+
+def test_a_private_client_on_a_mail_provider_is_named_after_the_person() -> None:
+    result = extract(
+        email(
+            "Hello!", subject="Loft conversion enquiry", from_address="priya.patel@outlook.com", from_name="Priya Patel"
+        ),
+        context(),
+    )
+
+    assert (result.project.name, result.project.client_name) == ("Loft conversion enquiry", "Priya Patel")
+
+
+def test_staff_talking_about_a_project_by_its_clients_name_reach_that_project() -> None:
+    result = extract(
+        email(
+            "I've ordered the tiles for the Henderson kitchen.",
+            subject="Tile order",
+            from_address="maya@brightline.studio",
+            to=["tom@brightline.studio"],
+            cc=[],
+        ),
+        context(projects=[LOBBY, KITCHEN]),
+    )
+
+    assert result.project.project_id == 3
+
+
+def test_internal_chatter_belongs_to_no_project() -> None:
+    result = extract(
+        email(
+            "Team lunch this Friday at 12:30.",
+            subject="Friday lunch",
+            from_address="tom@brightline.studio",
+            to=["maya@brightline.studio"],
+            cc=[],
+        ),
+        context(projects=[KITCHEN, LOBBY]),
+    )
+
+    assert result.project.action == "none"
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("The site visit is on Thursday 26 November at 2pm.", [("meeting", date(2026, 11, 26))]),
+        ("Please send the signed contract by Friday.", [("deadline", date(2026, 11, 27))]),
+        ("The deposit of £2,500 has been paid today.", [("payment", date(2026, 11, 24))]),
+        ("We've decided to go with the oak worktops.", [("decision", date(2026, 11, 24))]),
+        ("The cabinets are delivered on 8 December.", [("milestone", date(2026, 12, 8))]),
+        ("The project is on hold until the permit arrives.", [("status_change", date(2026, 11, 24))]),
+        ("I'll send the revised drawings tomorrow.", [("action_item", date(2026, 11, 25))]),
+        (
+            "Delivery on 8 December and installation is finished by 18 December.",
+            [("milestone", date(2026, 12, 8)), ("milestone", date(2026, 12, 18))],
+        ),
+        ("Thanks for the call today.", []),
+        ("Are you free on Monday or Tuesday?", []),
+    ],
+)
+def test_it_finds_each_kind_of_event(text: str, expected: list[tuple[str, date]]) -> None:
+    assert events_of(text) == expected
+
+
+def test_a_payment_carries_its_amount_and_currency() -> None:
+    [payment] = extract(email("Die Anzahlung in Höhe von 15.000,00 EUR wurde heute überwiesen."), context()).events
+
+    assert (payment.kind, payment.amount, payment.currency) == ("payment", Decimal("15000.00"), "EUR")
+
+
+def test_events_keep_their_sentence_as_evidence_and_their_time() -> None:
+    [meeting] = extract(
+        email("Hi Tom,\n\nThe site visit is on Thursday\n26 November at 2pm.\n\nSarah"), context()
+    ).events
+
+    assert meeting.evidence == "The site visit is on Thursday 26 November at 2pm."
+    assert meeting.time is not None and meeting.time.hour == 14
+
+
+@pytest.mark.parametrize(
+    "text,sender,expected",
+    [
+        ("Meeting next Friday at 10am.", "a@client.co.uk", date(2026, 12, 4)),
+        ("Drawings due EOD tomorrow.", "a@client.co.uk", date(2026, 11, 25)),
+        ("Invoice due on the 21st.", "a@client.co.uk", date(2026, 12, 21)),
+        ("Site meeting on 3/10 at 9am.", "a@client.co.uk", date(2027, 10, 3)),
+        ("Site meeting on 3/10 at 9am.", "a@client.de", date(2027, 10, 3)),
+        ("Site meeting on 3/10 at 9am.", "a@client.com", date(2027, 3, 10)),
+    ],
+)
+def test_it_resolves_every_date_form_in_the_senders_convention(text: str, sender: str, expected: date) -> None:
+    mail = email(text, from_address=sender, date=datetime(2026, 11, 24, 9, 30, tzinfo=timezone(timedelta(hours=-5))))
+    assert [e.date for e in extract(mail, context()).events] == [expected]
+
+
+def test_quoted_text_and_signatures_yield_no_events() -> None:
+    text = (
+        "Sounds good, thanks.\n\nBest,\nSarah\n--\nSarah Henderson\nMeeting room booked until 31 December\n\n"
+        "On Mon, 23 Nov 2026 at 10:00, Tom wrote:\n> The site visit is on Friday at 3pm.\n> Invoice due 1 December."
+    )
+
+    assert events_of(text) == []
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"subject": "Automatic reply: Kitchen", "headers": [("Auto-Submitted", "auto-replied")]},
+        {"subject": "Out of Office: Kitchen renovation"},
+        {"subject": "Winter sale", "headers": [("List-Unsubscribe", "<mailto:u@x>")]},
+        {"subject": "Weekly digest", "headers": [("Precedence", "bulk")]},
+        {"from_address": "noreply@service.example"},
+    ],
+)
+def test_auto_replies_and_newsletters_yield_nothing(kw: dict[str, Any]) -> None:
+    result = extract(email("I am away. Meeting on Friday 27 November at 10am.", **kw), context(projects=[KITCHEN]))
+
+    assert result.events == [] and result.project.action == "none"
+
+
+def test_a_forward_is_read_as_the_original_message_with_its_own_date() -> None:
+    text = (
+        "For the timeline.\n\n---------- Forwarded message ---------\n"
+        "From: Catherine Evans <c.evans@harbourlane-library.org.uk>\nDate: Fri, 20 Nov 2026 at 16:02\n"
+        "Subject: Reading room refurbishment\nTo: Tom <tom@brightline.studio>\n\n"
+        "Dear Tom,\n\nThe tender deadline is tomorrow at noon.\n\nYours sincerely,\nCatherine"
+    )
+    result = extract(
+        email(
+            text,
+            subject="Fwd: Reading room refurbishment",
+            from_address="tom@brightline.studio",
+            to=["brightline@in.projectr.example"],
+            cc=[],
+        ),
+        context(),
+    )
+
+    assert (result.project.action, result.project.client_email) == ("new", "c.evans@harbourlane-library.org.uk")
+    assert [(e.kind, e.date) for e in result.events] == [("deadline", date(2026, 11, 21))]
+
+
+def test_a_move_refers_to_the_earlier_event() -> None:
+    earlier = EventRef(
+        id=9, kind="milestone", title="Cabinets are delivered on 8 December", date=date(2026, 12, 8), project_id=3
+    )
+    thread = [ThreadEmail(message_id="<root@x>", subject="Kitchen", project_id=3)]
+
+    [event] = extract(
+        email("Done – the cabinet delivery is moved to Thursday 10 December."),
+        context(projects=[KITCHEN], thread=thread, recent_events=[earlier]),
+    ).events
+
+    assert (event.kind, event.date, event.updates_event_id, event.update_action) == (
+        "milestone",
+        date(2026, 12, 10),
+        9,
+        "reschedule",
+    )
+
+
+def test_a_cancellation_refers_to_the_earlier_event() -> None:
+    earlier = EventRef(id=4, kind="meeting", title="Final walkthrough", date=date(2026, 12, 17), project_id=3)
+    thread = [ThreadEmail(message_id="<root@x>", subject="Kitchen", project_id=3)]
+
+    [event] = extract(
+        email("We'll have to cancel the walkthrough on the 17th."),
+        context(projects=[KITCHEN], thread=thread, recent_events=[earlier]),
+    ).events
+
+    assert (event.updates_event_id, event.update_action, event.date) == (4, "cancel", date(2026, 12, 17))
+
+
+def test_it_records_a_zero_cost_usage_row() -> None:
+    [usage] = extract(email("Hello"), context()).usage
+
+    assert (usage.provider, usage.cost_usd) == ("rules", Decimal("0"))
+
+
+def test_it_never_returns_more_than_25_events() -> None:
+    text = (
+        "\n".join(f"- Delivery {i} on {i} December." for i in range(1, 31))
+        + "\n"
+        + "\n".join(f"- Meeting {i} on {i} January at 10am." for i in range(1, 31))
+    )
+
+    assert len(extract(email(text), context()).events) == 25
