@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.core import mail
 from django.utils import timezone
 
@@ -174,3 +175,30 @@ def test_notices_do_not_leak_to_another_organization(org: Organization, other_or
 
     assert processing_decision(org).allowed
     assert not LimitNotice.objects.filter(organization=org).exists()
+
+
+def test_the_limit_resets_at_the_subscriptions_renewal(org: Organization) -> None:
+    ledger(org, emails=500, at=timezone.now() - timedelta(days=5))
+    org.current_period_end = timezone.now() + timedelta(days=2)
+    assert not processing_decision(org).allowed
+
+    # invoice.paid at renewal moved the period end a month on.
+    org.current_period_end = timezone.now() - timedelta(days=1) + relativedelta(months=1)
+    assert processing_decision(org).allowed
+
+
+def test_the_ai_budget_notice_says_what_happens_next(
+    org: Organization, world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    org.ai_budget_action = AIBudgetAction.RULES
+    ledger(org, emails=1, cost_each=Decimal("20"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        processing_decision(org)
+
+    subjects = sorted(message.subject for message in mail.outbox)
+    assert subjects == [
+        "[Projectr] Test Org has used 100 % of its AI budget",
+        "[Projectr] Test Org has used 80 % of its AI budget",
+    ]
+    assert "processed with the offline rules engine" in next(m.body for m in mail.outbox if "100 %" in m.subject)

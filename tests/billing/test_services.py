@@ -152,3 +152,28 @@ def test_plans_ensure_restores_the_standard_plans(db: Any) -> None:
 
     assert Plan.objects.get(code="starter").email_limit == 500
     assert list(Plan.objects.values_list("code", flat=True)) == ["starter", "professional", "enterprise"]
+
+
+@pytest.mark.parametrize(
+    ("stripe_status", "status"),
+    [
+        ("trialing", BillingStatus.TRIALING),
+        ("active", BillingStatus.ACTIVE),
+        ("past_due", BillingStatus.PAST_DUE),
+        ("unpaid", BillingStatus.UNPAID),
+        ("paused", BillingStatus.UNPAID),
+        ("canceled", BillingStatus.CANCELED),
+        ("incomplete_expired", BillingStatus.CANCELED),
+        ("incomplete", BillingStatus.NONE),
+    ],
+)
+def test_every_stripe_status_maps_to_a_billing_status(
+    org: Organization, stripe_keys: None, stripe_status: str, status: str
+) -> None:
+    Organization.objects.filter(pk=org.pk).update(billing_status=BillingStatus.ACTIVE if status != "active" else "none")
+    org.refresh_from_db()
+
+    subscription_apply(organization=org, subscription=subscription(org, status=stripe_status))
+
+    org.refresh_from_db()
+    assert org.billing_status == status
