@@ -325,17 +325,17 @@ def email_store(
         state_changed_at=now,
         backfill=backfill,
     )
+    # Storage paths depend on the current schema (TenantFileSystemStorage), which is the
+    # organization's here.
+    email.raw.save(f"{email.code}.eml", ContentFile(raw), save=False)
     try:
         # A savepoint, so a concurrent duplicate (same Message-ID or provider event) is a
         # clean "duplicate" answer instead of a broken outer transaction.
         with transaction.atomic():
             email.save()
     except IntegrityError:
+        email.raw.delete(save=False)
         return None
-    # Files after the row: a duplicate never writes files. Storage paths depend on the
-    # current schema (TenantFileSystemStorage), which is the organization's here.
-    email.raw.save(f"{email.code}.eml", ContentFile(raw), save=False)
-    Email.objects.filter(pk=email.pk).update(raw=email.raw.name)
     attachments = []
     for item in parsed.attachments:
         attachment = Attachment(

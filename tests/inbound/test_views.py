@@ -4,6 +4,7 @@ import base64
 import json
 from unittest import mock
 
+import pytest
 from django.db import OperationalError
 from django.test import Client
 
@@ -138,3 +139,41 @@ def test_it_answers_502_when_the_s3_object_cannot_be_fetched(world, post_sns):
 
 def test_head_requests_used_by_providers_to_check_the_url_succeed(world, webhook: Client):
     assert webhook.head(POSTMARK_URL).status_code == 200
+
+
+def test_the_webhook_query_count_does_not_grow_with_the_log_or_the_team(
+    world, post_postmark, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from organizations.models import AllowedSender
+
+    with CaptureQueriesContext(connection) as first:
+        assert (
+            post_postmark(postmark_payload(make_message(message_id="<q-1@x.test>"), event_id="q-1")).status_code == 200
+        )
+    for index in range(30):
+        Delivery.objects.create(
+            provider="postmark", organization=world.org, verdict=Verdict.ACCEPTED, sender=f"pm{index}@client.test"
+        )
+        AllowedSender.objects.create(organization=world.org, pattern=f"@client{index}.test")
+    with django_assert_num_queries(len(first.captured_queries)):
+        assert (
+            post_postmark(postmark_payload(make_message(message_id="<q-2@x.test>"), event_id="q-2")).status_code == 200
+        )
+
+
+@pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailNotSupportedWarning")
+def test_other_anymail_providers_reach_the_same_receiver(world, webhook, stored):
+    raw = make_message(message_id="<sendgrid-1@client.test>")
+    response = webhook.post(
+        "/anymail/sendgrid/inbound/",
+        data={
+            "email": raw.decode(),
+            "envelope": json.dumps({"to": ["testorg@in.localhost"], "from": "owner@testorg.test"}),
+        },
+    )
+    assert response.status_code == 200
+    (email,) = stored()
+    assert (email.provider, email.message_id) == ("sendgrid", "<sendgrid-1@client.test>")
