@@ -27,6 +27,11 @@ class Period:
     end: datetime
 
     @property
+    def last_day(self) -> date:
+        """The last day inside the period (`end` itself is the first moment after it)."""
+        return (self.end - timedelta(microseconds=1)).date()
+
+    @property
     def days(self) -> int:
         return max(1, round((self.end - self.start).total_seconds() / 86400))
 

@@ -78,3 +78,9 @@ def test_by_model_reports_tokens_and_cache_hit_share(org: Organization) -> None:
     rows = usage_by_model(org, start=datetime(2000, 1, 1, tzinfo=UTC), end=datetime(2100, 1, 1, tzinfo=UTC))
 
     assert [(r.model, r.calls, r.cache_hit_share) for r in rows] == [("claude-haiku-5-5", 1, 0.5), ("", 1, None)]
+
+
+def test_a_period_names_its_last_day(org: Organization) -> None:
+    period = usage_period(org, now=datetime(2026, 2, 14, tzinfo=UTC))
+
+    assert period.last_day == date(2026, 2, 28)
