@@ -202,3 +202,10 @@ def test_the_ai_budget_notice_says_what_happens_next(
         "[Projectr] Test Org has used 80 % of its AI budget",
     ]
     assert "processed with the offline rules engine" in next(m.body for m in mail.outbox if "100 %" in m.subject)
+
+
+@pytest.mark.parametrize(("spent", "allowed"), [("19.99", True), ("20.00", False), ("35.00", False)])
+def test_the_ai_budget_edge(org: Organization, spent: str, allowed: bool) -> None:
+    ledger(org, emails=1, cost_each=Decimal(spent))
+
+    assert processing_decision(org).allowed is allowed

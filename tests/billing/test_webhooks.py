@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import stripe
 from djstripe.models import Event as StripeEvent
 from djstripe.models import WebhookEventTrigger
 
@@ -249,3 +250,23 @@ def test_a_missing_subscription_is_logged_not_raised(fake_stripe: FakeStripe, or
 
 def test_the_fake_answers_in_the_current_shape() -> None:
     assert current_shape({"id": "ch_1", "object": "charge", "refunds": {}})["refunds"]["data"] == []
+
+
+def test_the_debug_secret_header_does_not_bypass_the_signature_in_production(
+    stripe_env: Any, org: Organization
+) -> None:
+    sub = stripe_env.fake.add(subscription(org, price=PRICE_PROFESSIONAL))
+    body = event("customer.subscription.created", sub)
+    forged = stripe.WebhookSignature.generate_signature_header(body, "whsec_attacker")
+
+    response = stripe_env.client.post(
+        stripe_env.url,
+        data=body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=forged,
+        HTTP_X_DJSTRIPE_WEBHOOK_SECRET="whsec_attacker",
+    )
+
+    assert response.status_code == 400
+    org.refresh_from_db()
+    assert org.plan == "starter"
