@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 
 # The usage page shows usage against the plan, so it reads plan limits from billing. This is
 # the one place usage looks at billing (a view, read-only); usage's services and selectors
@@ -31,9 +32,11 @@ def usage_overview(request: HttpRequest) -> HttpResponse:
     elapsed = snapshot.period.elapsed_share(timezone.now())
     projection = (snapshot.ai_cost_usd / Decimal(str(elapsed))).quantize(Decimal("0.01")) if elapsed > 0 else None
     daily = usage_daily(organization, days=days)
-    return render(
+    # htmx switches the chart between 30 and 90 days in place; the plain link reloads the page.
+    template = "usage/overview.html#daily" if getattr(request, "htmx", False) else "usage/overview.html"
+    response = render(
         request,
-        "usage/overview.html",
+        template,
         {
             "snapshot": snapshot,
             "held": held_email_count(),
@@ -46,6 +49,8 @@ def usage_overview(request: HttpRequest) -> HttpResponse:
             "models": usage_by_model(organization, start=snapshot.period.start, end=snapshot.period.end),
         },
     )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @workspace_view()

@@ -115,3 +115,13 @@ def test_the_page_still_works_after_a_purge(world: Any, client_as: Any, org: Org
     usage_purge(days=90)
 
     assert client_as(world.viewer).get(PAGE).status_code == 200
+
+
+def test_htmx_gets_only_the_chart_section(world: Any, client_as: Any) -> None:
+    response = client_as(world.viewer).get(PAGE, {"days": "90"}, HTTP_HX_REQUEST="true")
+
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="usage-daily"')
+    assert body.count("<rect") == 90
+    assert "<h1>" not in body
+    assert "HX-Request" in response["Vary"]
