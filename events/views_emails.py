@@ -83,8 +83,8 @@ def email_attachment(request: HttpRequest, code: str, attachment_code: str) -> H
     )
 
 
-@require_POST
 @workspace_view(Role.ADMIN, write_role=Role.ADMIN)
+@require_POST
 def email_reprocess(request: HttpRequest, code: str) -> HttpResponse:
     email = get_object_or_404(Email, code=code)
     service = reprocess_service()

@@ -101,8 +101,8 @@ def _uuid(value: str) -> uuid.UUID | None:
         return None
 
 
-@require_POST
 @workspace_view(Role.MEMBER)
+@require_POST
 def event_create(request: HttpRequest, code: str) -> HttpResponse:
     project = project_get(code)
     form = EventForm(request.POST)
@@ -143,8 +143,8 @@ def event_edit(request: HttpRequest, code: str, event_code: str) -> HttpResponse
     )
 
 
-@require_POST
 @workspace_view(Role.MEMBER)
+@require_POST
 def event_done(request: HttpRequest, code: str, event_code: str) -> HttpResponse:
     event = event_get(project=project_get(code), code=event_code)
     services.event_mark_done(event=event, actor=_actor(request), done=request.POST.get("done", "1") == "1")
@@ -153,8 +153,8 @@ def event_done(request: HttpRequest, code: str, event_code: str) -> HttpResponse
     return redirect(_timeline_url(event.project, event))
 
 
-@require_POST
 @workspace_view(Role.MEMBER)
+@require_POST
 def event_delete(request: HttpRequest, code: str, event_code: str) -> HttpResponse:
     event = event_get(project=project_get(code), code=event_code)
     services.event_delete(event=event, actor=_actor(request))
@@ -163,8 +163,8 @@ def event_delete(request: HttpRequest, code: str, event_code: str) -> HttpRespon
     return redirect(f"{reverse('projects:timeline', args=[event.project.code])}?deleted={event.code}")
 
 
-@require_POST
 @workspace_view(Role.MEMBER)
+@require_POST
 def event_restore(request: HttpRequest, code: str, event_code: str) -> HttpResponse:
     event = event_get_any(project=project_get(code), code=event_code)
     services.event_restore(event=event, actor=_actor(request))
@@ -174,8 +174,8 @@ def event_restore(request: HttpRequest, code: str, event_code: str) -> HttpRespo
     return redirect(_timeline_url(event.project, event))
 
 
-@require_POST
 @workspace_view(Role.MEMBER)
+@require_POST
 def event_move(request: HttpRequest, code: str, event_code: str) -> HttpResponse:
     project = project_get(code)
     event = event_get(project=project, code=event_code)

@@ -119,8 +119,8 @@ def _settings_context(request: HttpRequest, project: Project, **extra: object) -
     }
 
 
-@require_POST
 @workspace_view(Role.MEMBER)
+@require_POST
 def project_merge(request: HttpRequest, code: str) -> HttpResponse:
     project = project_get(code)
     form = ProjectMergeForm(request.POST, source=project)
@@ -136,8 +136,8 @@ def project_merge(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("projects:timeline", code=target.code)
 
 
-@require_POST
 @workspace_view(Role.MEMBER)
+@require_POST
 def project_feed(request: HttpRequest, code: str) -> HttpResponse:
     project = project_get(code)
     form = FeedForm(request.POST)
@@ -148,8 +148,8 @@ def project_feed(request: HttpRequest, code: str) -> HttpResponse:
     return redirect(reverse("projects:edit", args=[project.code]) + "#feed")
 
 
-@require_POST
 @workspace_view(Role.ADMIN, write_role=Role.ADMIN)
+@require_POST
 def organization_feed(request: HttpRequest) -> HttpResponse:
     form = FeedForm(request.POST)
     if form.is_valid():
