@@ -37,7 +37,7 @@ pytest: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH)
 
 stop-db: $(STAMP)
 	$(PY) -m config.embedded_pg stop

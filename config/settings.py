@@ -169,6 +169,8 @@ else:
     from config.embedded_pg import PG_DIR_NAME, database_settings
 
     _db = database_settings(BASE_DIR / PG_DIR_NAME)
+# Another database on the same server (benchmarks use their own).
+_db["NAME"] = env.str("DATABASE_NAME", default=_db["NAME"])
 _db["ENGINE"] = "django_tenants.postgresql_backend"
 _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 _db["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_projectr")}
