@@ -64,8 +64,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_POST
+# The access check comes first, so strangers learn nothing from a 405.
 @workspace_view(Role.ADMIN, write_role=Role.ADMIN)
+@require_POST
 def inbox_reprocess(request: HttpRequest, code: str) -> HttpResponse:
     organization = request_organization(request)
     email = get_object_or_404(Email.objects.only("pk"), code=code)
@@ -76,8 +77,8 @@ def inbox_reprocess(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("events:inbox")
 
 
-@require_POST
 @workspace_view(Role.ADMIN, write_role=Role.ADMIN)
+@require_POST
 def inbox_reprocess_all(request: HttpRequest) -> HttpResponse:
     organization = request_organization(request)
     moved = emails_reprocess(schema_name=organization.schema_name, states=REPROCESS_ALL_STATES)
