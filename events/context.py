@@ -47,13 +47,19 @@ def email_input_build(email: Email) -> EmailInput:
     )
 
 
-def _organization_domains() -> list[str]:
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].lower() if address and "@" in address else ""
+
+
+def _organization_domains(senders_by_project: dict[str, set[int]], client_domains: set[str]) -> list[str]:
+    """Our members' domains, plus any company domain that wrote in two or more projects without
+    being one of them's client: a client writes about its own projects, our staff about all."""
+    domains = {d for d, projects in senders_by_project.items() if len(projects) >= 2} - client_domains
     tenant = getattr(connection, "tenant", None)
-    if tenant is None or getattr(tenant, "pk", None) is None:
-        return []
-    emails = Membership.objects.filter(organization_id=tenant.pk).values_list("user__email", flat=True)
-    domains = {e.rpartition("@")[2].lower() for e in emails if e and "@" in e}
-    return sorted(domains - PERSONAL_DOMAINS)
+    if tenant is not None and getattr(tenant, "pk", None) is not None:
+        emails = Membership.objects.filter(organization_id=tenant.pk).values_list("user__email", flat=True)
+        domains |= {_domain(e) for e in emails}
+    return sorted(domains - PERSONAL_DOMAINS - {""})
 
 
 def context_build(email: Email) -> Context:
@@ -66,13 +72,15 @@ def context_build(email: Email) -> Context:
     project_ids = [p.pk for p in projects]
 
     subjects: dict[int, list[str]] = defaultdict(list)
+    senders_by_project: dict[str, set[int]] = defaultdict(set)
     rows = (
         Email.objects.filter(project_id__in=project_ids)
         .exclude(pk=email.pk)
         .order_by("-date", "-pk")
-        .values_list("project_id", "subject")[:RECENT_EMAILS_SCANNED]
+        .values_list("project_id", "subject", "from_address")[:RECENT_EMAILS_SCANNED]
     )
-    for project_id, subject in rows:
+    for project_id, subject, from_address in rows:
+        senders_by_project[_domain(from_address)].add(project_id)
         bucket = subjects[project_id]
         if subject and subject not in bucket and len(bucket) < SUBJECTS_PER_PROJECT:
             bucket.append(subject)
@@ -112,5 +120,6 @@ def context_build(email: Email) -> Context:
         ],
         thread=thread,
         recent_events=[EventRef(id=i, kind=k, title=t, date=d, project_id=p) for i, k, t, d, p in events],
-        organization_domains=_organization_domains(),
+        organization_domains=_organization_domains(senders_by_project, {_domain(p.client_email) for p in projects}),
+        organization_name=getattr(getattr(connection, "tenant", None), "name", "") or "",
     )

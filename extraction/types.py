@@ -69,6 +69,7 @@ class Context:
     thread: list[ThreadEmail] = field(default_factory=list)  # earlier emails of the thread
     recent_events: list[EventRef] = field(default_factory=list)  # upcoming events of the likely projects
     organization_domains: list[str] = field(default_factory=list)  # our own people's domains
+    organization_name: str = ""  # "Brightline Studio": a domain like brightline.studio is ours too
 
 
 @dataclass(frozen=True)

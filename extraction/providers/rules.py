@@ -262,11 +262,24 @@ class Party:
     domain: str
 
 
+def _named_like_us(domain: str, organization_name: str) -> bool:
+    """brightline.studio or brightline-studio.com for "Brightline Studio"; kestrelfilms.co.uk for "Kestrel Films"."""
+    if not organization_name or domain in GENERIC_MAIL_DOMAINS:
+        return False
+    core = re.sub(r"[^a-z0-9]", "", _org_from_domain(domain).lower())
+    ours = re.sub(r"[^a-z0-9]", "", organization_name.lower())
+    if len(core) < 5 or len(ours) < 5:
+        return False
+    return core == ours or ours.startswith(core) or core.startswith(ours)
+
+
 def _is_ours(address: str, context: Context) -> bool:
     domain = address_domain(address)
     if not domain:
         return True
     if any(domain == d or domain.endswith("." + d) for d in context.organization_domains):
+        return True
+    if _named_like_us(domain, context.organization_name):
         return True
     # Our own inbound addresses (acme@in.projectr.example) are never the client.
     return domain.startswith("in.") or "projectr" in domain

@@ -82,3 +82,16 @@ def test_it_runs_a_fixed_number_of_queries(org, django_assert_num_queries):
         context = context_build(email)
 
     assert len(context.projects) >= 7
+
+
+def test_a_company_domain_writing_in_two_projects_is_taken_as_ours(org):
+    first, second = ProjectFactory(), ProjectFactory()
+    EmailFactory(project=first, from_address="tom@studio.example")
+    EmailFactory(project=second, from_address="maya@studio.example")
+    EmailFactory(project=first, from_address="client@one.example")
+
+    context = context_build(EmailFactory(project=None))
+
+    assert "studio.example" in context.organization_domains
+    assert "one.example" not in context.organization_domains
+    assert context.organization_name == org.name

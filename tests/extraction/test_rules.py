@@ -289,3 +289,17 @@ def test_it_never_returns_more_than_25_events() -> None:
     )
 
     assert len(extract(email(text), context()).events) == 25
+
+
+def test_a_domain_named_like_the_organization_is_ours() -> None:
+    mail = email(
+        "Schedule attached.",
+        subject="Henderson kitchen – schedule",
+        from_address="tom@brightline-studio.com",
+        to=["sarah@hendersonfamily.co.uk"],
+        cc=[],
+    )
+
+    result = extract(mail, Context(organization_name="Brightline Studio"))
+
+    assert result.project.client_email == "sarah@hendersonfamily.co.uk"
