@@ -38,6 +38,13 @@ def _authenticated(request: HttpRequest) -> bool:
     return bool(credentials) and credentials in _secrets()
 
 
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
+
+
 def _body_too_large(request: HttpRequest) -> bool:
     """Read the body ourselves: provider payloads are far above DATA_UPLOAD_MAX_MEMORY_SIZE.
 
@@ -45,11 +52,7 @@ def _body_too_large(request: HttpRequest) -> bool:
     still bounds what one request can make us hold in memory.
     """
     limit = settings.INBOUND_MAX_MESSAGE_BYTES * 3 + 1024 * 1024
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > limit:
+    if _content_length(request) > limit:
         return True
     request._body = request.read(limit + 1)  # type: ignore[attr-defined]  # Django reads request.body from here
     return len(request._body) > limit  # type: ignore[attr-defined]
@@ -59,7 +62,10 @@ def _invalid(request: HttpRequest, esp_name: str, reason: str, status: int) -> H
     # Only authenticated requests are logged in the database, so strangers cannot fill it.
     if _authenticated(request):
         Delivery.objects.create(
-            provider=provider_name(esp_name), verdict=Verdict.INVALID, reason=reason[:500], size=len(request.body)
+            provider=provider_name(esp_name),
+            verdict=Verdict.INVALID,
+            reason=reason[:500],
+            size=_content_length(request),
         )
     logger.info("Inbound %s webhook refused (%s): %s", esp_name, status, reason)
     return HttpResponse(reason, status=status, content_type="text/plain")

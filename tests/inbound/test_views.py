@@ -177,3 +177,32 @@ def test_other_anymail_providers_reach_the_same_receiver(world, webhook, stored)
     assert response.status_code == 200
     (email,) = stored()
     assert (email.provider, email.message_id) == ("sendgrid", "<sendgrid-1@client.test>")
+
+
+def big_message(size: int) -> bytes:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = "owner@testorg.test"
+    message["To"] = "testorg@in.localhost"
+    message["Subject"] = "Drawings"
+    message["Message-ID"] = "<big@client.test>"
+    message.set_content("The drawings are attached.\n")
+    message.add_attachment(b"\x89PNG" + b"\x00" * size, maintype="image", subtype="png", filename="plan.png")
+    return message.as_bytes()
+
+
+def test_it_accepts_messages_larger_than_djangos_default_upload_limit(world, post_postmark, stored, settings):
+    raw = big_message(3 * 1024 * 1024)
+    assert len(raw) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    response = post_postmark(postmark_payload(raw))
+    assert response.status_code == 200
+    (email,) = stored()
+    assert email.size == len(raw)
+
+
+def test_it_refuses_a_payload_far_above_the_message_limit(world, post_postmark, settings):
+    settings.INBOUND_MAX_MESSAGE_BYTES = 10_000
+    response = post_postmark(postmark_payload(big_message(2 * 1024 * 1024)))
+    assert response.status_code == 413
+    assert Delivery.objects.get().reason == "Payload too large"
