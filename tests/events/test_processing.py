@@ -214,3 +214,25 @@ def test_reprocessing_all_failed_and_held_mail(org):
     assert sorted(moved) == sorted([failed.pk, held.pk])
     done.refresh_from_db()
     assert done.state == EmailState.PROCESSED
+
+
+def test_the_worker_query_count_does_not_grow_with_attachments(org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import AttachmentFactory
+
+    def queries(email: Email) -> list[str]:
+        with (
+            CaptureQueriesContext(connection) as captured,
+            mock.patch("events.processing.extract", autospec=True, return_value=extraction()),
+        ):
+            email_process(schema_name=org.schema_name, email_id=email.pk)
+        # search_path is cached per connection (TENANT_LIMIT_SET_CALLS): not a cost of the email.
+        return [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SET search_path")]
+
+    small, big = queued(), queued()
+    AttachmentFactory(email=small)
+    AttachmentFactory.create_batch(10, email=big)
+    queries(queued())  # warm caches that are not per email
+    assert len(queries(big)) == len(queries(small)) < 25
