@@ -100,10 +100,6 @@ class ParsedEmail:
         lowered = name.lower()
         return next((value for key, value in self.headers if key.lower() == lowered), "")
 
-    def header_all(self, name: str) -> list[str]:
-        lowered = name.lower()
-        return [value for key, value in self.headers if key.lower() == lowered]
-
 
 def _headers(message: Message) -> list[tuple[str, str]]:
     headers: list[tuple[str, str]] = []
