@@ -56,6 +56,7 @@ class DateMention:
     text: str
     date: date
     exact: bool = True  # False for vague spans ("next week") that name no particular day
+    bare_weekday: bool = False  # "Friday" with no next/this/last: its direction depends on the tense
 
 
 MONTHS = (
@@ -209,11 +210,11 @@ def find_dates(text: str, base_dt: datetime, *, day_first: bool) -> list[DateMen
     def free(start: int, end: int) -> bool:
         return all(end <= s or start >= e for s, e in taken)
 
-    def add(match: re.Match[str], value: date | None, *, exact: bool = True) -> None:
+    def add(match: re.Match[str], value: date | None, *, exact: bool = True, bare: bool = False) -> None:
         if value is None or not free(match.start(), match.end()):
             return
         taken.append((match.start(), match.end()))
-        found.append(DateMention(match.start(), match.end(), match.group(0), value, exact))
+        found.append(DateMention(match.start(), match.end(), match.group(0), value, exact, bare))
 
     for m in ISO.finditer(text):
         add(m, _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
@@ -280,7 +281,7 @@ def find_dates(text: str, base_dt: datetime, *, day_first: bool) -> list[DateMen
         if word in {"sun", "sat", "mar", "wed", "mon"} and m.group(2)[0].islower():
             continue  # "sat down", "mon ami": short forms only count when capitalised
         modifier = (m.group(1) or "") or (m.group(3) or "").strip()
-        add(m, _weekday_date(WEEKDAYS[word], base, modifier))
+        add(m, _weekday_date(WEEKDAYS[word], base, modifier), bare=not modifier)
     found.sort(key=lambda mention: mention.start)
     bare = {"eod", "cob", "end of day", "end of the day"}
     return [

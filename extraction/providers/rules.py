@@ -9,8 +9,8 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from extraction.dates import GENERIC_TLDS, MONTHS, DateMention, day_first_for, find_dates, find_time
@@ -67,7 +67,7 @@ def _rx(*words: str) -> re.Pattern[str]:
 
 KIND_PATTERNS: dict[str, re.Pattern[str]] = {
     "status_change": _rx(
-        r"on hold", r"paused?", r"resum(?:e|ed|ing)", r"back on track", r"behind schedule", r"running late",
+        r"on hold", r"paus(?:e|es|ed|ing)", r"resum(?:e|ed|ing)", r"back on track", r"behind schedule", r"running late",
         r"project (?:is|has been) (?:now )?(?:closed|complete|completed|cancelled|canceled|approved)",
         r"green[- ]?lit", r"officially (?:started|live|closed|kicked off)", r"contract (?:is |has been |was )?signed",
         r"signed the contract", r"we(?:'ve| have)? won", r"awarded", r"gestoppt", r"pausiert", r"en pause",
@@ -96,6 +96,7 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"visite", r"sync", r"stand-?up", r"lunch", r"dinner", r"coffee", r"see you", r"riunione", r"reunión",
         r"webinar", r"session", r"come by", r"drop by", r"pop in", r"on site", r"join(?: us)?",
         r"in (?:our|your) (?:office|showroom|studio)", r"(?:works|suits) (?:for )?(?:me|us)", r"survey",
+        r"(?:will |to )?come (?:on|round|over|by|in)", r"coming (?:on|round|over|in)",
     ),
     "deadline": _rx(
         r"deadline", r"due", r"no later than", r"at the latest", r"latest by", r"submit", r"submission",
@@ -113,7 +114,7 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"livraison", r"mise en ligne", r"fermeture", r"ouverture", r"réouverture", r"inauguration",
         r"inicio", r"apertura", r"entrega", r"consegna", r"inaugurazione", r"pour(?:ed|ing)", r"demolition",
         r"construction", r"freeze", r"shoot(?:ing)?", r"filming", r"recording", r"broadcast", r"airs?",
-        r"screening", r"ready (?:for|by|on)", r"pencil+ed in", r"wedding", r"(?:getting )?married", r"ceremony", r"expect(?:ed|ing|s)?", r"submitted", r"went in", r"lodged", r"closure", r"closed", r"works start",
+        r"screening", r"ready (?:for|by|on)", r"pencil+ed in", r"wedding", r"(?:getting )?married", r"ceremony", r"expect(?:ed|ing|s)?", r"submitted", r"went in", r"lodged", r"works start",
     ),
     "action_item": _rx(
         r"please", r"could you", r"can you", r"would you", r"need you to", r"i'll", r"i will", r"we'll",
@@ -121,7 +122,16 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"merci de", r"send (?:me|us|over)", r"i need", r"we need", r"pouvez-vous", r"potete",
     ),
 }  # fmt: skip
-DEADLINE_BY = re.compile(r"\b(?:by|before|until|till|no later than|bis|avant)\s*$", re.IGNORECASE)
+DEADLINE_BY = re.compile(
+    r"\b(?:by|before|until|till|no later than|bis|avant)(?:\s+\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?)?"
+    r"(?:\s+(?:on|the|am|le))?\s*$",
+    re.IGNORECASE,
+)
+PAST_CUE = re.compile(
+    r"\b(?:we|i|they|you|he|she|it|client|team|board|council)\s+(?:already\s+)?(?:met|spoke|talked|agreed|approved|"
+    r"decided|discussed|confirmed|presented|showed|visited|sent|signed|paid|received)\b|\b(?:was|were|had|did)\b",
+    re.IGNORECASE,
+)
 DISCOURSE = re.compile(
     r"\b(as agreed|as discussed|as promised|as requested|wie besprochen|wie vereinbart|comme convenu|como acordamos)\b,?",
     re.IGNORECASE,
@@ -130,7 +140,8 @@ RESCHEDULE = _rx(
     r"reschedul\w*", r"postpon\w*", r"push(?:ed|ing)?(?: \w+){0,3} (?:back |out )?to", r"mov(?:e|ed|ing)(?: \w+){0,4} to",
     r"instead of", r"verschoben", r"verlegt", r"décalé", r"reporté", r"changed to", r"bring(?: \w+)? forward",
     r"brought forward", r"new date", r"now (?:on|at|be)", r"shift(?:ed)?(?: \w+){0,3} to", r"delayed (?:to|until)",
-    r"aplazad[oa]", r"rinviat[oa]", r"spostat[oa]",
+    r"aplazad[oa]", r"rinviat[oa]", r"spostat[oa]", r"push(?:ed|ing)? (?:back|out)", r"slipp?(?:ed|ing|s)?",
+    r"put back", r"pulled forward",
 )  # fmt: skip
 CANCEL = _rx(
     r"cancel(?:l?ed|ling|s)?", r"called off", r"won'?t (?:happen|take place|go ahead)", r"no longer (?:happening|needed)",
@@ -169,7 +180,8 @@ NEW_PROJECT_CUE = re.compile(
 )
 NOT_AN_EVENT_BEFORE = re.compile(r"\b(until|till|since|from|of|dated|last|back)\s*$", re.IGNORECASE)
 AWAY = re.compile(
-    r"\b(out of (the )?office|OOO|away|on leave|on holiday|on vacation|annual leave|urlaub|congés|free|available)\b",
+    r"\b(out of (the )?office|OOO|away|on leave|on holiday|on vacation|annual leave|urlaub|congés|free|available|"
+    r"offices? (?:are|is|will be) closed|closed for (?:the )?holidays?|bank holiday|public holiday)\b",
     re.IGNORECASE,
 )
 NEGATION = re.compile(r"\b(not|no|never|nothing|cannot|can't|won't|n't|unable)\b", re.IGNORECASE)
@@ -436,8 +448,13 @@ def _classify(sentence: str, exact: list[DateMention], base: date) -> str | None
     """The kind of event a sentence (or clause) states, or None. `exact` are its dated mentions."""
     text = DISCOURSE.sub("", sentence)
     hits = {kind for kind, pattern in KIND_PATTERNS.items() if pattern.search(text)}
-    if "meeting" in hits and PAST_MEETING.search(text) and all(m.date <= base for m in exact):
-        hits.discard("meeting")  # "thanks for the call today": it already happened
+    if "meeting" in hits and (
+        (PAST_MEETING.search(text) and all(m.date <= base for m in exact))
+        or (exact and all(m.date < base for m in exact))
+    ):
+        hits.discard("meeting")  # "thanks for the call today", "we met on Monday": it already happened
+    if AWAY.search(text):
+        hits.discard("milestone")
     if BOILERPLATE_ACTION.search(text) and not ACTION_VERB.search(text):
         hits.discard("action_item")
     has_money = MONEY.search(text) is not None
@@ -504,9 +521,7 @@ def _clauses(text: str, mentions: list[DateMention]) -> list[tuple[str, list[Dat
     start = 0
     for cut in [*cuts, len(text)]:
         inside = [
-            DateMention(m.start - start, m.end - start, m.text, m.date, m.exact)
-            for m in mentions
-            if m.start >= start and m.end <= cut
+            replace(m, start=m.start - start, end=m.end - start) for m in mentions if m.start >= start and m.end <= cut
         ]
         pieces.append((text[start:cut], inside))
         start = cut
@@ -594,14 +609,19 @@ def find_events(
 
     for sentence in sentences:
         text = sentence.text
-        if text.endswith(":"):
-            continue  # a lead-in, the list below it carries the events
         end = sentence.start + len(text)
         inside = [
-            DateMention(m.start - sentence.start, m.end - sentence.start, m.text, m.date, m.exact)
+            DateMention(m.start - sentence.start, m.end - sentence.start, m.text, m.date, m.exact, m.bare_weekday)
             for m in mentions
             if m.start >= sentence.start and m.end <= end
         ]
+        if text.endswith(":") and not inside:
+            continue  # a lead-in, the list below it carries the events
+        if PAST_CUE.search(text) and not RESCHEDULE.search(text):
+            # "approved on Friday's call": a bare weekday in a past-tense sentence is the last one.
+            inside = [
+                replace(m, date=m.date - timedelta(days=7)) if m.bare_weekday and m.date > base else m for m in inside
+            ]
         if text.endswith("?") and AVAILABILITY_QUESTION.search(text):
             continue  # alternatives offered: not yet an event
         cancel = CANCEL.search(text) is not None and not re.search(r"cancellation (fee|polic)", text, re.I)

@@ -158,6 +158,11 @@ def test_internal_chatter_belongs_to_no_project() -> None:
             "Delivery on 8 December and installation is finished by 18 December.",
             [("milestone", date(2026, 12, 8)), ("milestone", date(2026, 12, 18))],
         ),
+        ("Please send the lighting spec by 5pm on Friday.", [("deadline", date(2026, 11, 27))]),
+        ("Agenda for Monday, December 7th at 3:00 PM EST:", [("meeting", date(2026, 12, 7))]),
+        ("We're pausing the project until January.", [("status_change", date(2026, 11, 24))]),
+        ("The client approved the layout on Friday's call.", [("decision", date(2026, 11, 24))]),
+        ("Our offices are closed from 24 December to 2 January.", []),
         ("Thanks for the call today.", []),
         ("Are you free on Monday or Tuesday?", []),
     ],
@@ -303,3 +308,14 @@ def test_a_domain_named_like_the_organization_is_ours() -> None:
     result = extract(mail, Context(organization_name="Brightline Studio"))
 
     assert result.project.client_email == "sarah@hendersonfamily.co.uk"
+
+
+def test_a_slip_refers_to_the_earlier_event() -> None:
+    launch = EventRef(id=1, kind="milestone", title="Website launch", date=date(2026, 12, 7), project_id=3)
+
+    [event] = extract(
+        email("Heads-up: the launch is pushed back a week, to 14 December."),
+        context(projects=[KITCHEN], recent_events=[launch]),
+    ).events
+
+    assert (event.date, event.updates_event_id, event.update_action) == (date(2026, 12, 14), 1, "reschedule")
