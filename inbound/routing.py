@@ -43,6 +43,15 @@ def normalize_address(address: str) -> str:
     return f"{local.lower()}@{ascii_domain(domain)}"
 
 
+def unicode_address(address: str) -> str:
+    """`local@xn--bcher-kva.example` → `local@bücher.example` (unchanged when not IDNA)."""
+    local, _, domain = address.rpartition("@")
+    try:
+        return f"{local}@{domain.encode('ascii').decode('idna')}"
+    except UnicodeError:
+        return address
+
+
 def recipient_candidates(envelope_recipient: str, headers: list[tuple[str, str]]) -> list[str]:
     """Every recipient address, normalised, in trust order, without repeats."""
     values = [envelope_recipient] if envelope_recipient else []
@@ -76,12 +85,15 @@ def route_find(candidates: list[str]) -> Route | None:
         ).exclude(schema_name="public")
     }
     aliases: dict[str, Organization] = {}
-    others = [address for address in candidates if address not in slug_of]
-    if others:
+    # An alias may be stored with a Unicode domain: look both spellings up.
+    spellings = {unicode_address(a): a for a in candidates if a not in slug_of} | {
+        a: a for a in candidates if a not in slug_of
+    }
+    if spellings:
         aliases = {
-            alias.lowered: alias.organization  # type: ignore[attr-defined]
+            spellings[alias.lowered]: alias.organization  # type: ignore[attr-defined]
             for alias in InboundAlias.objects.annotate(lowered=Lower("address"))
-            .filter(lowered__in=others, organization__is_active=True)
+            .filter(lowered__in=list(spellings), organization__is_active=True)
             .select_related("organization")
         }
     for address in candidates:

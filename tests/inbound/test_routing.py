@@ -49,3 +49,9 @@ def test_it_compares_internationalised_domains_in_their_ascii_form(org, settings
 
 def test_it_ignores_malformed_recipient_headers(org):
     assert recipient_candidates("", [("To", "<<<@@@>>>"), ("Cc", "undisclosed-recipients:;")]) == []
+
+
+def test_it_routes_an_alias_stored_with_a_unicode_domain(org):
+    InboundAlias.objects.create(organization=org, address="projekte@bücher.example")
+    route = route_find(recipient_candidates("Projekte@XN--BCHER-KVA.example", []))
+    assert route is not None and route.organization == org
