@@ -141,3 +141,26 @@ def test_it_sets_up_an_authenticator_app_and_then_asks_for_a_code_at_sign_in(
         again.wait_for_url(re.compile(r"/projects/"))
     finally:
         fresh.close()
+
+
+def test_it_sends_a_password_reset_link(page: Any, world: BrowserWorld, person: User) -> None:
+    page.goto(world.url("/accounts/login/"))
+    page.get_by_role("link", name="Forgot your password?").click()
+    screenshot(page, "password_reset")
+
+    page.get_by_label("Email").fill(person.email)
+    page.get_by_role("button", name="Send the link").click()
+
+    page.get_by_role("heading", name="Check your email").wait_for()
+
+
+def test_it_signs_out_after_asking(page: Any, world: BrowserWorld, sign_in: Any, person: User) -> None:
+    sign_in(person)
+    page.goto(world.url("/projects/"))
+
+    page.locator("summary", has_text=person.email).click()
+    page.get_by_role("link", name="Sign out").click()
+    page.get_by_role("button", name="Sign out").click()
+
+    page.goto(world.url("/projects/"))
+    assert "/accounts/login/" in page.url
