@@ -316,25 +316,53 @@ def client_party(email: EmailInput, prepared: PreparedText, context: Context) ->
     return None
 
 
+NAME_NOISE = {
+    "enquiry", "inquiry", "request", "rfq", "rfp", "projet", "project", "proyecto", "progetto", "projekt",
+    "anfrage", "demande", "angebot", "devis", "offerta", "presupuesto", "nuevo", "nouveau", "neues", "nuovo",
+    "new", "next", "steps", "kickoff", "kick-off", "intro", "introduction",
+}  # fmt: skip
+
+
+def _trim(words: list[str]) -> list[str]:
+    noise = GENERIC_WORDS | NAME_NOISE
+    while words and (words[-1].lower() in noise or (words[-1].isdigit() and len(words[-1]) < 4)):
+        words.pop()
+    while words and words[0].lower() in noise:
+        words.pop(0)
+    return words
+
+
 def project_name(subject: str, party: Party | None) -> str:
-    """A project name from the subject: the most specific part, without words about the email itself."""
+    """A project name from the subject: its most specific part, without words about the email itself.
+
+    "Re: Henderson kitchen – installation schedule" → "Henderson kitchen"; "Loft conversion enquiry"
+    → "Loft conversion"; "Oakridge Dental – surgery refurbishment" → "Oakridge Dental surgery
+    refurbishment" (a part that only names the client is joined to the part that names the job).
+    """
     cleaned = normalise_subject(subject)
     original = re.sub(
         r"\s+", " ", re.sub(r"^\s*((re|aw|sv|fw|fwd|wg|tr)\s*:\s*|\[[^\]]*\]\s*)+", "", subject, flags=re.I)
     ).strip()
     parts = [p.strip() for p in re.split(r"\s+[-–—|:]\s+|:\s+|\s*\|\s*", original) if p.strip()] or [cleaned]
+    noise = GENERIC_WORDS | NAME_NOISE
 
-    def score(part: str) -> int:
-        words = re.findall(r"[\wÀ-ÿ'-]+", part.lower())
-        return sum(1 for w in words if w not in GENERIC_WORDS and not w.isdigit())
+    def informative(part: str) -> list[str]:
+        return [w for w in re.findall(r"[\wÀ-ÿ'-]+", part.lower()) if w not in noise and not w.isdigit()]
 
-    best = max(parts, key=score) if parts else ""
-    words = [w for w in re.findall(r"[\wÀ-ÿ&'’-]+", best)]
-    # Trim email-ish words from both ends ("Kitchen renovation quote" → "Kitchen renovation").
-    while words and words[-1].lower() in GENERIC_WORDS:
-        words.pop()
-    while words and words[0].lower() in GENERIC_WORDS:
-        words.pop(0)
+    client = _tokens(party.name) if party else set()
+    ranked = sorted(parts, key=lambda part: len(informative(part)), reverse=True)
+    best = ranked[0] if ranked else ""
+    words = _trim(re.findall(r"[\wÀ-ÿ&'’-]+", best))
+    best_words = informative(best)
+    joined = "".join(best_words)
+    names_client = bool(client) and (
+        set(best_words) <= _overlap(set(best_words), client)
+        or any(len(joined) >= 5 and c.startswith(joined) for c in client)
+    )
+    if words and names_client and len(ranked) > 1:
+        other = _trim(re.findall(r"[\wÀ-ÿ&'’-]+", ranked[1]))
+        if other:
+            words = words + other
     name = " ".join(words)
     if len(name) < 3:
         name = f"{party.name} project" if party else (best or cleaned or "Untitled project")

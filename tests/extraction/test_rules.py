@@ -111,7 +111,7 @@ def test_a_private_client_on_a_mail_provider_is_named_after_the_person() -> None
         context(),
     )
 
-    assert (result.project.name, result.project.client_name) == ("Loft conversion enquiry", "Priya Patel")
+    assert (result.project.name, result.project.client_name) == ("Loft conversion", "Priya Patel")
 
 
 def test_staff_talking_about_a_project_by_its_clients_name_reach_that_project() -> None:
@@ -319,3 +319,22 @@ def test_a_slip_refers_to_the_earlier_event() -> None:
     ).events
 
     assert (event.date, event.updates_event_id, event.update_action) == (date(2026, 12, 14), 1, "reschedule")
+
+
+@pytest.mark.parametrize(
+    "subject,sender,expected",
+    [
+        ("Re: Henderson kitchen – installation schedule", "sarah@hendersonfamily.co.uk", "Henderson kitchen"),
+        (
+            "Oakridge Dental – surgery refurbishment",
+            "liam@oakridgedental.com.au",
+            "Oakridge Dental surgery refurbishment",
+        ),
+        ("Projet Café Lumière – rénovation", "julien@cafe-lumiere.fr", "Café Lumière"),
+        ("Fwd: Quote request", "x@acme.example", "Acme project"),
+    ],
+)
+def test_new_projects_get_names_a_person_would_use(subject: str, sender: str, expected: str) -> None:
+    result = extract(email("Hello.", subject=subject, from_address=sender), context())
+
+    assert result.project.name == expected
