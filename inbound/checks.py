@@ -21,12 +21,15 @@ AUTOREPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-auto-response-suppress")
 BACKFILL_PROVIDERS = ("eml", "mbox")
 
 
-def ignore_reason(parsed: ParsedEmail, *, envelope_sender: str | None) -> str:
-    """Why this message is machine mail we do not process, or '' for mail from a person.
+def ignore_reason(parsed: ParsedEmail, *, envelope_sender: str | None, spam: bool = False) -> str:
+    """Why this message is machine mail (or spam) we do not process, or '' for mail from a person.
 
     `envelope_sender` is None when it is unknown (files fed by commands): then only the
-    headers are looked at.
+    headers are looked at. `spam` is the provider's verdict (SES spamVerdict, Postmark's
+    X-Spam-Status).
     """
+    if spam:
+        return "Flagged as spam by the mail provider"
     auto_submitted = parsed.header("Auto-Submitted").split(";")[0].strip().lower()
     if auto_submitted and auto_submitted != "no":
         return f"Auto-submitted mail ({auto_submitted})"

@@ -124,7 +124,8 @@ def delivery_receive(
             Verdict.REJECTED,
             f"Message too large: {len(received.raw)} bytes (limit {settings.INBOUND_MAX_MESSAGE_BYTES})",
         )
-    ignored = ignore_reason(parsed, envelope_sender=received.envelope_sender)
+    spam = getattr(received.message, "spam_detected", None) is True
+    ignored = ignore_reason(parsed, envelope_sender=received.envelope_sender, spam=spam)
     allowed = not check_sender or sender_allowed(route.organization, parsed.from_address)
     if not allowed:
         if ignored:

@@ -206,3 +206,13 @@ def test_it_refuses_a_payload_far_above_the_message_limit(world, post_postmark, 
     response = post_postmark(postmark_payload(big_message(2 * 1024 * 1024)))
     assert response.status_code == 413
     assert Delivery.objects.get().reason == "Payload too large"
+
+
+def test_mail_the_provider_flags_as_spam_is_kept_as_ignored(world, post_sns, stored):
+    payload = ses_notification(make_message())
+    notification = json.loads(payload["Message"])
+    notification["receipt"]["spamVerdict"] = {"status": "FAIL"}
+    payload["Message"] = json.dumps(notification)
+    assert post_sns(payload).status_code == 200
+    (email,) = stored()
+    assert (email.state, email.state_reason) == (EmailState.IGNORED, "Flagged as spam by the mail provider")
