@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -186,6 +187,14 @@ def digest_send_organization(schema_name: str, now: dt.datetime | None = None) -
         return 0
     with schema_context(schema_name):
         digest = digest_build(organization=organization, now=now)
+    if digest.is_empty:
+        return 0
+    # django-q2 may deliver a task twice (a retry after a timeout, a schedule run by hand):
+    # at most one digest per organization and day, even if a failed send then means none.
+    day = timezone.localdate(digest.until).isoformat()
+    if not cache.add(f"digest-sent:{schema_name}:{day}", True, timeout=2 * 24 * 3600):
+        logger.info("digest for %s already sent on %s", schema_name, day)
+        return 0
     sent = digest_send(digest=digest, recipients=digest_recipients(organization=organization))
     logger.info(
         "digest for %s: %d changed, %d due, %d messages", schema_name, len(digest.changed), len(digest.due), sent

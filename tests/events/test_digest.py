@@ -157,6 +157,17 @@ def test_it_sends_nothing_when_nothing_changed_and_nothing_is_due(org, world):
     assert mail.outbox == []
 
 
+def test_it_sends_at_most_one_digest_per_organization_and_day(org, world):
+    event(project(), "Due", days=1)
+
+    first = digest_send_organization(org.schema_name)
+    again = digest_send_organization(org.schema_name)
+    tomorrow = digest_send_organization(org.schema_name, now=timezone.now() + dt.timedelta(days=1))
+
+    assert (first, again) == (4, 0)
+    assert tomorrow == 4
+
+
 def test_it_skips_an_inactive_organization(org, world):
     event(project(), "Due", days=1)
     Organization.objects.filter(pk=org.pk).update(is_active=False)
