@@ -377,23 +377,37 @@ def _client_words(project: ProjectRef) -> str:
 
 
 def decide_project(email: EmailInput, prepared: PreparedText, context: Context, party: Party | None) -> ProjectDecision:
-    """Thread, subject, name or alias, client, shared words; else a new project (or none for internal chatter)."""
+    """Thread, telling subject, the client's only project, name or alias, the client's best project,
+    shared words; else a new project (or none for internal chatter)."""
     open_ids = {p.id for p in context.projects}
     for earlier in sorted(context.thread, key=lambda t: t.date.timestamp() if t.date else 0.0, reverse=True):
         if earlier.project_id is not None and (not open_ids or earlier.project_id in open_ids):
             return ProjectDecision(action="existing", project_id=earlier.project_id, confidence=0.95)
 
     subject = normalise_subject(prepared.forwarded_subject or email.subject)
-    if subject:
+    # "Re: Invoice" or "Quick question" says nothing about which project; only telling subjects match.
+    if subject and _tokens(subject):
         for project in context.projects:
             if any(normalise_subject(s) == subject for s in project.recent_subjects):
                 return ProjectDecision(action="existing", project_id=project.id, confidence=0.9)
 
-    haystack = f"{email.subject} {prepared.forwarded_subject}\n{prepared.body}".lower()
     new_cue = NEW_PROJECT_CUE.search(f"{email.subject}\n{prepared.body[:600]}") is not None
+    same_client: list[ProjectRef] = []
+    if party is not None and not new_cue:
+        same_client = [
+            p
+            for p in context.projects
+            if (p.client_email and p.client_email.lower() == party.address)
+            or (party.domain not in GENERIC_MAIL_DOMAINS and address_domain(p.client_email) == party.domain)
+        ]
+        if len(same_client) == 1:
+            return ProjectDecision(action="existing", project_id=same_client[0].id, confidence=0.75)
+
+    haystack = f"{email.subject} {prepared.forwarded_subject}\n{prepared.body}".lower()
     if not new_cue:
-        for project in context.projects:
-            for label in [project.name, *project.aliases]:
+        for project in same_client or context.projects:
+            names = [project.name] if len(_tokens(project.name)) >= 2 or len(project.name) >= 8 else []
+            for label in [*names, *project.aliases]:
                 label = label.strip().lower()
                 if len(label) >= 4 and re.search(r"(?<!\w)" + re.escape(label) + r"(?!\w)", haystack):
                     return ProjectDecision(action="existing", project_id=project.id, confidence=0.85)
@@ -414,18 +428,9 @@ def decide_project(email: EmailInput, prepared: PreparedText, context: Context, 
         others = set().union(*(known[p.id] for p in context.projects if p.id != project.id))
         return any(len(w) >= 5 and not _overlap({w}, others) for w in mine)
 
-    if party is not None and not new_cue:
-        same_client = [
-            p
-            for p in context.projects
-            if (p.client_email and p.client_email.lower() == party.address)
-            or (party.domain not in GENERIC_MAIL_DOMAINS and address_domain(p.client_email) == party.domain)
-        ]
-        if len(same_client) == 1:
-            return ProjectDecision(action="existing", project_id=same_client[0].id, confidence=0.7)
-        if same_client:
-            best = max(same_client, key=score)  # ties: the most recently active (context order)
-            return ProjectDecision(action="existing", project_id=best.id, confidence=0.6)
+    if same_client:
+        best = max(same_client, key=score)  # ties: the most recently active (context order)
+        return ProjectDecision(action="existing", project_id=best.id, confidence=0.6)
 
     if context.projects and not new_cue:
         best_score, best_project = max(((score(p), p) for p in context.projects), key=lambda item: item[0])

@@ -338,3 +338,14 @@ def test_new_projects_get_names_a_person_would_use(subject: str, sender: str, ex
     result = extract(email("Hello.", subject=subject, from_address=sender), context())
 
     assert result.project.name == expected
+
+
+def test_a_generic_subject_does_not_join_another_clients_project() -> None:
+    invoices = ProjectRef(id=8, name="Loft conversion", client_email="priya@outlook.com", recent_subjects=["Invoice"])
+
+    result = extract(
+        email("Invoice attached.", subject="Re: Invoice", from_address="bob@newclient.example"),
+        context(projects=[invoices]),
+    )
+
+    assert result.project.action == "new"
