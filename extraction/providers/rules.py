@@ -184,6 +184,9 @@ AWAY = re.compile(
     r"offices? (?:are|is|will be) closed|closed for (?:the )?holidays?|bank holiday|public holiday)\b",
     re.IGNORECASE,
 )
+REQUEST_START = re.compile(
+    r"^(?:(?:hi|hey|hello)\s+\w+,?\s*)?(?:(?:can|could|would|will) you|please|pls|bitte)\b", re.IGNORECASE
+)
 NEGATION = re.compile(r"\b(not|no|never|nothing|cannot|can't|won't|n't|unable)\b", re.IGNORECASE)
 # "am 27. November": a day's dot followed by a capitalised month does not end the sentence.
 SENTENCE_SPLIT = re.compile(rf"(?<=[.!?])\s+(?=[A-ZÄÖÜÉÈ\"'(])(?!(?:{MONTHS})\b)|\s*;\s+", re.IGNORECASE)
@@ -501,6 +504,8 @@ def _classify(sentence: str, exact: list[DateMention], base: date) -> str | None
         if has_money or exact or PAST_TENSE.search(text):
             return "payment"
     by_date = any(DEADLINE_BY.search(text[: m.start].rstrip()) for m in exact)
+    if REQUEST_START.search(text) and "action_item" in hits and not by_date and not hits & {"meeting", "deadline"}:
+        return "action_item"  # "Can you book the crew for the shoot on Thursday?": the task is the event
     if exact:
         if "meeting" in hits:
             return "meeting"

@@ -163,6 +163,8 @@ def test_internal_chatter_belongs_to_no_project() -> None:
         ("We're pausing the project until January.", [("status_change", date(2026, 11, 24))]),
         ("The client approved the layout on Friday's call.", [("decision", date(2026, 11, 24))]),
         ("Our offices are closed from 24 December to 2 January.", []),
+        ("Can you book the camera for the recording on Thursday?", [("action_item", date(2026, 11, 26))]),
+        ("Please find our proposal attached.", []),
         ("Thanks for the call today.", []),
         ("Are you free on Monday or Tuesday?", []),
     ],
