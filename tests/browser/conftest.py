@@ -317,17 +317,22 @@ def page(context: Any, recorder: Recorder) -> Any:
     return page
 
 
+def session_cookie(world: BrowserWorld, user: User, db_blocker: Any) -> dict[str, str]:
+    """A signed-in session for the workspace host, as a Playwright cookie (no sign-in form)."""
+    with db_blocker.unblock():
+        client = Client(HTTP_HOST=world.org.host)
+        client.force_login(user)
+        connection.set_schema_to_public()
+    value = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return {"name": settings.SESSION_COOKIE_NAME, "value": value, "url": world.url("/")}
+
+
 @pytest.fixture
 def sign_in(context: Any, world: BrowserWorld, db_blocker: Any) -> Callable[[User], None]:
     """sign_in(user): give the browser a session for the workspace host without the sign-in form."""
 
     def do(user: User) -> None:
-        with db_blocker.unblock():
-            client = Client(HTTP_HOST=world.org.host)
-            client.force_login(user)
-            connection.set_schema_to_public()
-        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": world.url("/")}])
+        context.add_cookies([session_cookie(world, user, db_blocker)])
 
     return do
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from organizations.models import Invitation, Membership, Role
-from tests.browser.conftest import EMAIL_DOMAIN, BrowserWorld, delete_users, make_user, screenshot
+from tests.browser.conftest import EMAIL_DOMAIN, BrowserWorld, delete_users, make_user, screenshot, session_cookie
 
 pytestmark = pytest.mark.browser
 
@@ -105,3 +105,25 @@ def test_a_viewer_sees_the_team_without_controls_and_can_turn_off_their_digest(
         membership = Membership.objects.get(user=viewer, organization=world.org)
         assert membership.digest_enabled is False
         Membership.objects.filter(pk=membership.pk).update(digest_enabled=True)
+
+
+def test_without_javascript_the_role_form_posts_and_redirects(
+    browser: Any, world: BrowserWorld, newcomer: Membership, db_blocker: Any
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        context.add_cookies([session_cookie(world, world.user("admin"), db_blocker)])
+        page = context.new_page()
+        page.goto(world.url("/team/"))
+
+        row = page.locator(f"#member-{newcomer.pk}")
+        row.get_by_label(f"Role of {newcomer.user.email}").select_option("admin")
+        row.get_by_role("button", name="Save").click()
+
+        page.get_by_text(f"{newcomer.user.email} is now admin.").wait_for()
+        assert page.url == world.url("/team/")
+    finally:
+        context.close()
+    with db_blocker.unblock():
+        newcomer.refresh_from_db()
+    assert newcomer.role == Role.ADMIN
