@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
@@ -220,6 +221,7 @@ def _team_context(request: HttpRequest, form: InviteForm | None = None) -> dict[
         # Only an owner may hand out the owner role (through a role change or an invitation).
         "assignable_roles": [(value, label) for value, label in Role.choices if is_owner or value != Role.OWNER],
         "me": acting,
+        "now": timezone.now(),
     }
 
 

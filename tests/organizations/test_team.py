@@ -6,9 +6,12 @@ refreshed #team section. An organization always keeps one owner, and only owners
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from organizations.models import Invitation, Membership, Role
 from organizations.services import invitation_create, invitation_lookup
@@ -354,3 +357,11 @@ def test_the_digest_switch_asks_anonymous_visitors_to_sign_in(world, workspace_c
 
 def test_the_digest_switch_refuses_get(world, client_as):
     assert client_as(world.viewer).get(DIGEST).status_code == 405
+
+
+def test_it_marks_expired_invitations_so_admins_resend_them(world, client_as, pending):
+    Invitation.objects.filter(pk=pending.pk).update(expires_at=timezone.now() - dt.timedelta(days=1))
+
+    body = client_as(world.admin).get(TEAM).content.decode()
+
+    assert "<strong>expired</strong>" in body
