@@ -284,15 +284,18 @@ def find_dates(text: str, base_dt: datetime, *, day_first: bool) -> list[DateMen
         add(m, _weekday_date(WEEKDAYS[word], base, modifier), bare=not modifier)
     found.sort(key=lambda mention: mention.start)
     bare = {"eod", "cob", "end of day", "end of the day"}
-    return [
-        mention
-        for index, mention in enumerate(found)
-        if not (
-            re.sub(r"^(by|before|until|till)\s+(the\s+)?", "", mention.text.lower()) in bare
-            and index + 1 < len(found)
-            and found[index + 1].start - mention.end <= 4
-        )
-    ]
+
+    def qualifies_next(index: int, mention: DateMention) -> bool:
+        """ "EOD Friday", "Tuesday 11/10", "Fri, 12.03.": the first word only qualifies the date after it."""
+        if index + 1 >= len(found) or found[index + 1].start - mention.end > 4:
+            return False
+        following = text[mention.end : found[index + 1].start]
+        if re.search(r"[^\s,(]", following):
+            return False
+        plain = re.sub(r"^(by|before|until|till)\s+(the\s+)?", "", mention.text.lower())
+        return plain in bare or mention.bare_weekday
+
+    return [mention for index, mention in enumerate(found) if not qualifies_next(index, mention)]
 
 
 def find_time(text: str) -> time | None:

@@ -39,7 +39,9 @@ AUTO_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 AUTO_SENDER = re.compile(
-    r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounce[s]?|newsletter|news|marketing)[@+.-]", re.I
+    r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounce[s]?|newsletters?|news|marketing|notifications?|"
+    r"notify|alerts?|calendar-notification|automated|system)[@+.-]",
+    re.I,
 )
 NEWSLETTER_BODY = re.compile(
     r"\bunsubscribe\b|view (this email )?in (your )?browser|manage (your )?(email )?preferences|abmelden|désinscri",

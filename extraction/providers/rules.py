@@ -71,12 +71,14 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"project (?:is|has been) (?:now )?(?:closed|complete|completed|cancelled|canceled|approved)",
         r"green[- ]?lit", r"officially (?:started|live|closed|kicked off)", r"contract (?:is |has been |was )?signed",
         r"signed the contract", r"we(?:'ve| have)? won", r"awarded", r"gestoppt", r"pausiert", r"en pause",
+        r"(?:has|have) been (?:selected|chosen|shortlisted|appointed)", r"selected for", r"won the (?:bid|tender|pitch)",
+        r"zuschlag", r"retenus?", r"adjudicad[oa]",
     ),
     "strong_decision": _rx(
         r"decided", r"decision to", r"(?:we|i)(?:'ll| will)? go with", r"going with", r"let'?s go with", r"opted",
         r"chose", r"chosen", r"settled on", r"green light", r"go(?:ing)? ahead", r"proceed with", r"entschieden",
         r"beschlossen", r"décidé", r"decidido", r"(?:good to |ready to )?move forward with", r"moving forward with",
-        r"let'?s book(?: it| you)?", r"(?:we'll|we will|happy to) book", r"let'?s do it", r"go for it", r"good to go", r"decidimos", r"abbiamo deciso", r"deciso di", r"besloten",
+        r"let'?s book(?: it| you)?", r"let'?s (?:use|reuse|keep|stick with|proceed|go for)", r"(?:we'll|we will|happy to) book", r"let'?s do it", r"go for it", r"good to go", r"decidimos", r"abbiamo deciso", r"deciso di", r"besloten",
     ),
     "decision": _rx(
         r"agreed", r"approved?", r"approves", r"sign(?:ed)? off", r"signed-off", r"freigegeben", r"validée?",
@@ -89,10 +91,11 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"anticipo", r"versé", r"bezahlt",
     ),
     "meeting": _rx(
-        r"meet(?:ing)?s?", r"call", r"kick[- ]?off", r"catch[- ]?up", r"site visit", r"site meeting",
-        r"walk[- ]?through", r"workshop", r"demo", r"present(?:s|ing|ation)?", r"interview", r"review session",
-        r"zoom", r"teams", r"google meet", r"appointment", r"visit", r"inspection", r"tasting", r"fitting",
-        r"viewing", r"rehearsal", r"termin", r"besprechung", r"treffen", r"réunion", r"rendez-vous", r"rdv",
+        r"meet(?:ing)?s?", r"calls?", r"kick[- ]?offs?", r"catch[- ]?ups?", r"site visits?", r"site meetings?",
+        r"walk[- ]?throughs?", r"workshops?", r"demos?", r"present(?:s|ing|ations?)?", r"interviews?",
+        r"review sessions?", r"(?:design|client|project|progress|site|budget|board|final|weekly|monthly) reviews?",
+        r"zoom", r"teams", r"google meet", r"appointments?", r"visits?", r"inspections?", r"tastings?", r"fittings?",
+        r"viewings?", r"rehearsals?", r"termin", r"besprechung", r"treffen", r"réunion", r"rendez-vous", r"rdv",
         r"visite", r"sync", r"stand-?up", r"lunch", r"dinner", r"coffee", r"see you", r"riunione", r"reunión",
         r"webinar", r"session", r"come by", r"drop by", r"pop in", r"on site", r"join(?: us)?",
         r"in (?:our|your) (?:office|showroom|studio)", r"(?:works|suits) (?:for )?(?:me|us)", r"survey",
@@ -113,7 +116,8 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"begin(?:s|ning)?", r"fertigstellung", r"abnahme", r"lieferung", r"baubeginn", r"eröffnung",
         r"livraison", r"mise en ligne", r"fermeture", r"ouverture", r"réouverture", r"inauguration",
         r"inicio", r"apertura", r"entrega", r"consegna", r"inaugurazione", r"pour(?:ed|ing)", r"demolition",
-        r"construction", r"freeze", r"shoot(?:ing)?", r"filming", r"recording", r"broadcast", r"airs?",
+        r"construction", r"freeze",
+        r"(?:permit|planning|application|licen[cs]e|consent|inspection)\w* (?:was |has been |is |got )?(?:approved|granted|issued|passed)", r"shoot(?:ing)?", r"filming", r"recording", r"broadcast", r"airs?",
         r"screening", r"ready (?:for|by|on)", r"pencil+ed in", r"wedding", r"(?:getting )?married", r"ceremony", r"expect(?:ed|ing|s)?", r"submitted", r"went in", r"lodged", r"works start",
     ),
     "action_item": _rx(
@@ -137,7 +141,8 @@ DISCOURSE = re.compile(
     re.IGNORECASE,
 )
 RESCHEDULE = _rx(
-    r"reschedul\w*", r"postpon\w*", r"push(?:ed|ing)?(?: \w+){0,3} (?:back |out )?to", r"mov(?:e|ed|ing)(?: \w+){0,4} to",
+    r"reschedul\w*", r"postpon\w*", r"push(?:ed|ing)?(?: \w+){0,3} (?:back |out )?to",
+    r"(?:push|mov|shift|chang|bump)\w*\b[^.?!]{0,60}?\bfrom\b[^.?!]{1,40}?\bto", r"mov(?:e|ed|ing)(?: \w+){0,4} to",
     r"instead of", r"verschoben", r"verlegt", r"décalé", r"reporté", r"changed to", r"bring(?: \w+)? forward",
     r"brought forward", r"new date", r"now (?:on|at|be)", r"shift(?:ed)?(?: \w+){0,3} to", r"delayed (?:to|until)",
     r"aplazad[oa]", r"rinviat[oa]", r"spostat[oa]", r"push(?:ed|ing)? (?:back|out)", r"slipp?(?:ed|ing|s)?",
@@ -160,7 +165,8 @@ AVAILABILITY_QUESTION = re.compile(
 )
 PAST_MEETING = re.compile(
     r"\b(thanks|thank you|merci|danke|gracias|grazie|great|good|nice|lovely|productive|after|following|since)\b"
-    r"[^.!?]{0,25}\b(meeting|call|visit|walk-?through|kick-?off|presentation|session|chat|visite|réunion|reunión|besprechung|termin)",
+    r"[^.!?]{0,25}\b(meeting|call|visit|walk-?through|kick-?off|presentation|session|chat|visite|réunion|reunión|besprechung|termin)"
+    r"|\b(notes|minutes|recap|summary) (from|of)\b",
     re.IGNORECASE,
 )
 BOILERPLATE_ACTION = re.compile(
@@ -189,7 +195,25 @@ REQUEST_START = re.compile(
 )
 NEGATION = re.compile(r"\b(not|no|never|nothing|cannot|can't|won't|n't|unable)\b", re.IGNORECASE)
 # "am 27. November": a day's dot followed by a capitalised month does not end the sentence.
-SENTENCE_SPLIT = re.compile(rf"(?<=[.!?])\s+(?=[A-ZÄÖÜÉÈ\"'(])(?!(?:{MONTHS})\b)|\s*;\s+", re.IGNORECASE)
+_NOT_AN_END = "".join(
+    rf"(?<!{a})"
+    for a in (
+        r"a\.m\.",
+        r"p\.m\.",
+        r"A\.M\.",
+        r"P\.M\.",
+        r"e\.g\.",
+        r"i\.e\.",
+        r"\bDr\.",
+        r"\bMr\.",
+        r"\bMs\.",
+        r"Mrs\.",
+        r"\bSt\.",
+        r"\bNo\.",
+        r"\bvs\.",
+    )
+)
+SENTENCE_SPLIT = re.compile(rf"(?<=[.!?]){_NOT_AN_END}\s+(?=[A-ZÄÖÜÉÈ\"'(])(?!(?i:{MONTHS})\b)|\s*;\s+")
 CLAUSE_SPLIT = re.compile(r",?\s+(?:and|so|but|while|then|und|et|y|e)\s+|,\s+", re.IGNORECASE)
 LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 
@@ -494,16 +518,18 @@ def _classify(sentence: str, exact: list[DateMention], base: date) -> str | None
     if BOILERPLATE_ACTION.search(text) and not ACTION_VERB.search(text):
         hits.discard("action_item")
     has_money = MONEY.search(text) is not None
+    by_date = any(DEADLINE_BY.search(text[: m.start].rstrip()) for m in exact)
     if "status_change" in hits:
         return "status_change"
     if "strong_decision" in hits:
         return "decision"
     if "payment" in hits:
+        if by_date and not has_money and not PAST_TENSE.search(text):
+            return "deadline"  # "the fee proposal by 12/1" is due, not paid
         if ACTION_VERB.search(text) and not has_money:
             return "action_item"  # "I'll send the invoice today" is a task, not a payment
         if has_money or exact or PAST_TENSE.search(text):
             return "payment"
-    by_date = any(DEADLINE_BY.search(text[: m.start].rstrip()) for m in exact)
     if REQUEST_START.search(text) and "action_item" in hits and not by_date and not hits & {"meeting", "deadline"}:
         return "action_item"  # "Can you book the crew for the shoot on Thursday?": the task is the event
     if exact:

@@ -21,11 +21,14 @@ def evaluate(data: Path) -> dict[str, Any]:
     return module.evaluate(data)  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize("folder,project_floor,event_floor", [("labelled", 0.95, 0.9), ("labelled_fresh", 0.9, 0.8)])
+@pytest.mark.parametrize(
+    "folder,project_floor,event_floor",
+    [("labelled", 0.95, 0.9), ("labelled_fresh", 0.9, 0.8), ("labelled_us", 0.9, 0.8)],
+)
 def test_the_rules_provider_keeps_its_scores(folder: str, project_floor: float, event_floor: float) -> None:
     result = evaluate(ROOT / "tests" / "data" / folder)
 
-    assert result["emails"] >= 17
+    assert result["emails"] >= 15
     assert result["project_pairwise"]["f1"] >= project_floor
     assert result["events"]["f1"] >= event_floor
 

@@ -165,6 +165,13 @@ def test_internal_chatter_belongs_to_no_project() -> None:
         ("Our offices are closed from 24 December to 2 January.", []),
         ("Can you book the camera for the recording on Thursday?", [("action_item", date(2026, 11, 26))]),
         ("Please find our proposal attached.", []),
+        ("Questions are due by 5:00 p.m. on November 20.", [("deadline", date(2026, 11, 20))]),
+        ("The design review is moved to Tuesday 1/12 at 4pm.", [("meeting", date(2026, 12, 1))]),
+        ("Can we push our design review from Thursday to next Tuesday?", [("meeting", date(2026, 12, 1))]),
+        ("The building permit was approved this morning.", [("milestone", date(2026, 11, 24))]),
+        ("Harbor & Pine Architects has been selected for the annex.", [("status_change", date(2026, 11, 24))]),
+        ("Notes from today's pre-proposal meeting are attached.", []),
+        ("Can you pull the fee proposal together by 1/12?", [("deadline", date(2026, 12, 1))]),
         ("Thanks for the call today.", []),
         ("Are you free on Monday or Tuesday?", []),
     ],
@@ -221,6 +228,7 @@ def test_quoted_text_and_signatures_yield_no_events() -> None:
         {"subject": "Winter sale", "headers": [("List-Unsubscribe", "<mailto:u@x>")]},
         {"subject": "Weekly digest", "headers": [("Precedence", "bulk")]},
         {"from_address": "noreply@service.example"},
+        {"from_address": "notifications@calendly.com"},
     ],
 )
 def test_auto_replies_and_newsletters_yield_nothing(kw: dict[str, Any]) -> None:
