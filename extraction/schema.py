@@ -19,7 +19,11 @@ MAX_NAME = 200
 MAX_PEOPLE = 10
 MAX_PERSON = 120
 
-_nullable_string = {"type": ["string", "null"]}
+
+def _nullable(kind: str, description: str) -> dict[str, Any]:
+    # anyOf rather than a type list: the structured-output subset (and anthropic.transform_schema) takes anyOf.
+    return {"anyOf": [{"type": kind}, {"type": "null"}], "description": description}
+
 
 OUTPUT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -32,10 +36,9 @@ OUTPUT_SCHEMA: dict[str, Any] = {
             "required": ["action", "project_id", "name", "client_name", "client_email", "confidence"],
             "properties": {
                 "action": {"type": "string", "enum": ["existing", "new", "none"]},
-                "project_id": {
-                    "type": ["integer", "null"],
-                    "description": "For action=existing: the id of one of the listed projects; otherwise null.",
-                },
+                "project_id": _nullable(
+                    "integer", "For action=existing: the id of one of the listed projects; otherwise null."
+                ),
                 "name": {
                     "type": "string",
                     "description": f"For action=new: a short project name (≤ {MAX_NAME} chars).",
@@ -75,17 +78,14 @@ OUTPUT_SCHEMA: dict[str, Any] = {
                 "properties": {
                     "kind": {"type": "string", "enum": list(EVENT_KINDS)},
                     "title": {"type": "string", "description": f"Short, ≤ {MAX_TITLE} chars."},
-                    "date": {**_nullable_string, "description": "YYYY-MM-DD, absolute, or null when none is given."},
-                    "time": {**_nullable_string, "description": "HH:MM (24h) when a time is given, else null."},
+                    "date": _nullable("string", "YYYY-MM-DD, absolute, or null when none is given."),
+                    "time": _nullable("string", "HH:MM (24h) when a time is given, else null."),
                     "timezone": {
                         "type": "string",
                         "description": "IANA name or UTC offset when a time is given, else empty.",
                     },
                     "people": {"type": "array", "items": {"type": "string"}, "description": f"≤ {MAX_PEOPLE} names."},
-                    "amount": {
-                        **_nullable_string,
-                        "description": "For payments: the amount as a decimal number string, e.g. 2500.00.",
-                    },
+                    "amount": _nullable("string", "For payments: the amount as a decimal number string, e.g. 2500.00."),
                     "currency": {
                         "type": "string",
                         "description": "ISO 4217 code for payments (EUR, USD, GBP…), else empty.",
@@ -95,10 +95,9 @@ OUTPUT_SCHEMA: dict[str, Any] = {
                         "description": "The exact sentence of the email the event comes from.",
                     },
                     "confidence": {"type": "number", "description": "0 to 1."},
-                    "updates_event_id": {
-                        "type": ["integer", "null"],
-                        "description": "When this email reschedules or cancels a listed earlier event: its id.",
-                    },
+                    "updates_event_id": _nullable(
+                        "integer", "When this email reschedules or cancels a listed earlier event: its id."
+                    ),
                     "update_action": {"type": "string", "enum": ["", "reschedule", "cancel"]},
                 },
             },

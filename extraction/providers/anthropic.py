@@ -41,6 +41,9 @@ MAX_TOKENS = 4096
 # One retry with more room when the answer was cut off; beyond that the email is too big.
 MAX_TOKENS_RETRY = 8192
 SPEND_LIMIT_CODE = "enforced_spend_limit_reached"
+# The SDK's own normalisation (additionalProperties false, the supported keyword subset); computed
+# once so the cached prompt prefix is byte-identical from one email to the next.
+STRICT_SCHEMA = anthropic.transform_schema(OUTPUT_SCHEMA)
 
 
 class SpendLimitReached(Exception):
@@ -85,7 +88,7 @@ def request_params(email: EmailInput, context: Context, *, model: str, max_token
         "system": [{"type": "text", "text": SYSTEM_PROMPT, "cache_control": {"type": "ephemeral"}}],
         "messages": [{"role": "user", "content": user_message(email, context, prepared)}],
         # Haiku/Sonnet 5.x reject temperature/top_p; low effort keeps adaptive thinking cheap.
-        "output_config": {"effort": "low", "format": {"type": "json_schema", "schema": OUTPUT_SCHEMA}},
+        "output_config": {"effort": "low", "format": {"type": "json_schema", "schema": STRICT_SCHEMA}},
     }
 
 

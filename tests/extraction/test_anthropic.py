@@ -15,7 +15,7 @@ import pytest
 from extraction import api
 from extraction.prices import cost_usd
 from extraction.providers import anthropic as claude
-from extraction.schema import MAX_EVENTS
+from extraction.schema import MAX_EVENTS, OUTPUT_SCHEMA
 from extraction.types import (
     Context,
     EmailInput,
@@ -158,6 +158,7 @@ def test_it_sends_cached_instructions_first_and_the_email_last_as_untrusted_data
     assert body["system"][0]["cache_control"] == {"type": "ephemeral"}
     assert "untrusted" in body["system"][0]["text"].lower()
     assert body["output_config"]["format"]["type"] == "json_schema"
+    assert body["output_config"]["format"]["schema"] == anthropic.transform_schema(OUTPUT_SCHEMA)
     assert body["output_config"]["effort"] == "low"
     assert "temperature" not in body
     content = body["messages"][0]["content"]
