@@ -141,7 +141,7 @@ DISCOURSE = re.compile(
     re.IGNORECASE,
 )
 RESCHEDULE = _rx(
-    r"reschedul\w*", r"postpon\w*", r"push(?:ed|ing)?(?: \w+){0,3} (?:back |out )?to",
+    r"reschedul\w*", r"postpon\w*", r"push(?:ed|ing)?(?: \w+){0,6} (?:back |out )?to",
     r"(?:push|mov|shift|chang|bump)\w*\b[^.?!]{0,60}?\bfrom\b[^.?!]{1,40}?\bto", r"mov(?:e|ed|ing)(?: \w+){0,4} to",
     r"instead of", r"verschoben", r"verlegt", r"décalé", r"reporté", r"changed to", r"bring(?: \w+)? forward",
     r"brought forward", r"new date", r"now (?:on|at|be)", r"shift(?:ed)?(?: \w+){0,3} to", r"delayed (?:to|until)",
@@ -487,11 +487,11 @@ def _money(sentence: str) -> tuple[Decimal | None, str]:
     symbol = (match.group("pre") or match.group("post") or "").strip()
     thousands = bool(match.group("k") or match.group("k2"))
     raw = raw.replace(" ", "").replace("'", "")
-    # "1.234,56" (European) vs "1,234.56": the last separator followed by two digits is the decimal one.
-    if re.search(r"[.,]\d{2}$", raw):
-        decimal_sep = raw[-3]
-        raw = raw[:-3].replace(",", "").replace(".", "") + "." + raw[-2:]
-        del decimal_sep
+    # "1.234,56" (European) vs "1,234.56": the last separator followed by two digits is the decimal one;
+    # with a "k" ("12.5k") one or two digits after the last separator are decimals too.
+    decimals = re.search(r"[.,](\d{1,2})$", raw) if thousands else re.search(r"[.,](\d{2})$", raw)
+    if decimals:
+        raw = raw[: decimals.start()].replace(",", "").replace(".", "") + "." + decimals.group(1)
     else:
         raw = raw.replace(",", "").replace(".", "")
     try:
@@ -504,8 +504,21 @@ def _money(sentence: str) -> tuple[Decimal | None, str]:
     return amount, code[:3]
 
 
-def _classify(sentence: str, exact: list[DateMention], base: date) -> str | None:
-    """The kind of event a sentence (or clause) states, or None. `exact` are its dated mentions."""
+SUBJECT_KINDS = ("meeting", "deadline", "payment", "milestone")
+
+
+def subject_kind(subject: str) -> str | None:
+    """What the subject says the email is about ("Site visit Thursday", "Invoice 2211 due"), if anything."""
+    for kind in SUBJECT_KINDS:
+        if KIND_PATTERNS[kind].search(subject):
+            return kind
+    return None
+
+
+def _classify(sentence: str, exact: list[DateMention], base: date, hint: str | None = None) -> str | None:
+    """The kind of event a sentence (or clause) states, or None. `exact` are its dated mentions;
+    `hint` is the subject's kind, used for a dated sentence that names nothing itself ("Thursday at 10
+    works" under "Site visit")."""
     text = DISCOURSE.sub("", sentence)
     hits = {kind for kind, pattern in KIND_PATTERNS.items() if pattern.search(text)}
     if "meeting" in hits and (
@@ -545,6 +558,9 @@ def _classify(sentence: str, exact: list[DateMention], base: date) -> str | None
             return "decision"
         if "action_item" in hits:
             return "action_item"
+        upcoming = all(m.date > base for m in exact)
+        if hint is not None and upcoming and not NEGATION.search(text) and not AWAY.search(text):
+            return hint
         if find_time(_blank(text, exact)) is not None:
             return "meeting"  # a day with a clock time is almost always a meeting or call
         future = any(m.date > base and not NOT_AN_EVENT_BEFORE.search(text[: m.start]) for m in exact)
@@ -663,6 +679,7 @@ def find_events(
     events: list[ExtractedEvent] = []
     seen: set[tuple[str, date | None]] = set()
     sender = email.from_name or email.from_address
+    hint = subject_kind(normalise_subject(prepared.forwarded_subject or email.subject))
 
     def emit(event: ExtractedEvent) -> None:
         key = (event.kind, event.date)
@@ -728,9 +745,9 @@ def find_events(
                     continue
         for clause, clause_mentions in _clauses(text, inside):
             clause_exact = [m for m in clause_mentions if m.exact]
-            kind = _classify(clause, clause_exact, base)
+            kind = _classify(clause, clause_exact, base, hint)
             if kind is None and clause != text:
-                kind = _classify(text, clause_exact, base)
+                kind = _classify(text, clause_exact, base, hint)
             if kind is None or (cancel and kind in {"meeting", "deadline", "milestone"}):
                 continue
             if kind in {"meeting", "deadline"} and not clause_exact:

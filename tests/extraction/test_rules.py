@@ -359,3 +359,23 @@ def test_a_generic_subject_does_not_join_another_clients_project() -> None:
     )
 
     assert result.project.action == "new"
+
+
+def test_a_dated_line_that_names_nothing_takes_the_subjects_kind() -> None:
+    assert events_of("Thursday works for us.", subject="Site visit") == [("meeting", date(2026, 11, 26))]
+    assert events_of("Thanks for today.", subject="Site visit") == []
+
+
+@pytest.mark.parametrize(
+    "text,amount,currency",
+    [
+        ("Invoice for $4,200 attached.", Decimal("4200"), "USD"),
+        ("Invoice for €12.5k attached.", Decimal("12500.0"), "EUR"),
+        ("Rechnung über 1.234,56 € anbei.", Decimal("1234.56"), "EUR"),
+        ("Invoice: GBP 950 due on Friday.", Decimal("950"), "GBP"),
+    ],
+)
+def test_it_reads_amounts_in_their_local_format(text: str, amount: Decimal, currency: str) -> None:
+    [payment] = extract(email(text), context()).events
+
+    assert (payment.amount, payment.currency) == (amount, currency)
