@@ -78,7 +78,7 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"decided", r"decision to", r"(?:we|i)(?:'ll| will)? go with", r"going with", r"let'?s go with", r"opted",
         r"chose", r"chosen", r"settled on", r"green light", r"go(?:ing)? ahead", r"proceed with", r"entschieden",
         r"beschlossen", r"décidé", r"decidido", r"(?:good to |ready to )?move forward with", r"moving forward with",
-        r"let'?s book(?: it| you)?", r"let'?s (?:use|reuse|keep|stick with|proceed|go for)", r"(?:we'll|we will|happy to) book", r"let'?s do it", r"go for it", r"good to go", r"decidimos", r"abbiamo deciso", r"deciso di", r"besloten",
+        r"let'?s book(?: it| you)?", r"let'?s (?:use|reuse|keep|stick with|proceed|go for)", r"(?:we'll|we will|happy to) book", r"let'?s do it", r"go for it", r"good to go", r"decidimos", r"abbiamo deciso", r"deciso di", r"besloten", r"bestämt", r"beslutat", r"besluttet", r"gekozen",
     ),
     "decision": _rx(
         r"agreed", r"approved?", r"approves", r"sign(?:ed)? off", r"signed-off", r"freigegeben", r"validée?",
@@ -88,7 +88,8 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"invoices?", r"payments?", r"paid", r"pay", r"payable", r"deposit", r"instal+ments?", r"transfer(?:red)?",
         r"remittance", r"balance", r"retainer", r"fee", r"wired?", r"rechnung", r"zahlung", r"anzahlung",
         r"überwiesen", r"facture", r"paiement", r"acompte", r"virement", r"fattura", r"pago", r"factura",
-        r"anticipo", r"versé", r"bezahlt",
+        r"anticipo", r"versé", r"bezahlt", r"faktura(?:n)?", r"factuur", r"betaling", r"betaald", r"betalas",
+        r"betalt", r"betales", r"aanbetaling",
     ),
     "meeting": _rx(
         r"meet(?:ing)?s?", r"calls?", r"kick[- ]?offs?", r"catch[- ]?ups?", r"site visits?", r"site meetings?",
