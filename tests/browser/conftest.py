@@ -35,7 +35,8 @@ from organizations.services import organization_create, platform_ensure, schema_
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium; PROJECTR_CHROMIUM points elsewhere (another distribution, macOS).
+CHROMIUM = os.environ.get("PROJECTR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 SLUG = "browserorg"
 EMAIL_DOMAIN = f"{SLUG}.test"
@@ -155,7 +156,7 @@ def make_user(email: str, *, password: str = PASSWORD) -> User:
 
 
 @pytest.fixture(scope="session")
-def browser_world(test_database: str, django_db_blocker: Any) -> Iterator[BrowserWorld]:
+def browser_world(chromium: str, test_database: str, django_db_blocker: Any) -> Iterator[BrowserWorld]:
     from billing.services import plans_ensure
 
     with django_db_blocker.unblock():
