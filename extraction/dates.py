@@ -96,7 +96,7 @@ RANGE = re.compile(
 )
 NUMERIC_SLASH = re.compile(r"(?<![\d.,/$€£#-])(\d{1,2})/(\d{1,2})(?![\d/%])")
 NUMERIC_DOT = re.compile(r"(?<![\d.,$€£#])(\d{1,2})\.(\d{1,2})\.(?!\d)")
-ORDINAL_DAY = re.compile(r"\bthe\s+(\d{1,2})(st|nd|rd|th)\b", _FLAGS)
+ORDINAL_DAY = re.compile(rf"\b(?:the\s+|(?:{WEEKDAY_RE})\.?,?\s+(?:the\s+)?)(\d{{1,2}})(st|nd|rd|th)\b", _FLAGS)
 WEEKDAY = re.compile(
     rf"\b(?:(next|this|coming|last|nächsten|naechsten|kommenden|diesen|letzten)\s+)?({WEEKDAY_RE})\b\.?(\s+(?:prochain|next week))?",
     _FLAGS,

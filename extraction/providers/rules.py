@@ -76,7 +76,7 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
     ),
     "strong_decision": _rx(
         r"decided", r"decision to", r"(?:we|i)(?:'ll| will)? go with", r"going with", r"let'?s go with", r"opted",
-        r"chose", r"chosen", r"settled on", r"green light", r"go(?:ing)? ahead", r"proceed with", r"entschieden",
+        r"chose", r"chosen", r"settled on", r"(?:we|i)(?:'d| would) (?:love|like) to go (?:ahead )?with", r"want to go with", r"green light", r"go(?:ing)? ahead", r"proceed with", r"entschieden",
         r"beschlossen", r"décidé", r"decidido", r"(?:good to |ready to )?move forward with", r"moving forward with",
         r"let'?s book(?: it| you)?", r"let'?s (?:use|reuse|keep|stick with|proceed|go for)", r"(?:we'll|we will|happy to) book", r"let'?s do it", r"go for it", r"good to go", r"decidimos", r"abbiamo deciso", r"deciso di", r"besloten", r"bestämt", r"beslutat", r"besluttet", r"gekozen",
     ),
@@ -100,7 +100,8 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"visite", r"sync", r"stand-?up", r"lunch", r"dinner", r"coffee", r"see you", r"riunione", r"reunión",
         r"webinar", r"session", r"come by", r"drop by", r"pop in", r"on site", r"join(?: us)?",
         r"in (?:our|your) (?:office|showroom|studio)", r"(?:works|suits) (?:for )?(?:me|us)", r"survey",
-        r"(?:will |to )?come (?:on|round|over|by|in)", r"coming (?:on|round|over|in)",
+        r"(?:will |to )?come (?:on|round|over|by|in)", r"coming (?:on|round|over|in)", r"to view",
+        r"at (?:our|your) (?:\w+ )?(?:office|showroom|studio|place)",
     ),
     "deadline": _rx(
         r"deadline", r"due", r"no later than", r"at the latest", r"latest by", r"submit", r"submission",
@@ -161,7 +162,7 @@ PAST_TENSE = _rx(
 )  # fmt: skip
 AVAILABILITY_QUESTION = re.compile(
     r"\b(are you|would you be|is \w+|are \w+) (free|available)|does .{0,40} work for you|would .{0,40} suit|"
-    r"what about|how about|or would|which (day|date|time)|\bor\b.{0,40}\?$",
+    r"or would|which (day|date|time)|\bor\b.{0,40}\?$",
     re.IGNORECASE,
 )
 PAST_MEETING = re.compile(
@@ -447,8 +448,15 @@ def decide_project(email: EmailInput, prepared: PreparedText, context: Context, 
     }
     named = {p.id: _tokens(" ".join([p.name, *p.aliases, _client_words(p)])) for p in context.projects}
 
+    clients = {p.id: _tokens(_client_words(p)) for p in context.projects}
+
     def score(project: ProjectRef) -> float:
-        return len(_overlap(subject_tokens, known[project.id])) + 0.5 * len(_overlap(body_tokens, named[project.id]))
+        # The client's own name in the body ("For the Veritas party") counts as much as a subject word.
+        return (
+            len(_overlap(subject_tokens, known[project.id]))
+            + 0.5 * len(_overlap(body_tokens, named[project.id] - clients[project.id]))
+            + len({w for w in _overlap(body_tokens, clients[project.id]) if len(w) >= 5})
+        )
 
     def distinctive(project: ProjectRef) -> bool:
         """A shared word that no other open project has (a client's name, a site, a code)."""
@@ -462,8 +470,14 @@ def decide_project(email: EmailInput, prepared: PreparedText, context: Context, 
 
     if context.projects and not new_cue:
         best_score, best_project = max(((score(p), p) for p in context.projects), key=lambda item: item[0])
-        # An outside sender needs two shared words; our own staff one word no other project has.
-        if best_score >= 2 or (party is None and best_score >= 0.5 and distinctive(best_project)):
+        # An outside sender needs two shared words or the client's name; our own staff one word no
+        # other project has.
+        names_client = any(len(w) >= 5 for w in _overlap(body_tokens | subject_tokens, clients[best_project.id]))
+        if (
+            best_score >= 2
+            or (party is None and best_score >= 0.5 and distinctive(best_project))
+            or (party is not None and names_client and distinctive(best_project))
+        ):
             return ProjectDecision(
                 action="existing", project_id=best_project.id, confidence=min(0.5 + 0.05 * best_score, 0.7)
             )
@@ -559,11 +573,11 @@ def _classify(sentence: str, exact: list[DateMention], base: date, hint: str | N
             return "decision"
         if "action_item" in hits:
             return "action_item"
+        if find_time(_blank(text, exact)) is not None:
+            return "meeting"  # a day with a clock time is almost always a meeting or call
         upcoming = all(m.date > base for m in exact)
         if hint is not None and upcoming and not NEGATION.search(text) and not AWAY.search(text):
             return hint
-        if find_time(_blank(text, exact)) is not None:
-            return "meeting"  # a day with a clock time is almost always a meeting or call
         future = any(m.date > base and not NOT_AN_EVENT_BEFORE.search(text[: m.start]) for m in exact)
         if future and not NEGATION.search(text) and not AWAY.search(text):
             return "milestone"  # a future day named for something: a step of the work
@@ -689,8 +703,10 @@ def find_events(
         seen.add(key)
         events.append(event)
 
+    carry: str | None = None  # "We'd like to view the venues. Could we do Thursday?": the kind carries over
     for sentence in sentences:
         text = sentence.text
+        previous_carry, carry = carry, None
         end = sentence.start + len(text)
         inside = [
             DateMention(m.start - sentence.start, m.end - sentence.start, m.text, m.date, m.exact, m.bare_weekday)
@@ -744,11 +760,13 @@ def find_events(
                         )
                     )
                     continue
+        if not exact and KIND_PATTERNS["meeting"].search(text):
+            carry = "meeting"
         for clause, clause_mentions in _clauses(text, inside):
             clause_exact = [m for m in clause_mentions if m.exact]
-            kind = _classify(clause, clause_exact, base, hint)
+            kind = _classify(clause, clause_exact, base, previous_carry or hint)
             if kind is None and clause != text:
-                kind = _classify(text, clause_exact, base, hint)
+                kind = _classify(text, clause_exact, base, previous_carry or hint)
             if kind is None or (cancel and kind in {"meeting", "deadline", "milestone"}):
                 continue
             if kind in {"meeting", "deadline"} and not clause_exact:
