@@ -143,6 +143,53 @@ def test_it_sets_up_an_authenticator_app_and_then_asks_for_a_code_at_sign_in(
         fresh.close()
 
 
+def confirm_if_asked(page: Any, recovery_code: str) -> None:
+    """allauth asks to confirm sensitive changes: by password, or by a second-factor code."""
+    if "/reauthenticate/" not in page.url:
+        return
+    if page.get_by_label("Password").count():
+        page.get_by_label("Password").fill(PASSWORD)
+    else:
+        page.get_by_label("Code").fill(recovery_code)
+    page.get_by_role("button", name="Confirm").click()
+
+
+def test_it_renews_recovery_codes_and_turns_two_factor_off(
+    page: Any, world: BrowserWorld, person: User, db_blocker: Any
+) -> None:
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    with db_blocker.unblock():
+        TOTP.activate(person, generate_totp_secret())
+        old_codes = RecoveryCodes.activate(person).get_unused_codes()
+    sign_in_with_form(page, world, person.email)
+    page.get_by_label("Code").fill(old_codes[0])
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(re.compile(r"/projects/"))
+
+    page.goto(world.url("/accounts/2fa/"))
+    page.get_by_role("button", name="New codes").click()
+    confirm_if_asked(page, old_codes[1])
+    page.get_by_role("heading", name="Make new recovery codes?").wait_for()
+    page.get_by_role("button", name="Make new codes").click()
+    page.wait_for_url(re.compile(r"/2fa/recovery-codes/$"))
+    new_codes = page.locator(".recovery-codes code").all_inner_texts()
+    assert len(new_codes) == 10
+    assert not set(new_codes) & set(old_codes)
+
+    page.goto(world.url("/accounts/2fa/"))
+    page.get_by_role("button", name="Turn off").click()
+    confirm_if_asked(page, new_codes[0])
+    page.get_by_role("heading", name="Turn off the authenticator app?").wait_for()
+    page.get_by_role("button", name="Turn off").click()
+
+    page.wait_for_url(re.compile(r"/2fa/$"))
+    assert page.locator("#totp-heading + .pill").inner_text() == "Off"
+    with db_blocker.unblock():
+        assert not Authenticator.objects.filter(user=person, type=Authenticator.Type.TOTP).exists()
+
+
 def test_it_sends_a_password_reset_link(page: Any, world: BrowserWorld, person: User) -> None:
     page.goto(world.url("/accounts/login/"))
     page.get_by_role("link", name="Forgot your password?").click()
