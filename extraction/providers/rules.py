@@ -165,6 +165,9 @@ AVAILABILITY_QUESTION = re.compile(
     r"or would|which (day|date|time)|\bor\b.{0,40}\?$",
     re.IGNORECASE,
 )
+THANKS_FOR = re.compile(
+    r"\b(thanks|thank you|merci|danke|gracias|grazie) (?:again )?(?:so much )?(?:for|pour|für|por|per)\b", re.I
+)
 PAST_MEETING = re.compile(
     r"\b(thanks|thank you|merci|danke|gracias|grazie|great|good|nice|lovely|productive|after|following|since)\b"
     r"[^.!?]{0,25}\b(meeting|call|visit|walk-?through|kick-?off|presentation|session|chat|visite|réunion|reunión|besprechung|termin)"
@@ -189,6 +192,7 @@ NEW_PROJECT_CUE = re.compile(
 NOT_AN_EVENT_BEFORE = re.compile(r"\b(until|till|since|from|of|dated|last|back)\s*$", re.IGNORECASE)
 AWAY = re.compile(
     r"\b(out of (the )?office|OOO|away|on leave|on holiday|on vacation|annual leave|urlaub|congés|free|available|"
+    r"(?:is|'s|am|'m|are|'re|be) out|out until|back on|off until|"
     r"offices? (?:are|is|will be) closed|closed for (?:the )?holidays?|bank holiday|public holiday)\b",
     re.IGNORECASE,
 )
@@ -224,37 +228,58 @@ LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 class Sentence:
     text: str
     start: int  # offset in the flattened body
+    section: str | None = None  # a list item under "Decisions:" or "Action items:" takes that kind
+
+
+SECTION_HEADS: list[tuple[str, re.Pattern[str]]] = [
+    ("decision", _rx(r"decisions?", r"decided", r"agreed", r"entscheidungen", r"beschlüsse", r"décisions")),
+    ("action_item", _rx(r"action items?", r"actions?", r"to-?dos?", r"next steps", r"tasks", r"aufgaben", r"à faire")),
+]
+
+
+def _section_of(lead_in: str) -> str | None:
+    for kind, pattern in SECTION_HEADS:
+        if pattern.search(lead_in):
+            return kind
+    return None
 
 
 def _sentences(body: str) -> tuple[str, list[Sentence]]:
     """Flatten hard-wrapped paragraphs, keep list items apart, split into sentences."""
-    units: list[str] = []
+    units: list[tuple[str, bool]] = []  # (text, is a list item)
     for paragraph in re.split(r"\n\s*\n", body):
         current: list[str] = []
+        item = False
         for line in paragraph.splitlines():
             stripped = line.strip()
             if not stripped:
                 continue
             if LIST_ITEM.match(stripped):
                 if current:
-                    units.append(" ".join(current))
+                    units.append((" ".join(current), item))
                     current = []
                 stripped = LIST_ITEM.sub("", stripped)
+                item = True
             current.append(stripped)
             if stripped.endswith(":"):  # a lead-in ("Next steps:") is its own unit
-                units.append(" ".join(current))
-                current = []
+                units.append((" ".join(current), False))
+                current, item = [], False
         if current:
-            units.append(" ".join(current))
-    flat = "\n".join(units)
+            units.append((" ".join(current), item))
+    flat = "\n".join(text for text, _ in units)
     sentences: list[Sentence] = []
     offset = 0
-    for unit in units:
+    section: str | None = None
+    for unit, item in units:
+        if unit.endswith(":"):
+            section = _section_of(unit)
+        elif not item:
+            section = None
         position = 0
         for piece in SENTENCE_SPLIT.split(unit):
             index = unit.find(piece, position)
             if piece.strip():
-                sentences.append(Sentence(piece.strip(), offset + index))
+                sentences.append(Sentence(piece.strip(), offset + index, section if item else None))
             position = index + len(piece)
         offset += len(unit) + 1
     return flat, sentences
@@ -536,13 +561,18 @@ def _classify(sentence: str, exact: list[DateMention], base: date, hint: str | N
     works" under "Site visit")."""
     text = DISCOURSE.sub("", sentence)
     hits = {kind for kind, pattern in KIND_PATTERNS.items() if pattern.search(text)}
+    thanked = THANKS_FOR.search(text)
+    past_meeting = PAST_MEETING.search(text) or (
+        thanked is not None and KIND_PATTERNS["meeting"].search(text[thanked.end() : thanked.end() + 40])
+    )
     if "meeting" in hits and (
-        (PAST_MEETING.search(text) and all(m.date <= base for m in exact))
-        or (exact and all(m.date < base for m in exact))
+        (past_meeting and all(m.date <= base for m in exact)) or (exact and all(m.date < base for m in exact))
     ):
         hits.discard("meeting")  # "thanks for the call today", "we met on Monday": it already happened
     if AWAY.search(text):
         hits.discard("milestone")
+        if exact and not hits & {"meeting", "payment", "status_change", "strong_decision"}:
+            return None  # "she's out until Jan 4": an absence, not a deadline
     if BOILERPLATE_ACTION.search(text) and not ACTION_VERB.search(text):
         hits.discard("action_item")
     has_money = MONEY.search(text) is not None
@@ -767,6 +797,13 @@ def find_events(
             kind = _classify(clause, clause_exact, base, previous_carry or hint)
             if kind is None and clause != text:
                 kind = _classify(text, clause_exact, base, previous_carry or hint)
+            explicit_deadline = kind == "deadline" and KIND_PATTERNS["deadline"].search(clause) is not None
+            if (
+                sentence.section
+                and kind not in {"meeting", "milestone", "payment", "status_change"}
+                and not explicit_deadline
+            ):
+                kind = sentence.section  # the author filed it under "Decisions:" / "Action items:"
             if kind is None or (cancel and kind in {"meeting", "deadline", "milestone"}):
                 continue
             if kind in {"meeting", "deadline"} and not clause_exact:
@@ -775,7 +812,9 @@ def find_events(
                 continue
             when: date | None
             if kind == "decision":
-                when = base  # decided when it is said
+                # Decided when it is said, unless the email says when ("the board approved it yesterday").
+                past = [m for m in clause_exact if m.date < base]
+                when = past[0].date if past else base
             elif clause_exact:
                 chosen = clause_exact[-1] if reschedule else clause_exact[0]
                 if kind == "deadline":

@@ -23,12 +23,18 @@ def evaluate(data: Path) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "folder,project_floor,event_floor",
-    [("labelled", 0.95, 0.9), ("labelled_fresh", 0.9, 0.8), ("labelled_us", 0.9, 0.8), ("labelled_ie", 0.9, 0.75)],
+    [
+        ("labelled", 0.95, 0.9),
+        ("labelled_fresh", 0.9, 0.8),
+        ("labelled_us", 0.9, 0.8),
+        ("labelled_ie", 0.9, 0.75),
+        ("labelled_web", 0.9, 0.8),
+    ],
 )
 def test_the_rules_provider_keeps_its_scores(folder: str, project_floor: float, event_floor: float) -> None:
     result = evaluate(ROOT / "tests" / "data" / folder)
 
-    assert result["emails"] >= 11
+    assert result["emails"] >= 10
     assert result["project_pairwise"]["f1"] >= project_floor
     assert result["events"]["f1"] >= event_floor
 

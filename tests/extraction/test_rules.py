@@ -161,7 +161,10 @@ def test_internal_chatter_belongs_to_no_project() -> None:
         ("Please send the lighting spec by 5pm on Friday.", [("deadline", date(2026, 11, 27))]),
         ("Agenda for Monday, December 7th at 3:00 PM EST:", [("meeting", date(2026, 12, 7))]),
         ("We're pausing the project until January.", [("status_change", date(2026, 11, 24))]),
-        ("The client approved the layout on Friday's call.", [("decision", date(2026, 11, 24))]),
+        ("The client approved the layout on Friday's call.", [("decision", date(2026, 11, 20))]),
+        ("The board approved the quote yesterday.", [("decision", date(2026, 11, 23))]),
+        ("After that she's out until 4 January.", []),
+        ("Thanks for hosting the workshop today.", []),
         ("Our offices are closed from 24 December to 2 January.", []),
         ("Can you book the camera for the recording on Thursday?", [("action_item", date(2026, 11, 26))]),
         ("Please find our proposal attached.", []),
@@ -382,3 +385,19 @@ def test_it_reads_amounts_in_their_local_format(text: str, amount: Decimal, curr
     [payment] = extract(email(text), context()).events
 
     assert (payment.amount, payment.currency) == (amount, currency)
+
+
+def test_list_items_take_the_kind_of_their_heading() -> None:
+    text = (
+        "Recap below.\n\nDecisions:\n- We'll build on Shopify Plus.\n- Launch target: 1 March 2027.\n\n"
+        "Action items:\n- Mike to send brand assets by Friday.\n- The final design is due 15 December.\n"
+        "- Weekly status call every Tuesday at 10am."
+    )
+
+    assert events_of(text) == [
+        ("decision", date(2026, 11, 24)),
+        ("milestone", date(2027, 3, 1)),
+        ("action_item", date(2026, 11, 27)),
+        ("deadline", date(2026, 12, 15)),
+        ("meeting", date(2026, 12, 1)),
+    ]
