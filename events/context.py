@@ -8,7 +8,8 @@ the thread, recent events, and the organization's own mail domains.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 from django.db import connection
 from django.db.models import Prefetch
@@ -29,6 +30,24 @@ PERSONAL_DOMAINS = {
 }  # fmt: skip
 
 
+def _sent_at(email: Email) -> datetime | None:
+    """The Date header with the sender's own UTC offset (the database keeps only the instant, in UTC).
+
+    "Tomorrow" written at 07:30 in Sydney is a day later than the UTC date says, and the offset
+    also tells the rules provider whether 3/10 is day first.
+    """
+    for name, value in email.headers:
+        if str(name).lower() == "date":
+            try:
+                parsed = parsedate_to_datetime(str(value))
+            except (TypeError, ValueError, IndexError):
+                break
+            if parsed is not None and parsed.tzinfo is not None:
+                return parsed
+            break
+    return email.date or email.received_at
+
+
 def email_input_build(email: Email) -> EmailInput:
     return EmailInput(
         message_id=email.message_id,
@@ -37,7 +56,7 @@ def email_input_build(email: Email) -> EmailInput:
         from_name=email.from_name,
         to=list(email.to),
         cc=list(email.cc),
-        date=email.date,
+        date=_sent_at(email),
         text=email.text,
         headers=[(str(name), str(value)) for name, value in email.headers],
         in_reply_to=email.in_reply_to,

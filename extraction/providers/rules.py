@@ -358,6 +358,7 @@ def client_party(email: EmailInput, prepared: PreparedText, context: Context) ->
         candidates.append(parse_address(prepared.forwarded_from))
     candidates.append((email.from_name, email.from_address.lower()))
     candidates.extend(parse_address(a) for a in [*email.to, *email.cc])
+    parties: list[Party] = []
     for name, address in candidates:
         if not address or _is_ours(address, context):
             continue
@@ -366,8 +367,19 @@ def client_party(email: EmailInput, prepared: PreparedText, context: Context) ->
             label = name or address.split("@")[0].replace(".", " ").title()
         else:
             label = _org_from_domain(domain)
-        return Party(name=label, address=address, domain=domain)
-    return None
+        parties.append(Party(name=label, address=address, domain=domain))
+    if not parties:
+        return None
+    # When our own domains are unknown, our staff look external too; the party the subject names
+    # ("Harvest Foods website" → harvestfoods.com) is the client.
+    subject_words = _tokens(f"{email.subject} {prepared.forwarded_subject}")
+    for party in parties:
+        core = re.sub(r"[^a-z0-9]", "", party.name.lower())
+        if any(len(w) >= 4 and core.startswith(w) for w in subject_words) or _overlap(
+            subject_words, _tokens(party.name)
+        ):
+            return party
+    return parties[0]
 
 
 NAME_NOISE = {
@@ -426,8 +438,11 @@ def project_name(subject: str, party: Party | None) -> str:
 
 
 def _client_words(project: ProjectRef) -> str:
+    """The client's name and organisation; a mailbox name only for personal mail domains (a first
+    name in a company address, "hannah@", also greets our own staff)."""
     local, _, domain = project.client_email.lower().partition("@")
-    return " ".join([project.client_name, re.sub(r"[._+-]", " ", local), _org_from_domain(domain) if domain else ""])
+    person = re.sub(r"[._+-]", " ", local) if domain in GENERIC_MAIL_DOMAINS else ""
+    return " ".join([project.client_name, person, _org_from_domain(domain) if domain else ""])
 
 
 def decide_project(email: EmailInput, prepared: PreparedText, context: Context, party: Party | None) -> ProjectDecision:

@@ -95,3 +95,21 @@ def test_a_company_domain_writing_in_two_projects_is_taken_as_ours(org):
     assert "studio.example" in context.organization_domains
     assert "one.example" not in context.organization_domains
     assert context.organization_name == org.name
+
+
+def test_the_email_input_keeps_the_senders_own_offset(org):
+    email = EmailFactory(
+        date=dt.datetime(2026, 11, 8, 20, 30, tzinfo=dt.UTC),
+        headers=[["Date", "Mon, 09 Nov 2026 07:30:00 +1100"]],
+    )
+
+    sent = email_input_build(email).date
+
+    assert sent is not None and sent.date() == dt.date(2026, 11, 9)
+    assert sent.utcoffset() == dt.timedelta(hours=11)
+
+
+def test_the_email_input_falls_back_to_the_stored_date(org):
+    email = EmailFactory(date=None, headers=[["Date", "garbage"]])
+
+    assert email_input_build(email).date == email.received_at

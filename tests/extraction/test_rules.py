@@ -401,3 +401,34 @@ def test_list_items_take_the_kind_of_their_heading() -> None:
         ("deadline", date(2026, 12, 15)),
         ("meeting", date(2026, 12, 1)),
     ]
+
+
+def test_the_party_the_subject_names_is_the_client_when_our_domains_are_unknown() -> None:
+    mail = email(
+        "Recap below.",
+        subject="Harvest Foods website – kickoff recap",
+        from_address="hannah@copperleaf.io",
+        to=["Mike <mike@harvestfoods.com>"],
+        cc=[],
+    )
+
+    result = extract(mail, Context())
+
+    assert result.project.client_email == "mike@harvestfoods.com"
+
+
+def test_a_first_name_in_a_company_address_does_not_pull_mail_into_that_project() -> None:
+    staff_as_client = ProjectRef(
+        id=1, name="Harvest Foods website", client_name="Copperleaf", client_email="hannah@copperleaf.io"
+    )
+
+    result = extract(
+        email(
+            "Hi Hannah, the board approved your quote.",
+            subject="Northpeak app – quote approved",
+            from_address="erin@northpeak.co.uk",
+        ),
+        Context(projects=[staff_as_client]),
+    )
+
+    assert result.project.action == "new"
