@@ -281,6 +281,8 @@ class Recorder:
     dialogs: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
+    # Responses >= 400 for anything but the favicon (which no page links).
+    failed_responses: list[str] = field(default_factory=list)
 
     def nothing_ran(self) -> bool:
         return not (self.dialogs or self.page_errors)
@@ -309,11 +311,17 @@ def page(context: Any, recorder: Recorder) -> Any:
         dialog.accept()
 
     def on_console(message: Any) -> None:
-        if message.type == "error":
+        # A failed load is also a console error; failed_responses names the URL.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
             recorder.console_errors.append(message.text)
+
+    def on_response(response: Any) -> None:
+        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+            recorder.failed_responses.append(f"{response.status} {response.url}")
 
     page.on("dialog", on_dialog)
     page.on("console", on_console)
+    page.on("response", on_response)
     page.on("pageerror", lambda error: recorder.page_errors.append(str(error)))
     return page
 
