@@ -43,6 +43,8 @@ AUTO_SENDER = re.compile(
     r"notify|alerts?|calendar-notification|automated|system)[@+.-]",
     re.I,
 )
+# Transactional subdomains: quickbooks@notification.intuit.com, x@mailer.service.example.
+AUTO_DOMAIN = re.compile(r"@(?:notifications?|notify|mailer|mailers|bounces?|alerts?|noreply|no-reply)\.", re.I)
 NEWSLETTER_BODY = re.compile(
     r"\bunsubscribe\b|view (this email )?in (your )?browser|manage (your )?(email )?preferences|abmelden|désinscri",
     re.IGNORECASE,
@@ -91,7 +93,7 @@ def skip_reason(email: EmailInput) -> str:
         return "mailing list"
     if AUTO_SUBJECT.search(email.subject or ""):
         return "auto-reply subject"
-    if AUTO_SENDER.search(email.from_address or ""):
+    if AUTO_SENDER.search(email.from_address or "") or AUTO_DOMAIN.search(email.from_address or ""):
         return "automated sender"
     if NEWSLETTER_BODY.search((email.text or "")[-3000:]):
         return "newsletter"

@@ -72,7 +72,7 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"green[- ]?lit", r"officially (?:started|live|closed|kicked off)", r"contract (?:is |has been |was )?signed",
         r"signed the contract", r"we(?:'ve| have)? won", r"awarded", r"gestoppt", r"pausiert", r"en pause",
         r"(?:has|have) been (?:selected|chosen|shortlisted|appointed)", r"selected for", r"won the (?:bid|tender|pitch)",
-        r"zuschlag", r"retenus?", r"adjudicad[oa]",
+        r"zuschlag", r"retenus?", r"adjudicad[oa]", r"voted to award", r"award(?:ed|s)? (?:\w+ ){0,3}contract",
     ),
     "strong_decision": _rx(
         r"decided", r"decision to", r"(?:we|i)(?:'ll| will)? go with", r"going with", r"let'?s go with", r"opted",
@@ -119,11 +119,12 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"livraison", r"mise en ligne", r"fermeture", r"ouverture", r"réouverture", r"inauguration",
         r"inicio", r"apertura", r"entrega", r"consegna", r"inaugurazione", r"pour(?:ed|ing)", r"demolition",
         r"construction", r"freeze",
-        r"(?:permit|planning|application|licen[cs]e|consent|inspection)\w* (?:was |has been |is |got )?(?:approved|granted|issued|passed)", r"shoot(?:ing)?", r"filming", r"recording", r"broadcast", r"airs?",
+        r"(?:permit|planning|application|licen[cs]e|consent|inspection)\w* (?:was |has been |is |got )?(?:approved|granted|issued|passed)",
+        r"passed (?:the |its |our |final )?(?:\w+ )?inspection", r"shoot(?:ing)?", r"filming", r"recording", r"broadcast", r"airs?",
         r"screening", r"ready (?:for|by|on)", r"pencil+ed in", r"wedding", r"(?:getting )?married", r"ceremony", r"expect(?:ed|ing|s)?", r"submitted", r"went in", r"lodged", r"works start",
     ),
     "action_item": _rx(
-        r"please", r"could you", r"can you", r"would you", r"need you to", r"i'll", r"i will", r"we'll",
+        r"please", r"pls", r"plz", r"could you", r"can you", r"would you", r"need you to", r"i'll", r"i will", r"we'll",
         r"we will", r"remember to", r"don't forget", r"make sure", r"action item", r"to-?do", r"bitte",
         r"merci de", r"send (?:me|us|over)", r"i need", r"we need", r"pouvez-vous", r"potete",
     ),
@@ -135,7 +136,8 @@ DEADLINE_BY = re.compile(
 )
 PAST_CUE = re.compile(
     r"\b(?:we|i|they|you|he|she|it|client|team|board|council)\s+(?:already\s+)?(?:met|spoke|talked|agreed|approved|"
-    r"decided|discussed|confirmed|presented|showed|visited|sent|signed|paid|received)\b|\b(?:was|were|had|did)\b",
+    r"decided|discussed|confirmed|presented|showed|visited|sent|signed|paid|received|lost|missed|(?!need|proceed|succeed|exceed|feed)\w{3,}ed)\b"
+    r"|\b(?:was|were|had|did)\b",
     re.IGNORECASE,
 )
 DISCOURSE = re.compile(
@@ -157,7 +159,7 @@ CANCEL = _rx(
 PAST_TENSE = _rx(
     r"paid", r"received", r"transferred", r"sent", r"wired", r"completed", r"finished", r"delivered",
     r"installed", r"launched", r"went live", r"signed", r"shipped", r"arrived", r"done", r"überwiesen", r"erhalten",
-    r"(?:is|are|was|were) (?:now )?(?:complete|done|finished|live)", r"submitted", r"went in", r"lodged",
+    r"(?:is|are|was|were) (?:now )?(?:complete|done|finished|live)", r"submitted", r"went in", r"lodged", r"passed",
     r"versé", r"reçu", r"bezahlt", r"pagado", r"pagato",
 )  # fmt: skip
 AVAILABILITY_QUESTION = re.compile(
@@ -219,7 +221,12 @@ _NOT_AN_END = "".join(
         r"\bvs\.",
     )
 )
-SENTENCE_SPLIT = re.compile(rf"(?<=[.!?]){_NOT_AN_END}\s+(?=[A-ZÄÖÜÉÈ\"'(])(?!(?i:{MONTHS})\b)|\s*;\s+")
+# Lower-case writers ("deposit sent today. see you monday") end sentences too; a day's dot does not.
+SENTENCE_SPLIT = re.compile(
+    rf"(?<=[.!?]){_NOT_AN_END}\s+(?=[A-ZÄÖÜÉÈ\"'(])(?!(?i:{MONTHS})\b)"
+    rf"|(?<=[.!?]){_NOT_AN_END}(?<!\d\.)(?<!\bno\.)(?<!\bca\.)(?<!\bapprox\.)\s+(?=[a-zäöüéè])"
+    r"|\s*;\s+"
+)
 CLAUSE_SPLIT = re.compile(r",?\s+(?:and|so|but|while|then|und|et|y|e)\s+|,\s+", re.IGNORECASE)
 LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 
@@ -502,7 +509,7 @@ def decide_project(email: EmailInput, prepared: PreparedText, context: Context, 
         """A shared word that no other open project has (a client's name, a site, a code)."""
         mine = _overlap(subject_tokens | body_tokens, known[project.id])
         others = set().union(*(known[p.id] for p in context.projects if p.id != project.id))
-        return any(len(w) >= 5 and not _overlap({w}, others) for w in mine)
+        return any(len(w) >= 4 and not _overlap({w}, others) for w in mine)
 
     if same_client:
         best = max(same_client, key=score)  # ties: the most recently active (context order)
@@ -580,8 +587,10 @@ def _classify(sentence: str, exact: list[DateMention], base: date, hint: str | N
     past_meeting = PAST_MEETING.search(text) or (
         thanked is not None and KIND_PATTERNS["meeting"].search(text[thanked.end() : thanked.end() + 40])
     )
+    said_done = PAST_TENSE.search(text) is not None or PAST_CUE.search(text) is not None
     if "meeting" in hits and (
-        (past_meeting and all(m.date <= base for m in exact)) or (exact and all(m.date < base for m in exact))
+        ((past_meeting or said_done) and all(m.date <= base for m in exact))
+        or (exact and all(m.date < base for m in exact))
     ):
         hits.discard("meeting")  # "thanks for the call today", "we met on Monday": it already happened
     if AWAY.search(text):
@@ -601,7 +610,7 @@ def _classify(sentence: str, exact: list[DateMention], base: date, hint: str | N
             return "deadline"  # "the fee proposal by 12/1" is due, not paid
         if ACTION_VERB.search(text) and not has_money:
             return "action_item"  # "I'll send the invoice today" is a task, not a payment
-        if has_money or exact or PAST_TENSE.search(text):
+        if has_money or exact or PAST_TENSE.search(text) or re.search(r"\bdue\b", text, re.I):
             return "payment"
     if REQUEST_START.search(text) and "action_item" in hits and not by_date and not hits & {"meeting", "deadline"}:
         return "action_item"  # "Can you book the crew for the shoot on Thursday?": the task is the event
@@ -838,7 +847,7 @@ def find_events(
                 when = chosen.date
             elif kind == "status_change" or (kind in {"payment", "milestone"} and PAST_TENSE.search(clause)):
                 when = base  # it happens when it is said
-            elif kind == "payment" and MONEY.search(clause):
+            elif kind == "payment" and (MONEY.search(clause) or re.search(r"\bdue\b", clause, re.I)):
                 when = None  # an amount without a date is still worth a line on the timeline
             elif kind in {"payment", "milestone"}:
                 continue

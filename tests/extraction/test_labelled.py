@@ -29,6 +29,7 @@ def evaluate(data: Path) -> dict[str, Any]:
         ("labelled_us", 0.9, 0.8),
         ("labelled_ie", 0.9, 0.75),
         ("labelled_web", 0.9, 0.8),
+        ("labelled_ca", 0.9, 0.8),
     ],
 )
 def test_the_rules_provider_keeps_its_scores(folder: str, project_floor: float, event_floor: float) -> None:

@@ -165,6 +165,14 @@ def test_internal_chatter_belongs_to_no_project() -> None:
         ("The board approved the quote yesterday.", [("decision", date(2026, 11, 23))]),
         ("After that she's out until 4 January.", []),
         ("Thanks for hosting the workshop today.", []),
+        (
+            "deposit sent by e-transfer today ($14,200). see you friday",
+            [("payment", date(2026, 11, 24)), ("meeting", date(2026, 11, 27))],
+        ),
+        ("Rain delay, we lost Thurs and Fri. Now finishing Monday the 30th.", [("milestone", date(2026, 11, 30))]),
+        ("Passed inspection this morning.", [("milestone", date(2026, 11, 24))]),
+        ("The board voted to award us the balcony contract.", [("status_change", date(2026, 11, 24))]),
+        ("50% deposit due before we mobilize.", [("payment", None)]),
         ("Our offices are closed from 24 December to 2 January.", []),
         ("Can you book the camera for the recording on Thursday?", [("action_item", date(2026, 11, 26))]),
         ("Please find our proposal attached.", []),
@@ -235,6 +243,7 @@ def test_quoted_text_and_signatures_yield_no_events() -> None:
         {"subject": "Weekly digest", "headers": [("Precedence", "bulk")]},
         {"from_address": "noreply@service.example"},
         {"from_address": "notifications@calendly.com"},
+        {"from_address": "quickbooks@notification.intuit.com"},
     ],
 )
 def test_auto_replies_and_newsletters_yield_nothing(kw: dict[str, Any]) -> None:
