@@ -68,13 +68,16 @@ MONTHS = (
     r"februari|maart|mei|juni|juli|augustus|oktober"
 )
 WEEKDAYS = {
-    "monday": 0, "mon": 0, "montag": 0, "lundi": 0,
-    "tuesday": 1, "tue": 1, "tues": 1, "dienstag": 1, "mardi": 1,
-    "wednesday": 2, "wed": 2, "mittwoch": 2, "mercredi": 2,
-    "thursday": 3, "thu": 3, "thur": 3, "thurs": 3, "donnerstag": 3, "jeudi": 3,
-    "friday": 4, "fri": 4, "freitag": 4, "vendredi": 4,
-    "saturday": 5, "sat": 5, "samstag": 5, "samedi": 5,
-    "sunday": 6, "sun": 6, "sonntag": 6, "dimanche": 6,
+    "monday": 0, "mon": 0, "montag": 0, "lundi": 0, "lunes": 0, "lunedì": 0, "lunedi": 0, "maandag": 0,
+    "tuesday": 1, "tue": 1, "tues": 1, "dienstag": 1, "mardi": 1, "martes": 1, "martedì": 1, "martedi": 1,
+    "dinsdag": 1,
+    "wednesday": 2, "wed": 2, "mittwoch": 2, "mercredi": 2, "miércoles": 2, "miercoles": 2, "mercoledì": 2,
+    "mercoledi": 2, "woensdag": 2,
+    "thursday": 3, "thu": 3, "thur": 3, "thurs": 3, "donnerstag": 3, "jeudi": 3, "jueves": 3, "giovedì": 3,
+    "giovedi": 3, "donderdag": 3,
+    "friday": 4, "fri": 4, "freitag": 4, "vendredi": 4, "viernes": 4, "venerdì": 4, "venerdi": 4, "vrijdag": 4,
+    "saturday": 5, "sat": 5, "samstag": 5, "samedi": 5, "sábado": 5, "sabato": 5, "zaterdag": 5,
+    "sunday": 6, "sun": 6, "sonntag": 6, "dimanche": 6, "domingo": 6, "domenica": 6, "zondag": 6,
 }  # fmt: skip
 WEEKDAY_RE = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10}
@@ -98,14 +101,16 @@ NUMERIC_SLASH = re.compile(r"(?<![\d.,/$€£#-])(\d{1,2})/(\d{1,2})(?![\d/%])")
 NUMERIC_DOT = re.compile(r"(?<![\d.,$€£#])(\d{1,2})\.(\d{1,2})\.(?!\d)")
 ORDINAL_DAY = re.compile(rf"\b(?:the\s+|(?:{WEEKDAY_RE})\.?,?\s+(?:the\s+)?)(\d{{1,2}})(st|nd|rd|th)\b", _FLAGS)
 WEEKDAY = re.compile(
-    rf"\b(?:(next|this|coming|last|nächsten|naechsten|kommenden|diesen|letzten)\s+)?({WEEKDAY_RE})\b\.?(\s+(?:prochain|next week))?",
+    rf"\b(?:(next|this|coming|last|nächsten|naechsten|kommenden|diesen|letzten|el próximo|el proximo|"
+    rf"il prossimo|volgende)\s+)?({WEEKDAY_RE})(?!\w)\.?(\s+(?:prochain|next week|que vient|próximo|prossimo))?",
     _FLAGS,
 )
 RELATIVE = re.compile(
     r"\b(?:(?:eod|cob|end of (?:the )?day|close of business)\s+(?:tomorrow|today)|(the\s+)?day after tomorrow|übermorgen|tomorrow|yesterday|gestern|hier|tmrw|morgen|demain|mañana|domani|today|tonight|"
     r"this (?:morning|afternoon|evening)|heute|aujourd'hui|hoy|oggi|"
     r"(?:(?:by|before|until|till)\s+)?(?:the\s+)?end of (?:the\s+|this\s+)?(?:day|week|month)|eod|eow|cob|"
-    r"end of next (?:week|month)|next week|next month|"
+    r"end of next (?:week|month)|next week|next month|ende (?:der|dieser) woche|ende nächster woche|"
+    r"fin de (?:la )?semaine|"
     r"in\s+(?:\d+|a|an|one|two|three|four|five|six|ten)\s+(?:days?|weeks?|months?)|"
     r"(?:\d+|a|one|two|three)\s+weeks?\s+from\s+(?:now|today))\b",
     _FLAGS,
@@ -141,7 +146,10 @@ def _weekday_date(weekday: int, base: date, modifier: str) -> date:
     if modifier in {"last", "letzten"}:
         back = (base.weekday() - weekday) % 7
         return base - timedelta(days=back or 7)
-    if modifier in {"next", "nächsten", "naechsten", "kommenden", "prochain", "next week"}:
+    if modifier in {
+        "next", "nächsten", "naechsten", "kommenden", "prochain", "next week", "que vient", "el próximo",
+        "el proximo", "próximo", "il prossimo", "prossimo", "volgende",
+    }:  # fmt: skip
         next_monday = base + timedelta(days=7 - base.weekday())
         return next_monday + timedelta(days=weekday)
     ahead = (weekday - base.weekday()) % 7
@@ -174,9 +182,18 @@ def _relative_date(phrase: str, base: date, base_dt: datetime) -> tuple[date, bo
         return base + timedelta(days=1), True
     if p in {"day after tomorrow", "übermorgen"}:
         return base + timedelta(days=2), True
-    if p in {"end of week", "end of the week", "end of this week", "eow"}:
+    if p in {
+        "end of week",
+        "end of the week",
+        "end of this week",
+        "eow",
+        "ende der woche",
+        "ende dieser woche",
+        "fin de semaine",
+        "fin de la semaine",
+    }:
         return base + timedelta(days=(4 - base.weekday()) % 7), True
-    if p == "end of next week":
+    if p in {"end of next week", "ende nächster woche"}:
         return base + timedelta(days=7 - base.weekday() + 4), True
     if p in {"end of month", "end of the month", "end of this month"}:
         return date(base.year, base.month, calendar.monthrange(base.year, base.month)[1]), True
@@ -287,9 +304,11 @@ def find_dates(text: str, base_dt: datetime, *, day_first: bool) -> list[DateMen
 
     def qualifies_next(index: int, mention: DateMention) -> bool:
         """ "EOD Friday", "Tuesday 11/10", "Fri, 12.03.": the first word only qualifies the date after it."""
-        if index + 1 >= len(found) or found[index + 1].start - mention.end > 4:
+        if index + 1 >= len(found) or found[index + 1].start - mention.end > 7:
             return False
-        following = text[mention.end : found[index + 1].start]
+        following = re.sub(
+            r"\b(?:den|der|the|le|el|il|de|on)\b", " ", text[mention.end : found[index + 1].start], flags=re.I
+        )
         if re.search(r"[^\s,(]", following):
             return False
         plain = re.sub(r"^(by|before|until|till)\s+(the\s+)?", "", mention.text.lower())

@@ -89,7 +89,7 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"remittance", r"balance", r"retainer", r"fee", r"wired?", r"rechnung", r"zahlung", r"anzahlung",
         r"überwiesen", r"facture", r"paiement", r"acompte", r"virement", r"fattura", r"pago", r"factura",
         r"anticipo", r"versé", r"bezahlt", r"faktura(?:n)?", r"factuur", r"betaling", r"betaald", r"betalas",
-        r"betalt", r"betales", r"aanbetaling",
+        r"betalt", r"betales", r"aanbetaling", r"pagamento", r"pagare", r"payer", r"zahlen", r"bezahlen", r"pagar",
     ),
     "meeting": _rx(
         r"meet(?:ing)?s?", r"calls?", r"kick[- ]?offs?", r"catch[- ]?ups?", r"site visits?", r"site meetings?",
@@ -130,8 +130,8 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
     ),
 }  # fmt: skip
 DEADLINE_BY = re.compile(
-    r"\b(?:by|before|until|till|no later than|bis|avant)(?:\s+\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?)?"
-    r"(?:\s+(?:on|the|am|le))?\s*$",
+    r"\b(?:by|before|until|till|no later than|bis|avant|d'ici|antes del?|entro|uiterlijk|voor|spätestens)"
+    r"(?:\s+\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?)?(?:\s+(?:on|the|am|le|zum|el|il))?\s*$",
     re.IGNORECASE,
 )
 PAST_CUE = re.compile(

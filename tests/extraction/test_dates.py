@@ -45,6 +45,12 @@ def first(text: str, *, day_first: bool = False, base: datetime = TUESDAY) -> da
         ("el 2 de diciembre", date(2026, 12, 2)),
         ("install on 14–16 December", date(2026, 12, 14)),
         ("nächsten Freitag", date(2026, 12, 4)),
+        ("am Dienstag, den 8. Dezember", date(2026, 12, 8)),
+        ("el próximo lunes", date(2026, 11, 30)),
+        ("giovedì alle 15:00", date(2026, 11, 26)),
+        ("mardi prochain", date(2026, 12, 1)),
+        ("bis Ende nächster Woche", date(2026, 12, 4)),
+        ("Monday the 30th", date(2026, 11, 30)),
     ],
 )
 def test_it_resolves_date_phrases_against_the_email_date(text: str, expected: date) -> None:
