@@ -346,6 +346,11 @@ def _named_like_us(domain: str, organization_name: str) -> bool:
     return core == ours or ours.startswith(core) or core.startswith(ours)
 
 
+def _is_inbound(address: str) -> bool:
+    domain = address_domain(address)
+    return domain.startswith("in.") or "projectr" in domain
+
+
 def _is_ours(address: str, context: Context) -> bool:
     domain = address_domain(address)
     if not domain:
@@ -365,6 +370,9 @@ def client_party(email: EmailInput, prepared: PreparedText, context: Context) ->
         candidates.append(parse_address(prepared.forwarded_from))
     candidates.append((email.from_name, email.from_address.lower()))
     candidates.extend(parse_address(a) for a in [*email.to, *email.cc])
+    domains = {address_domain(a) for _, a in candidates if a and not _is_inbound(a)}
+    if len(domains) == 1 and not prepared.forwarded_from and not domains & GENERIC_MAIL_DOMAINS:
+        return None  # everyone on it shares one company domain: our own people talking among themselves
     parties: list[Party] = []
     for name, address in candidates:
         if not address or _is_ours(address, context):

@@ -444,3 +444,20 @@ def test_a_first_name_in_a_company_address_does_not_pull_mail_into_that_project(
     )
 
     assert result.project.action == "new"
+
+
+def test_mail_among_one_company_domain_is_internal_even_when_the_domain_is_unknown() -> None:
+    roof = ProjectRef(id=1, name="Roof replacement 88 King St", client_email="brian@kowalskiproperties.com")
+
+    result = extract(
+        email(
+            "Guys - King St roof starts Mon 7am sharp.",
+            subject="crew schedule",
+            from_address="dave@summitbuild.ca",
+            to=["crew@summitbuild.ca"],
+            cc=["summit@in.projectr.example"],
+        ),
+        Context(projects=[roof]),
+    )
+
+    assert result.project.project_id == 1
