@@ -122,6 +122,15 @@ TIME = re.compile(
 )
 
 
+RANGE_JOIN = re.compile(
+    r"^\s*(?:bis|to|until|till|through|thru|au|al|a|and|und|et|y|[-–—])\s*(?:zum\s+|le\s+|el\s+|the\s+)?$", re.I
+)
+MOVE_WORD = re.compile(
+    r"(?:push|mov|shift|chang|bump|reschedul|postpon|verschieb|verleg|décal|report|aplaz|spost)\w*", re.I
+)
+RANGE_FROM = re.compile(r"\b(?:vom|von|from|du|del|between|zwischen|entre|dal|dall')\s*(?:the\s+|le\s+|el\s+)?$", re.I)
+
+
 def _year_for(month: int, day: int, base: date) -> int:
     """The year of a yearless date: this year's, unless that is more than 30 days ago."""
     for year in (base.year - 1, base.year, base.year + 1):
@@ -314,7 +323,22 @@ def find_dates(text: str, base_dt: datetime, *, day_first: bool) -> list[DateMen
         plain = re.sub(r"^(by|before|until|till)\s+(the\s+)?", "", mention.text.lower())
         return plain in bare or mention.bare_weekday
 
-    return [mention for index, mention in enumerate(found) if not qualifies_next(index, mention)]
+    kept = [mention for index, mention in enumerate(found) if not qualifies_next(index, mention)]
+    # "vom 11.01. bis 23.01.", "from 14 to 18 December", "du 4 au 31 janvier": the span starts on the
+    # first date; its end is not a deadline of its own.
+    ranged: list[DateMention] = []
+    for mention in kept:
+        if ranged:
+            previous = ranged[-1]
+            between = text[previous.end : mention.start]
+            before = text[max(0, previous.start - 12) : previous.start]
+            # "to" also joins the two ends of a move ("push it from Thursday to Tuesday"): keep both then.
+            ambiguous = re.match(r"^\s*(?:to|a)\s", between + " ", re.I) is not None
+            moved = ambiguous and MOVE_WORD.search(text[max(0, previous.start - 60) : previous.start])
+            if RANGE_JOIN.match(between) and RANGE_FROM.search(before) and not moved:
+                continue
+        ranged.append(mention)
+    return ranged
 
 
 def find_time(text: str) -> time | None:

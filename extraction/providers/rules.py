@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
-from extraction.dates import GENERIC_TLDS, MONTHS, DateMention, day_first_for, find_dates, find_time
+from extraction.dates import GENERIC_TLDS, MONTHS, WEEKDAY_RE, DateMention, day_first_for, find_dates, find_time
 from extraction.text import PreparedText, address_domain, normalise_subject, parse_address, prepare, skip_reason
 from extraction.types import (
     Context,
@@ -77,7 +77,8 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
     "strong_decision": _rx(
         r"decided", r"decision to", r"(?:we|i)(?:'ll| will)? go with", r"going with", r"let'?s go with", r"opted",
         r"chose", r"chosen", r"settled on", r"(?:we|i)(?:'d| would) (?:love|like) to go (?:ahead )?with", r"want to go with", r"green light", r"go(?:ing)? ahead", r"proceed with", r"entschieden",
-        r"beschlossen", r"décidé", r"decidido", r"(?:good to |ready to )?move forward with", r"moving forward with",
+        r"beschlossen", r"erteilen (?:\w+ ){0,3}auftrag", r"auftrag (?:erteilt|vergeben|freigegeben)", r"beauftragen",
+        r"décidé", r"decidido", r"(?:good to |ready to )?move forward with", r"moving forward with",
         r"let'?s book(?: it| you)?", r"let'?s (?:use|reuse|keep|stick with|proceed|go for)", r"(?:we'll|we will|happy to) book", r"let'?s do it", r"go for it", r"good to go", r"decidimos", r"abbiamo deciso", r"deciso di", r"besloten", r"bestämt", r"beslutat", r"besluttet", r"gekozen",
     ),
     "decision": _rx(
@@ -131,7 +132,8 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
 }  # fmt: skip
 DEADLINE_BY = re.compile(
     r"\b(?:by|before|until|till|no later than|bis|avant|d'ici|antes del?|entro|uiterlijk|voor|spätestens)"
-    r"(?:\s+\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?)?(?:\s+(?:on|the|am|le|zum|el|il))?\s*$",
+    r"(?:\s+\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?)?(?:\s+(?:on|the|am|le|zum|el|il))?"
+    rf"(?:\s+(?:{WEEKDAY_RE})\.?,?)?\s*$",
     re.IGNORECASE,
 )
 PAST_CUE = re.compile(
@@ -147,7 +149,7 @@ DISCOURSE = re.compile(
 RESCHEDULE = _rx(
     r"reschedul\w*", r"postpon\w*", r"push(?:ed|ing)?(?: \w+){0,6} (?:back |out )?to",
     r"(?:push|mov|shift|chang|bump)\w*\b[^.?!]{0,60}?\bfrom\b[^.?!]{1,40}?\bto", r"mov(?:e|ed|ing)(?: \w+){0,4} to",
-    r"instead of", r"verschoben", r"verlegt", r"décalé", r"reporté", r"changed to", r"bring(?: \w+)? forward",
+    r"instead of", r"verschoben", r"verschieb\w*", r"verlegt", r"décalé", r"reporté", r"changed to", r"bring(?: \w+)? forward",
     r"brought forward", r"new date", r"now (?:on|at|be)", r"shift(?:ed)?(?: \w+){0,3} to", r"delayed (?:to|until)",
     r"aplazad[oa]", r"rinviat[oa]", r"spostat[oa]", r"push(?:ed|ing)? (?:back|out)", r"slipp?(?:ed|ing|s)?",
     r"put back", r"pulled forward",

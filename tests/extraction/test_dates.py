@@ -51,6 +51,7 @@ def first(text: str, *, day_first: bool = False, base: datetime = TUESDAY) -> da
         ("mardi prochain", date(2026, 12, 1)),
         ("bis Ende nächster Woche", date(2026, 12, 4)),
         ("Monday the 30th", date(2026, 11, 30)),
+        ("vom 11.01. bis 23.01.2027 geschlossen", date(2027, 1, 11)),
     ],
 )
 def test_it_resolves_date_phrases_against_the_email_date(text: str, expected: date) -> None:
@@ -113,3 +114,11 @@ def test_it_finds_no_dates_in_amounts_and_versions() -> None:
 )
 def test_it_finds_clock_times(text: str, expected: time | None) -> None:
     assert find_time(text) == expected
+
+
+def test_a_span_yields_its_start_but_a_move_keeps_both_ends() -> None:
+    span = find_dates("closed from 14 December to 18 December", TUESDAY, day_first=True)
+    move = find_dates("can we push the review from Thursday to next Tuesday?", TUESDAY, day_first=True)
+
+    assert [m.date for m in span] == [date(2026, 12, 14)]
+    assert [m.date for m in move] == [date(2026, 11, 26), date(2026, 12, 1)]

@@ -176,6 +176,8 @@ def test_internal_chatter_belongs_to_no_project() -> None:
         ("Merci de nous envoyer le devis d'ici vendredi.", [("deadline", date(2026, 11, 27))]),
         ("Necesitamos los planos antes del viernes.", [("deadline", date(2026, 11, 27))]),
         ("Il pagamento di 3.000 € sarà effettuato entro il 30 novembre.", [("payment", date(2026, 11, 30))]),
+        ("Das Angebot schicke ich Ihnen bis Mittwoch, 2.12.", [("deadline", date(2026, 12, 2))]),
+        ("Das Angebot passt, wir erteilen Ihnen den Auftrag.", [("decision", date(2026, 11, 24))]),
         ("Our offices are closed from 24 December to 2 January.", []),
         ("Can you book the camera for the recording on Thursday?", [("action_item", date(2026, 11, 26))]),
         ("Please find our proposal attached.", []),
