@@ -43,7 +43,11 @@ def database_settings(pgdata: Path) -> dict[str, Any]:
 
 
 def stop(pgdata: Path) -> None:
-    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs' XDG_RUNTIME_DIR warning, as in _server()
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
     if not (pgdata / "postmaster.pid").exists():
         return

@@ -46,7 +46,9 @@ def main() -> int:
         )
         process = subprocess.Popen([sys.executable, "-m", "honcho", "start", "-f", "Procfile.dev"], cwd=ROOT, env=env)
         try:
-            return process.wait()
+            code = process.wait()
+            # Ctrl-C reaches honcho too; stopping on request is a clean exit.
+            return 0 if code in (130, -signal.SIGINT, -signal.SIGTERM) else code
         except KeyboardInterrupt:
             # honcho got the same SIGINT from the terminal and is stopping web and worker.
             process.send_signal(signal.SIGINT)
