@@ -274,6 +274,8 @@ ANTHROPIC_API_KEY = env.str("ANTHROPIC_API_KEY", default="")
 PROJECTR_AI_MODEL = env.str("PROJECTR_AI_MODEL", default="claude-haiku-5-5")
 PROJECTR_AI_PROVIDER = env.str("PROJECTR_AI_PROVIDER", default="anthropic" if ANTHROPIC_API_KEY else "rules")
 PROJECTR_AI_TIMEOUT = env.float("PROJECTR_AI_TIMEOUT", default=60.0)
+# In-flight AI calls per batch worker process (threads: the calls wait on the network, not the CPU).
+PROJECTR_AI_CONCURRENCY = env.int("PROJECTR_AI_CONCURRENCY", default=16)
 # Per-model prices (USD per million tokens) that override extraction.prices.PRICES.
 PROJECTR_AI_PRICE_OVERRIDES: dict[str, dict[str, Decimal]] = {}
 

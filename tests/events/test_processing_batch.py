@@ -1,0 +1,172 @@
+"""The batch path: many queued emails of one organization through a pool of threads.
+
+Threads have their own database connections, which cannot see the rolled-back transaction
+of an ordinary test, so this module commits its rows in a workspace of its own ("batchorg")
+and deletes them again after every test.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from events.batch import emails_process_batch, emails_process_batch_task, queued_email_ids
+from events.models import Email, EmailLog, EmailState, Event
+from extraction.types import Extraction, ProjectDecision, RetryableExtractionError, Usage
+from organizations.models import Organization
+from projects.models import Project
+from tests.conftest import _get_or_create_org
+from tests.factories import EmailFactory
+from usage.models import UsageRecord
+
+
+@pytest.fixture
+def batch_org(session_orgs: Any, django_db_blocker: Any) -> Iterator[Organization]:
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        organization = _get_or_create_org("batchorg", "Batch Org")
+        yield organization
+        connection.set_schema_to_public()
+        with schema_context(organization.schema_name):
+            EmailLog.objects.all().delete()
+            Event.objects.all().delete()
+            Email.objects.all().delete()
+            Project.objects.all().delete()
+        UsageRecord.objects.filter(organization=organization).delete()
+
+
+def queue(organization: Organization, count: int, **kwargs: Any) -> list[int]:
+    with schema_context(organization.schema_name):
+        return [EmailFactory(state=EmailState.QUEUED, project=None, **kwargs).pk for _ in range(count)]
+
+
+def extraction() -> Extraction:
+    return Extraction(
+        project=ProjectDecision(action="none"),
+        events=[],
+        summary="Noted",
+        usage=[Usage(provider="anthropic", model="claude-haiku-5-5", input_tokens=900)],
+        provider="anthropic",
+        model="claude-haiku-5-5",
+    )
+
+
+class SlowExtract:
+    """Stands in for a model call that waits on the network; remembers how many overlapped."""
+
+    def __init__(self, seconds: float = 0.2) -> None:
+        self.seconds = seconds
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.peak = 0
+        self.threads: set[int] = set()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Extraction:
+        with self.lock:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+            self.threads.add(threading.get_ident())
+        time.sleep(self.seconds)
+        with self.lock:
+            self.in_flight -= 1
+        return extraction()
+
+
+def test_it_processes_every_queued_email_with_the_real_default_provider(batch_org):
+    ids = queue(batch_org, 5)
+    result = emails_process_batch(schema_name=batch_org.schema_name, concurrency=3)
+    assert result.states == {EmailState.PROCESSED: 5}
+    with schema_context(batch_org.schema_name):
+        assert set(Email.objects.filter(pk__in=ids).values_list("state", flat=True)) == {EmailState.PROCESSED}
+        assert EmailLog.objects.filter(email_id__in=ids, state=EmailState.PROCESSED).count() == 5
+    assert UsageRecord.objects.filter(organization=batch_org).count() == 5
+
+
+def test_it_keeps_sixteen_ai_calls_in_flight_at_once(batch_org):
+    queue(batch_org, 32)
+    slow = SlowExtract()
+    with mock.patch("events.processing.extract", side_effect=slow):
+        result = emails_process_batch(schema_name=batch_org.schema_name, concurrency=16)
+    assert result.states == {EmailState.PROCESSED: 32}
+    assert slow.peak == 16
+    assert len(slow.threads) == 16
+
+
+def test_its_default_concurrency_comes_from_the_settings(batch_org, settings):
+    settings.PROJECTR_AI_CONCURRENCY = 4
+    queue(batch_org, 8)
+    slow = SlowExtract(seconds=0.1)
+    with mock.patch("events.processing.extract", side_effect=slow):
+        emails_process_batch(schema_name=batch_org.schema_name)
+    assert slow.peak == 4
+
+
+def test_each_email_is_processed_once_when_two_batches_race(batch_org):
+    ids = queue(batch_org, 20)
+    slow = SlowExtract(seconds=0.05)
+    with mock.patch("events.processing.extract", side_effect=slow):
+        batches = [
+            threading.Thread(
+                target=emails_process_batch, kwargs={"schema_name": batch_org.schema_name, "email_ids": ids}
+            )
+            for _ in range(2)
+        ]
+        for batch in batches:
+            batch.start()
+        for batch in batches:
+            batch.join()
+    with schema_context(batch_org.schema_name):
+        assert EmailLog.objects.filter(email_id__in=ids, state=EmailState.PROCESSING).count() == 20
+        assert set(Email.objects.filter(pk__in=ids).values_list("attempts", flat=True)) == {1}
+    assert UsageRecord.objects.filter(organization=batch_org).count() == 20
+
+
+def test_it_takes_the_oldest_queued_emails_up_to_the_limit_and_leaves_retries_to_their_task(batch_org):
+    ids = queue(batch_org, 3)
+    queue(batch_org, 1, attempts=1)
+    queue(batch_org, 1, state_reason="done")  # queued but then processed below
+    with schema_context(batch_org.schema_name):
+        Email.objects.filter(state_reason="done").update(state=EmailState.PROCESSED)
+    assert queued_email_ids(schema_name=batch_org.schema_name, limit=2) == ids[:2]
+    assert queued_email_ids(schema_name=batch_org.schema_name, limit=10) == ids
+
+
+def test_the_task_schedules_a_retry_for_a_transient_failure(batch_org):
+    [email_id] = queue(batch_org, 1)
+    with (
+        mock.patch("events.processing.extract", side_effect=RetryableExtractionError("overloaded")),
+        mock.patch("events.tasks.email_enqueue", autospec=True) as enqueue,
+    ):
+        states = emails_process_batch_task(batch_org.schema_name)
+    assert states == {EmailState.QUEUED: 1}
+    enqueue.assert_called_once_with(schema_name=batch_org.schema_name, email_id=email_id, delay_seconds=60)
+
+
+def test_a_crash_outside_the_service_is_counted_and_the_other_emails_go_on(batch_org):
+    ids = queue(batch_org, 3)
+    real = __import__("events.processing", fromlist=["email_process"]).email_process
+
+    def flaky(*, schema_name: str, email_id: int) -> Any:
+        if email_id == ids[0]:
+            raise RuntimeError("database went away")
+        return real(schema_name=schema_name, email_id=email_id)
+
+    with mock.patch("events.batch.email_process", side_effect=flaky):
+        result = emails_process_batch(schema_name=batch_org.schema_name, concurrency=2)
+    assert result.states == {"crashed": 1, EmailState.PROCESSED: 2}
+
+
+def test_the_command_drains_every_queue_once(batch_org, capsys):
+    queue(batch_org, 4)
+    call_command("process_emails", "--once", "--org", "batchorg")
+    assert "Processed 4 emails" in capsys.readouterr().out
+    with schema_context(batch_org.schema_name):
+        assert not Email.objects.filter(state=EmailState.QUEUED).exists()
