@@ -125,3 +125,9 @@ def test_htmx_gets_only_the_chart_section(world: Any, client_as: Any) -> None:
     assert body.count("<rect") == 90
     assert "<h1>" not in body
     assert "HX-Request" in response["Vary"]
+
+
+def test_without_any_usage_the_chart_explains_itself_instead_of_drawing_nothing(world: Any, client_as: Any) -> None:
+    body = client_as(world.viewer).get(PAGE).content.decode()
+    assert "<svg" not in body
+    assert "No mail was processed in the last 30 days" in body
