@@ -65,7 +65,8 @@ def test_it_never_shows_another_organizations_usage(world: Any, client_as: Any, 
     assert "secret-model" not in body
 
 
-def test_the_chart_covers_30_or_90_days(world: Any, client_as: Any) -> None:
+def test_the_chart_covers_30_or_90_days(world: Any, client_as: Any, org: Organization) -> None:
+    ledger(org, emails=2)
     client = client_as(world.member)
 
     assert client.get(PAGE).content.decode().count("<rect") == 30
@@ -117,7 +118,8 @@ def test_the_page_still_works_after_a_purge(world: Any, client_as: Any, org: Org
     assert client_as(world.viewer).get(PAGE).status_code == 200
 
 
-def test_htmx_gets_only_the_chart_section(world: Any, client_as: Any) -> None:
+def test_htmx_gets_only_the_chart_section(world: Any, client_as: Any, org: Organization) -> None:
+    ledger(org, emails=2)
     response = client_as(world.viewer).get(PAGE, {"days": "90"}, HTTP_HX_REQUEST="true")
 
     body = response.content.decode()
