@@ -108,7 +108,7 @@ WEEKDAY = re.compile(
 RELATIVE = re.compile(
     r"\b(?:(?:eod|cob|end of (?:the )?day|close of business)\s+(?:tomorrow|today)|(the\s+)?day after tomorrow|übermorgen|tomorrow|yesterday|gestern|hier|tmrw|morgen|demain|mañana|domani|today|tonight|"
     r"this (?:morning|afternoon|evening)|heute|aujourd'hui|hoy|oggi|"
-    r"(?:(?:by|before|until|till)\s+)?(?:the\s+)?end of (?:the\s+|this\s+)?(?:day|week|month)|eod|eow|cob|"
+    r"(?:the\s+)?end of (?:the\s+|this\s+)?(?:day|week|month)|eod|eow|cob|"
     r"end of next (?:week|month)|next week|next month|ende (?:der|dieser) woche|ende nächster woche|"
     r"fin de (?:la )?semaine|"
     r"in\s+(?:\d+|a|an|one|two|three|four|five|six|ten)\s+(?:days?|weeks?|months?)|"
@@ -122,6 +122,8 @@ TIME = re.compile(
 )
 
 
+END_OF_MONTH = re.compile(rf"\b(?:the\s+)?(?:end of|ende|fin(?: de)?|finales de|fine)\s+({MONTHS})(?![a-zäéû])", _FLAGS)
+RECURRING = re.compile(r"^\s*(?:of\s+)?(?:each|every|jedes|chaque|cada|ogni)\s+(?:month|monat|mois|mes|mese)", re.I)
 RANGE_JOIN = re.compile(
     r"^\s*(?:bis|to|until|till|through|thru|au|al|a|and|und|et|y|[-–—])\s*(?:zum\s+|le\s+|el\s+|the\s+)?$", re.I
 )
@@ -298,6 +300,16 @@ def find_dates(text: str, base_dt: datetime, *, day_first: bool) -> list[DateMen
         if day < base.day:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         add(m, _safe_date(year, month, day))
+    for m in END_OF_MONTH.finditer(text):
+        month_date = dateparser.parse(
+            f"1 {m.group(1)}",
+            languages=["en", "de", "fr", "es", "it", "nl"],
+            settings={"RELATIVE_BASE": base_dt.replace(tzinfo=None)},
+        )
+        if month_date is not None:
+            month = month_date.month
+            year = base.year + (1 if month < base.month else 0)
+            add(m, date(year, month, calendar.monthrange(year, month)[1]))
     for m in RELATIVE.finditer(text):
         resolved = _relative_date(m.group(0), base, base_dt)
         if resolved:
@@ -323,7 +335,11 @@ def find_dates(text: str, base_dt: datetime, *, day_first: bool) -> list[DateMen
         plain = re.sub(r"^(by|before|until|till)\s+(the\s+)?", "", mention.text.lower())
         return plain in bare or mention.bare_weekday
 
-    kept = [mention for index, mention in enumerate(found) if not qualifies_next(index, mention)]
+    kept = [
+        mention
+        for index, mention in enumerate(found)
+        if not qualifies_next(index, mention) and not RECURRING.match(text[mention.end : mention.end + 20])
+    ]
     # "vom 11.01. bis 23.01.", "from 14 to 18 December", "du 4 au 31 janvier": the span starts on the
     # first date; its end is not a deadline of its own.
     ranged: list[DateMention] = []

@@ -70,7 +70,7 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"on hold", r"paus(?:e|es|ed|ing)", r"resum(?:e|ed|ing)", r"back on track", r"behind schedule", r"running late",
         r"project (?:is|has been) (?:now )?(?:closed|complete|completed|cancelled|canceled|approved)",
         r"green[- ]?lit", r"officially (?:started|live|closed|kicked off)", r"contract (?:is |has been |was )?signed",
-        r"signed the contract", r"we(?:'ve| have)? won", r"awarded", r"gestoppt", r"pausiert", r"en pause",
+        r"signed the contract", r"we(?:'ve| have)? won", r"counter-?signed", r"awarded", r"gestoppt", r"pausiert", r"en pause",
         r"(?:has|have) been (?:selected|chosen|shortlisted|appointed)", r"selected for", r"won the (?:bid|tender|pitch)",
         r"zuschlag", r"retenus?", r"adjudicad[oa]", r"voted to award", r"award(?:ed|s)? (?:\w+ ){0,3}contract",
     ),
@@ -82,6 +82,8 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"let'?s book(?: it| you)?", r"let'?s (?:use|reuse|keep|stick with|proceed|go for)", r"(?:we'll|we will|happy to) book", r"let'?s do it", r"go for it", r"good to go", r"decidimos", r"abbiamo deciso", r"deciso di", r"besloten", r"bestämt", r"beslutat", r"besluttet", r"gekozen",
     ),
     "decision": _rx(
+        r"(?:scope|budget|design|layout|plan|choice|order|price|fee|spec(?:ification)?|colou?r|material|concept)s? "
+        r"(?:is |are |was |were |has been |have been )?(?:confirmed|agreed|approved|signed off|finali[sz]ed)",
         r"agreed", r"approved?", r"approves", r"sign(?:ed)? off", r"signed-off", r"freigegeben", r"validée?",
         r"aprobado", r"approvato", r"accepted", r"confirmed that", r"final answer", r"we(?:'ll| will) use",
     ),
@@ -102,6 +104,7 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"webinar", r"session", r"come by", r"drop by", r"pop in", r"on site", r"join(?: us)?",
         r"in (?:our|your) (?:office|showroom|studio)", r"(?:works|suits) (?:for )?(?:me|us)", r"survey",
         r"(?:will |to )?come (?:on|round|over|by|in)", r"coming (?:on|round|over|in)", r"to view",
+        r"discuss(?:ion|ing)?", r"readout",
         r"at (?:our|your) (?:\w+ )?(?:office|showroom|studio|place)",
     ),
     "deadline": _rx(
@@ -591,7 +594,8 @@ def _classify(sentence: str, exact: list[DateMention], base: date, hint: str | N
     """The kind of event a sentence (or clause) states, or None. `exact` are its dated mentions;
     `hint` is the subject's kind, used for a dated sentence that names nothing itself ("Thursday at 10
     works" under "Site visit")."""
-    text = DISCOURSE.sub("", sentence)
+    # Blanked, not removed: the dates' offsets must still point at the same characters.
+    text = DISCOURSE.sub(lambda m: " " * len(m.group(0)), sentence)
     hits = {kind for kind, pattern in KIND_PATTERNS.items() if pattern.search(text)}
     thanked = THANKS_FOR.search(text)
     past_meeting = PAST_MEETING.search(text) or (

@@ -52,6 +52,8 @@ def first(text: str, *, day_first: bool = False, base: datetime = TUESDAY) -> da
         ("bis Ende nächster Woche", date(2026, 12, 4)),
         ("Monday the 30th", date(2026, 11, 30)),
         ("vom 11.01. bis 23.01.2027 geschlossen", date(2027, 1, 11)),
+        ("the final report by the end of February", date(2027, 2, 28)),
+        ("bis Ende Januar", date(2027, 1, 31)),
     ],
 )
 def test_it_resolves_date_phrases_against_the_email_date(text: str, expected: date) -> None:
@@ -122,3 +124,7 @@ def test_a_span_yields_its_start_but_a_move_keeps_both_ends() -> None:
 
     assert [m.date for m in span] == [date(2026, 12, 14)]
     assert [m.date for m in move] == [date(2026, 11, 26), date(2026, 12, 1)]
+
+
+def test_a_recurring_day_is_not_a_date() -> None:
+    assert find_dates("our AP cutoff is the 25th of each month", TUESDAY, day_first=True) == []

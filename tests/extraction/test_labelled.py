@@ -31,12 +31,13 @@ def evaluate(data: Path) -> dict[str, Any]:
         ("labelled_web", 0.9, 0.8),
         ("labelled_ca", 0.9, 0.8),
         ("labelled_de", 0.9, 0.8),
+        ("labelled_uk", 0.9, 0.8),
     ],
 )
 def test_the_rules_provider_keeps_its_scores(folder: str, project_floor: float, event_floor: float) -> None:
     result = evaluate(ROOT / "tests" / "data" / folder)
 
-    assert result["emails"] >= 8
+    assert result["emails"] >= 7
     assert result["project_pairwise"]["f1"] >= project_floor
     assert result["events"]["f1"] >= event_floor
 

@@ -178,6 +178,13 @@ def test_internal_chatter_belongs_to_no_project() -> None:
         ("Il pagamento di 3.000 € sarà effettuato entro il 30 novembre.", [("payment", date(2026, 11, 30))]),
         ("Das Angebot schicke ich Ihnen bis Mittwoch, 2.12.", [("deadline", date(2026, 12, 2))]),
         ("Das Angebot passt, wir erteilen Ihnen den Auftrag.", [("decision", date(2026, 11, 24))]),
+        (
+            "As agreed: data extract by 1/12, workshop in Leeds on 14/1.",
+            [("deadline", date(2026, 12, 1)), ("meeting", date(2027, 1, 14))],
+        ),
+        ("Scope confirmed: all 14 sites.", [("decision", date(2026, 11, 24))]),
+        ("Attached is the countersigned SOW.", [("status_change", date(2026, 11, 24))]),
+        ("We would like the final report by the end of February.", [("deadline", date(2027, 2, 28))]),
         ("Our offices are closed from 24 December to 2 January.", []),
         ("Can you book the camera for the recording on Thursday?", [("action_item", date(2026, 11, 26))]),
         ("Please find our proposal attached.", []),
