@@ -665,11 +665,36 @@ def _blank(text: str, mentions: list[DateMention]) -> str:
     return MONEY.sub(" ", text)
 
 
+CONJOINED = re.compile(
+    r",?\s+(?:and|but|und|et|y|e|en)\s+(?=(?:the|our|your|we|i|a|an|der|die|das|wir|le|la|les|nous|el|los|il|de|het)\b)",
+    re.IGNORECASE,
+)
+
+
+def _conjoined(text: str, mentions: list[DateMention]) -> list[tuple[str, list[DateMention]]]:
+    """ "We've signed the contract and the deposit is paid": two statements when the halves say
+    different kinds of thing; otherwise the sentence stays whole."""
+    match = CONJOINED.search(text)
+    if match is None:
+        return [(text, mentions)]
+    left, right = text[: match.start()], text[match.end() :]
+    left_mentions = [m for m in mentions if m.end <= match.start()]
+    right_mentions = [
+        replace(m, start=m.start - match.end(), end=m.end - match.end()) for m in mentions if m.start >= match.end()
+    ]
+    base = date(2000, 1, 1)  # only the kinds are compared here; the caller resolves tense and dates
+    left_kind = _classify(left, [m for m in left_mentions if m.exact], base)
+    right_kind = _classify(right, [m for m in right_mentions if m.exact], base)
+    if left_kind in {None, "action_item"} or right_kind in {None, "action_item"} or left_kind == right_kind:
+        return [(text, mentions)]  # a task tacked on ("…and we'll pay net 15") stays part of the sentence
+    return [(left, left_mentions), (right, right_mentions)]
+
+
 def _clauses(text: str, mentions: list[DateMention]) -> list[tuple[str, list[DateMention]]]:
     """Split "Delivery on 8 December and installation by 18 December" between its dates."""
     exact = [m for m in mentions if m.exact]
     if len(exact) < 2:
-        return [(text, mentions)]
+        return _conjoined(text, mentions)
     cuts: list[int] = []
     for left, right in itertools.pairwise(exact):
         gap = text[left.end : right.start]

@@ -470,3 +470,15 @@ def test_mail_among_one_company_domain_is_internal_even_when_the_domain_is_unkno
     )
 
     assert result.project.project_id == 1
+
+
+def test_two_statements_joined_by_and_give_two_events() -> None:
+    assert events_of("We've signed the contract and the deposit has been paid.") == [
+        ("status_change", date(2026, 11, 24)),
+        ("payment", date(2026, 11, 24)),
+    ]
+    assert events_of("We decided to go with oak and the install is on 8 December.") == [
+        ("decision", date(2026, 11, 24)),
+        ("milestone", date(2026, 12, 8)),
+    ]
+    assert events_of("Please send the drawings and the invoice.") == [("action_item", None)]
