@@ -103,6 +103,8 @@ SHARED_APPS = [
     "anymail",
     "django_htmx",
     "template_partials",
+    "ninja",  # no models; its templates and static files serve the API docs offline
+    "api",
 ]
 TENANT_APPS = [
     "projects",
@@ -294,6 +296,10 @@ DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_SUBSCRIBER_MODEL = "organizations.Organization"
 DJSTRIPE_SUBSCRIBER_MODEL_REQUEST_CALLBACK = "organizations.access.request_organization"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
+
+# --- JSON API -----------------------------------------------------------------------------
+# Requests per API key ("count/period", period s, min, hour or day); answered 429 with Retry-After beyond it.
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="120/min")
 
 # --- background work (django-q2) ----------------------------------------------------------
 Q_CLUSTER: dict[str, Any] = {
