@@ -104,7 +104,7 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"webinar", r"session", r"come by", r"drop by", r"pop in", r"on site", r"join(?: us)?",
         r"in (?:our|your) (?:office|showroom|studio)", r"(?:works|suits) (?:for )?(?:me|us)", r"survey",
         r"(?:will |to )?come (?:on|round|over|by|in)", r"coming (?:on|round|over|in)", r"to view",
-        r"discuss(?:ion|ing)?", r"readout",
+        r"discuss(?:ion|ing)?", r"readout", r"(?:site )?measure(?:-?up)?",
         r"at (?:our|your) (?:\w+ )?(?:office|showroom|studio|place)",
     ),
     "deadline": _rx(
@@ -123,7 +123,8 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"livraison", r"mise en ligne", r"fermeture", r"ouverture", r"réouverture", r"inauguration",
         r"inicio", r"apertura", r"entrega", r"consegna", r"inaugurazione", r"pour(?:ed|ing)", r"demolition",
         r"construction", r"freeze",
-        r"(?:permit|planning|application|licen[cs]e|consent|inspection)\w* (?:was |has been |is |got )?(?:approved|granted|issued|passed)",
+        r"(?:permit|planning|application|licen[cs]e|consent|inspection|DA)\w*(?: \S+){0,6} (?:was |has been |is |got )?"
+        r"(?:approved|granted|issued|passed)",
         r"passed (?:the |its |our |final )?(?:\w+ )?inspection", r"shoot(?:ing)?", r"filming", r"recording", r"broadcast", r"airs?",
         r"screening", r"ready (?:for|by|on)", r"pencil+ed in", r"wedding", r"(?:getting )?married", r"ceremony", r"expect(?:ed|ing|s)?", r"submitted", r"went in", r"lodged", r"works start",
     ),
@@ -190,6 +191,12 @@ BOILERPLATE_ACTION = re.compile(
 ACTION_VERB = re.compile(
     r"\b(i'll|i will|we'll|we will|please|could you|can you|would you)\b[^.]{0,20}\b(send|issue|forward|raise|prepare|email)\b",
     re.IGNORECASE,
+)
+ADDRESS = re.compile(
+    r"\b\d{1,4}[a-z]?,? (?:[A-ZÄÖÜ][\wäöüß'-]+ ){1,3}(?:Rd|Road|St|Street|Ave|Avenue|Lane|Ln|Drive|Dr|Way|Place|Pl|"
+    r"Court|Ct|Crescent|Cres|Terrace|Tce|Boulevard|Blvd|Parade|Pde|Highway|Hwy|Close|Square|Sq|Row|Mews)\b"
+    r"|\b(?:[A-ZÄÖÜ][\wäöüß-]+(?:straße|strasse|str\.|weg|platz|allee|gasse)) \d{1,4}[a-z]?\b"
+    r"|\b\d{1,4},? (?:rue|avenue|boulevard|place|chemin|calle|via|viale|piazza) [\wéèàç' -]{3,30}?(?=[,.\n]|$)",
 )
 NEW_PROJECT_CUE = re.compile(
     r"\b(new project|another project|new job|separate project|second project|new enquiry|new inquiry|neues projekt|"
@@ -481,6 +488,13 @@ def decide_project(email: EmailInput, prepared: PreparedText, context: Context, 
                 return ProjectDecision(action="existing", project_id=project.id, confidence=0.9)
 
     new_cue = NEW_PROJECT_CUE.search(f"{email.subject}\n{prepared.body[:600]}") is not None
+    # A street address or site named in a project's name or recent subjects ("14 Ocean View Rd").
+    addresses = {a.lower() for a in ADDRESS.findall(f"{email.subject}\n{prepared.forwarded_subject}\n{prepared.body}")}
+    if addresses and not new_cue:
+        for project in context.projects:
+            known_text = " ".join([project.name, *project.aliases, *project.recent_subjects]).lower()
+            if any(a in known_text for a in addresses):
+                return ProjectDecision(action="existing", project_id=project.id, confidence=0.8)
     same_client: list[ProjectRef] = []
     if party is not None and not new_cue:
         same_client = [
@@ -626,7 +640,14 @@ def _classify(sentence: str, exact: list[DateMention], base: date, hint: str | N
             return "action_item"  # "I'll send the invoice today" is a task, not a payment
         if has_money or exact or PAST_TENSE.search(text) or re.search(r"\bdue\b", text, re.I):
             return "payment"
-    if REQUEST_START.search(text) and "action_item" in hits and not by_date and not hits & {"meeting", "deadline"}:
+    timed = find_time(_blank(text, exact)) is not None
+    if (
+        REQUEST_START.search(text)
+        and "action_item" in hits
+        and not by_date
+        and not timed
+        and not hits & {"meeting", "deadline"}
+    ):
         return "action_item"  # "Can you book the crew for the shoot on Thursday?": the task is the event
     if exact:
         if "meeting" in hits:

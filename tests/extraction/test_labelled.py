@@ -32,6 +32,7 @@ def evaluate(data: Path) -> dict[str, Any]:
         ("labelled_ca", 0.9, 0.8),
         ("labelled_de", 0.9, 0.8),
         ("labelled_uk", 0.9, 0.8),
+        ("labelled_au", 0.9, 0.8),
     ],
 )
 def test_the_rules_provider_keeps_its_scores(folder: str, project_floor: float, event_floor: float) -> None:

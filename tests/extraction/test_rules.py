@@ -482,3 +482,25 @@ def test_two_statements_joined_by_and_give_two_events() -> None:
         ("milestone", date(2026, 12, 8)),
     ]
     assert events_of("Please send the drawings and the invoice.") == [("action_item", None)]
+
+
+def test_a_street_address_from_a_projects_subjects_files_the_email_there() -> None:
+    deck = ProjectRef(id=4, name="Backyard makeover", recent_subjects=["DA lodgement - 14 Ocean View Rd (Nguyen deck)"])
+
+    result = extract(
+        email(
+            "Application for 14 Ocean View Rd was approved on 11 December 2026.",
+            subject="Notice of determination",
+            from_address="planning@council.example",
+        ),
+        context(projects=[KITCHEN, deck]),
+    )
+
+    assert result.project.project_id == 4
+    assert [(e.kind, e.date) for e in result.events] == [("milestone", date(2026, 12, 11))]
+
+
+def test_a_request_with_a_clock_time_is_a_meeting() -> None:
+    assert events_of("Can you do a site measure Wed 2/12 in the afternoon, say 3pm?") == [
+        ("meeting", date(2026, 12, 2))
+    ]
