@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from api.api_v1 import api as api_v1
 from config import views
 from organizations import views as organization_views
 
@@ -16,5 +17,8 @@ urlpatterns = [
     path("feeds/", include("events.urls_feeds")),
     path("usage/", include("usage.urls")),
     path("billing/", include("billing.urls")),
+    # Bearer-key auth, not sessions (api/auth.py); api/ is the JSON API, the keys page sits under settings/.
+    path("api/v1/", api_v1.urls),
+    path("settings/api-keys/", include("api.urls")),
     path("", include("organizations.urls")),
 ]

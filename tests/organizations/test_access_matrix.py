@@ -15,7 +15,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 # Reached without a workspace session by design: sign-in pages, invitation and hand-off
 # links (their own tokens are the credential), calendar feeds (secret token) and health.
-OPEN_PREFIXES = ("accounts/", "invite/", "handoff/", "feeds/", "healthz")
+# The JSON API ignores sessions and answers 401/403 JSON to bearer keys; tests/api/test_auth_matrix.py
+# walks every API operation for no key, another organization's key, revoked, read and write keys.
+OPEN_PREFIXES = ("accounts/", "invite/", "handoff/", "feeds/", "healthz", "api/")
 
 
 def _join(prefix: str, pattern: str) -> str:

@@ -1,0 +1,81 @@
+"""Bearer-key authentication, the write check and the per-key rate limit.
+
+Session cookies are never looked at: the API authenticates with `Authorization: Bearer`
+only, so a browser that happens to be signed in cannot be made to write through it by
+another site (no CSRF surface), and its views are CSRF-exempt for that reason.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import cast
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
+from ninja.errors import HttpError
+from ninja.security import HttpBearer
+from ninja.throttling import SimpleRateThrottle
+
+from api.models import ApiKey
+from api.services import api_key_hash
+
+# last_used_at is a hint for people, not an audit log: one write a minute per key is enough.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class ApiKeyAuth(HttpBearer):
+    """A live key of the organization whose host was called; anything else is None (→ 401)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        tenant = getattr(request, "tenant", None)
+        if tenant is None or tenant.schema_name == get_public_schema_name() or not token:
+            return None
+        api_key = (
+            ApiKey.objects.select_related("created_by", "organization")
+            .filter(key_hash=api_key_hash(token.strip()), organization_id=tenant.pk, revoked_at__isnull=True)
+            .first()
+        )
+        if api_key is None:
+            return None
+        now = timezone.now()
+        if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
+            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+            api_key.last_used_at = now
+        return api_key
+
+
+def request_key(request: HttpRequest) -> ApiKey:
+    return cast(ApiKey, request.auth)  # type: ignore[attr-defined]
+
+
+def api_access(request: HttpRequest, *, write: bool = False) -> ApiKey:
+    """The access helper of every endpoint: the authenticated key, refused (403) when it may not write."""
+    api_key = request_key(request)
+    if write and not api_key.can_write:
+        raise HttpError(403, "This API key is read-only; this request needs a read-write key.")
+    return api_key
+
+
+class ApiKeyThrottle(SimpleRateThrottle):
+    """A sliding window per key in the shared cache (ninja answers 429 with Retry-After).
+
+    The rate is read from settings on every request so it can change without a restart
+    (and in tests).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(rate=settings.API_RATE_LIMIT)
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        self.rate = settings.API_RATE_LIMIT
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        api_key = getattr(request, "auth", None)
+        if not isinstance(api_key, ApiKey):
+            return None
+        # Key ids are global (public schema), so one cache for every host is safe.
+        return f"api-rate:{api_key.pk}"

@@ -1,0 +1,263 @@
+"""Request and response bodies of the API (pydantic through django-ninja; they make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+from uuid import UUID
+
+from ninja import Schema
+from pydantic import Field, StringConstraints
+
+# Spelled out so type checkers and the OpenAPI schema see the values; tests/api/test_openapi.py
+# checks they match the models' choices.
+ProjectStatusName = Literal["active", "on_hold", "completed", "archived"]
+EventKindName = Literal["meeting", "deadline", "milestone", "decision", "action_item", "payment", "status_change"]
+EventStatusName = Literal["active", "cancelled", "superseded"]
+EmailStateName = Literal["queued", "processing", "processed", "held", "failed", "ignored"]
+WhenName = Literal["all", "upcoming", "past"]
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Short = Annotated[str, StringConstraints(max_length=200)]
+Currency = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^([A-Za-z]{3})?$")]
+Person = Annotated[str, StringConstraints(max_length=200)]
+Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
+
+
+class Error(Schema):
+    detail: str
+
+
+class FieldError(Schema):
+    field: str
+    message: str
+
+
+class ValidationErrorOut(Schema):
+    detail: str
+    errors: list[FieldError]
+
+
+# --- projects -------------------------------------------------------------------------------
+
+
+class ProjectOut(Schema):
+    code: UUID
+    name: str
+    slug: str
+    client_name: str
+    client_email: str
+    status: ProjectStatusName
+    summary: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    last_activity_at: dt.datetime | None
+    event_count: int = 0
+    next_event_date: dt.date | None = None
+    next_event_title: str | None = None
+
+
+class ProjectPage(Schema):
+    items: list[ProjectOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class ProjectIn(Schema):
+    name: Name
+    client_name: Short = ""
+    client_email: Short = ""
+
+
+class ProjectPatch(Schema):
+    name: Name | None = None
+    status: ProjectStatusName | None = None
+    client_name: Short | None = None
+    client_email: Short | None = None
+
+
+# --- events ---------------------------------------------------------------------------------
+
+
+class EventOut(Schema):
+    code: UUID
+    project: UUID = Field(validation_alias="project.code")
+    kind: EventKindName
+    title: str
+    description: str
+    date: dt.date | None
+    time: dt.time | None
+    timezone: str
+    people: list[str]
+    amount: Decimal | None
+    currency: str
+    evidence: str
+    confidence: float
+    provider: str
+    status: EventStatusName
+    done: bool
+    edited: bool
+    email: UUID | None = None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_email(obj: object) -> UUID | None:
+        email = getattr(obj, "email", None)
+        return email.code if email is not None else None
+
+
+class EventPage(Schema):
+    items: list[EventOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class EventIn(Schema):
+    project: UUID
+    kind: EventKindName
+    title: Title
+    date: dt.date | None = None
+    time: dt.time | None = None
+    description: Annotated[str, StringConstraints(max_length=10000)] = ""
+    people: Annotated[list[Person], Field(max_length=50)] = []
+    amount: Money | None = None
+    currency: Currency = ""
+
+
+class EventPatch(Schema):
+    kind: EventKindName | None = None
+    title: Title | None = None
+    date: dt.date | None = None
+    time: dt.time | None = None
+    description: Annotated[str, StringConstraints(max_length=10000)] | None = None
+    people: Annotated[list[Person], Field(max_length=50)] | None = None
+    amount: Money | None = None
+    currency: Currency | None = None
+    done: bool | None = None
+
+
+# --- emails ---------------------------------------------------------------------------------
+
+
+class EmailOut(Schema):
+    code: UUID
+    message_id: str
+    subject: str
+    from_address: str
+    from_name: str
+    to: list[str]
+    cc: list[str]
+    date: dt.datetime | None
+    received_at: dt.datetime
+    state: EmailStateName
+    state_reason: str
+    project: UUID | None = None
+    summary: str
+    size: int
+    processed_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_project(obj: object) -> UUID | None:
+        project = getattr(obj, "project", None)
+        return project.code if project is not None else None
+
+
+class EmailPage(Schema):
+    items: list[EmailOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class AttachmentOut(Schema):
+    code: UUID
+    filename: str
+    content_type: str
+    size: int
+
+
+class EmailLogOut(Schema):
+    at: dt.datetime
+    state: EmailStateName
+    message: str
+
+
+class EmailEventOut(Schema):
+    code: UUID
+    kind: EventKindName
+    title: str
+    date: dt.date | None
+
+
+class EmailDetailOut(EmailOut):
+    in_reply_to: str
+    text: str
+    html: str = Field(description="Sanitised at ingest (nh3): no scripts, styles, images or forms.")
+    attachments: list[AttachmentOut]
+    events: list[EmailEventOut]
+    logs: list[EmailLogOut]
+
+
+class ReprocessOut(Schema):
+    queued: bool
+    detail: str
+
+
+# --- usage and subscription -----------------------------------------------------------------
+
+
+class PeriodOut(Schema):
+    start: dt.datetime
+    end: dt.datetime
+
+
+class Meter(Schema):
+    used: int
+    limit: int | None = Field(description="null = unlimited")
+
+
+class MoneyMeter(Schema):
+    used: Decimal
+    limit: Decimal | None = Field(description="null = unlimited")
+
+
+class UsageOut(Schema):
+    period: PeriodOut
+    emails: Meter
+    open_projects: Meter
+    ai_cost_usd: MoneyMeter
+    held_emails: int
+
+
+class DayOut(Schema):
+    day: dt.date
+    emails: int
+    cost_usd: Decimal
+
+
+class LimitsOut(Schema):
+    emails: int | None
+    projects: int | None
+    ai_budget_usd: Decimal | None
+
+
+class PlanOut(Schema):
+    code: str
+    name: str
+    monthly_price_usd: Decimal | None
+
+
+class SubscriptionOut(Schema):
+    plan: PlanOut | None
+    billing_status: str
+    processing_allowed: bool
+    notice: str
+    period: PeriodOut
+    current_period_end: dt.datetime | None
+    trial_ends_at: dt.datetime | None
+    limits: LimitsOut
+    overage_enabled: bool
+    ai_budget_action: str
+
+
+# Every authenticated endpoint can answer these.
+ERRORS: dict[int, type[Schema]] = {400: ValidationErrorOut, 401: Error, 403: Error, 404: Error, 429: Error}

@@ -1,0 +1,48 @@
+"""The API keys page (Settings → API keys): organization admins create, list and revoke keys."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from api.forms import ApiKeyForm
+from api.selectors import api_key_get, api_keys_for
+from api.services import api_key_create, api_key_revoke
+from organizations.access import request_organization, workspace_view
+from organizations.models import Role
+
+
+@workspace_view(Role.ADMIN, write_role=Role.ADMIN)
+def api_keys(request: HttpRequest) -> HttpResponse:
+    organization = request_organization(request)
+    form = ApiKeyForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        new_key = api_key_create(
+            organization=organization,
+            actor=request.user,  # type: ignore[arg-type]
+            name=form.cleaned_data["name"],
+            scope=form.cleaned_data["scope"],
+        )
+        form = ApiKeyForm()
+    response = render(
+        request,
+        "api/keys.html",
+        {"form": form, "new_key": new_key, "api_keys": api_keys_for(organization)},
+    )
+    # The new key is in this page only: keep it out of every cache.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@workspace_view(Role.ADMIN, write_role=Role.ADMIN)
+@require_POST
+def api_key_revoke_view(request: HttpRequest, code: UUID) -> HttpResponse:
+    organization = request_organization(request)
+    api_key = api_key_revoke(api_key=api_key_get(organization, code), actor=request.user)  # type: ignore[arg-type]
+    messages.success(request, f"The key “{api_key.name}” is revoked; requests with it now get 401.")
+    return redirect("api_keys:list")
