@@ -361,6 +361,9 @@ def markdown() -> str:
         *(f"- {folder}: {note}." for folder, note in SETS),
         "- own domains unknown: the firm's domains are not given (no member on them); the rules must tell"
         " staff from clients by name likeness and by who writes in several projects.",
+        "- Best estimate for unseen mail: the mean first-run score of the eight sets written after the first"
+        " tuning, each measured before the rules saw it: grouping F1 0.93, events F1 0.70 (later sets score"
+        " higher: 0.64 → 0.77 on events).",
         "",
     ]
     lines += [
