@@ -65,8 +65,10 @@ MONTHS = (
     r"sep(?:t|tember|tembre|\.)?|oct(?:ober|obre|\.)?|okt(?:ober)?|nov(?:ember|embre|\.)?|dec(?:ember|\.)?|"
     r"dez(?:ember)?|déc(?:embre)?|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|"
     r"noviembre|diciembre|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|januari|"
-    r"februari|maart|mei|juni|juli|augustus|oktober"
+    r"februari|maart|mei|juni|juli|augustus|oktober|janeiro|fevereiro|março|marco|maio|junho|julho|setembro|"
+    r"outubro|novembro|dezembro"
 )
+LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pt"]
 WEEKDAYS = {
     "monday": 0, "mon": 0, "montag": 0, "lundi": 0, "lunes": 0, "lunedì": 0, "lunedi": 0, "maandag": 0,
     "tuesday": 1, "tue": 1, "tues": 1, "dienstag": 1, "mardi": 1, "martes": 1, "martedì": 1, "martedi": 1,
@@ -78,6 +80,7 @@ WEEKDAYS = {
     "friday": 4, "fri": 4, "freitag": 4, "vendredi": 4, "viernes": 4, "venerdì": 4, "venerdi": 4, "vrijdag": 4,
     "saturday": 5, "sat": 5, "samstag": 5, "samedi": 5, "sábado": 5, "sabato": 5, "zaterdag": 5,
     "sunday": 6, "sun": 6, "sonntag": 6, "dimanche": 6, "domingo": 6, "domenica": 6, "zondag": 6,
+    "segunda-feira": 0, "terça-feira": 1, "terca-feira": 1, "quarta-feira": 2, "quinta-feira": 3, "sexta-feira": 4,
 }  # fmt: skip
 WEEKDAY_RE = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10}
@@ -102,12 +105,12 @@ NUMERIC_DOT = re.compile(r"(?<![\d.,$€£#])(\d{1,2})\.(\d{1,2})\.(?!\d)")
 ORDINAL_DAY = re.compile(rf"\b(?:the\s+|(?:{WEEKDAY_RE})\.?,?\s+(?:the\s+)?)(\d{{1,2}})(st|nd|rd|th)\b", _FLAGS)
 WEEKDAY = re.compile(
     rf"\b(?:(next|this|coming|last|nächsten|naechsten|kommenden|diesen|letzten|el próximo|el proximo|"
-    rf"il prossimo|volgende)\s+)?({WEEKDAY_RE})(?!\w)\.?(\s+(?:prochain|next week|que vient|próximo|prossimo))?",
+    rf"il prossimo|volgende|na próxima|na proxima|próxima|proxima)\s+)?({WEEKDAY_RE})(?!\w)\.?(\s+(?:prochain|next week|que vient|próximo|prossimo))?",
     _FLAGS,
 )
 RELATIVE = re.compile(
-    r"\b(?:(?:eod|cob|end of (?:the )?day|close of business)\s+(?:tomorrow|today)|(the\s+)?day after tomorrow|übermorgen|tomorrow|yesterday|gestern|hier|tmrw|morgen|demain|mañana|domani|today|tonight|"
-    r"this (?:morning|afternoon|evening)|heute|aujourd'hui|hoy|oggi|"
+    r"\b(?:(?:eod|cob|end of (?:the )?day|close of business)\s+(?:tomorrow|today)|(the\s+)?day after tomorrow|übermorgen|tomorrow|yesterday|gestern|hier|tmrw|morgen|demain|mañana|domani|amanhã|amanha|ontem|ayer|ieri|gisteren|today|tonight|"
+    r"this (?:morning|afternoon|evening)|heute|aujourd'hui|hoy|oggi|hoje|vandaag|"
     r"(?:the\s+)?end of (?:the\s+|this\s+)?(?:day|week|month)|eod|eow|cob|"
     r"end of next (?:week|month)|next week|next month|ende (?:der|dieser) woche|ende nächster woche|"
     r"fin de (?:la )?semaine|"
@@ -159,7 +162,7 @@ def _weekday_date(weekday: int, base: date, modifier: str) -> date:
         return base - timedelta(days=back or 7)
     if modifier in {
         "next", "nächsten", "naechsten", "kommenden", "prochain", "next week", "que vient", "el próximo",
-        "el proximo", "próximo", "il prossimo", "prossimo", "volgende",
+        "el proximo", "próximo", "il prossimo", "prossimo", "volgende", "na próxima", "na proxima", "próxima", "proxima",
     }:  # fmt: skip
         next_monday = base + timedelta(days=7 - base.weekday())
         return next_monday + timedelta(days=weekday)
@@ -174,7 +177,7 @@ def _relative_date(phrase: str, base: date, base_dt: datetime) -> tuple[date, bo
     p = re.sub(r"^(by|before|until|till) ", "", p)
     p = re.sub(r"^the ", "", p)
     p = re.sub(r"^(eod|cob|end of (the )?day|close of business) ", "", p)
-    if p in {"yesterday", "gestern", "hier"}:
+    if p in {"yesterday", "gestern", "hier", "ontem", "ayer", "ieri", "gisteren"}:
         return base - timedelta(days=1), True
     if p in {
         "today",
@@ -183,13 +186,15 @@ def _relative_date(phrase: str, base: date, base_dt: datetime) -> tuple[date, bo
         "aujourd'hui",
         "hoy",
         "oggi",
+        "hoje",
+        "vandaag",
         "eod",
         "cob",
         "end of day",
         "end of the day",
     } or p.startswith("this "):
         return base, True
-    if p in {"tomorrow", "tmrw", "morgen", "demain", "mañana", "domani"}:
+    if p in {"tomorrow", "tmrw", "morgen", "demain", "mañana", "domani", "amanhã", "amanha"}:
         return base + timedelta(days=1), True
     if p in {"day after tomorrow", "übermorgen"}:
         return base + timedelta(days=2), True
@@ -257,7 +262,7 @@ def find_dates(text: str, base_dt: datetime, *, day_first: bool) -> list[DateMen
         # "14–16 December": the range starts on the 14th; that is the day it goes on the timeline.
         parsed = dateparser.parse(
             f"{m.group(1)} {m.group(3)} {m.group(4) or ''}".strip(),
-            languages=["en", "de", "fr", "es", "it", "nl"],
+            languages=LANGUAGES,
             settings={"RELATIVE_BASE": base_dt.replace(tzinfo=None)},
         )
         if parsed is not None:
@@ -272,7 +277,7 @@ def find_dates(text: str, base_dt: datetime, *, day_first: bool) -> list[DateMen
             has_year = bool(m.group(3))
             parsed = dateparser.parse(
                 m.group(0),
-                languages=["en", "de", "fr", "es", "it", "nl"],
+                languages=LANGUAGES,
                 settings={"RELATIVE_BASE": base_dt.replace(tzinfo=None), "PREFER_DAY_OF_MONTH": "first"},
             )
             if parsed is None:
@@ -303,7 +308,7 @@ def find_dates(text: str, base_dt: datetime, *, day_first: bool) -> list[DateMen
     for m in END_OF_MONTH.finditer(text):
         month_date = dateparser.parse(
             f"1 {m.group(1)}",
-            languages=["en", "de", "fr", "es", "it", "nl"],
+            languages=LANGUAGES,
             settings={"RELATIVE_BASE": base_dt.replace(tzinfo=None)},
         )
         if month_date is not None:

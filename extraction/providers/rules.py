@@ -54,10 +54,10 @@ GENERIC_WORDS = {
 STOP_WORDS = GENERIC_WORDS - {"kickoff", "site", "visit", "contract", "drawings", "plans"}
 
 MONEY = re.compile(
-    r"(?P<pre>[$€£]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|SEK|NOK|DKK)\s?)(?P<num>\d[\d,.' ]*\d|\d)(?P<k>\s?[kK]\b)?"
+    r"(?P<pre>R\$\s?|[$€£]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|SEK|NOK|DKK|BRL|MXN)\s?)(?P<num>\d[\d,.' ]*\d|\d)(?P<k>\s?[kK]\b)?"
     r"|(?P<num2>\d[\d,.' ]*\d|\d)(?P<k2>\s?[kK])?\s?(?P<post>€|\b(?:USD|EUR|GBP|CHF|CAD|AUD|SEK|NOK|DKK|euros?|dollars?|pounds?|Euro)\b)",
 )
-CURRENCY_CODES = {"$": "USD", "€": "EUR", "£": "GBP", "euro": "EUR", "euros": "EUR", "dollar": "USD", "dollars": "USD", "pound": "GBP", "pounds": "GBP"}  # fmt: skip
+CURRENCY_CODES = {"r$": "BRL", "$": "USD", "€": "EUR", "£": "GBP", "euro": "EUR", "euros": "EUR", "dollar": "USD", "dollars": "USD", "pound": "GBP", "pounds": "GBP"}  # fmt: skip
 
 
 def _rx(*words: str) -> re.Pattern[str]:
@@ -78,7 +78,7 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"decided", r"decision to", r"(?:we|i)(?:'ll| will)? go with", r"going with", r"let'?s go with", r"opted",
         r"chose", r"chosen", r"settled on", r"(?:we|i)(?:'d| would) (?:love|like) to go (?:ahead )?with", r"want to go with", r"green light", r"go(?:ing)? ahead", r"proceed with", r"entschieden",
         r"beschlossen", r"erteilen (?:\w+ ){0,3}auftrag", r"auftrag (?:erteilt|vergeben|freigegeben)", r"beauftragen",
-        r"décidé", r"decidido", r"(?:good to |ready to )?move forward with", r"moving forward with",
+        r"décidé", r"decidido", r"decidimos", r"aprovado", r"aprovamos", r"(?:good to |ready to )?move forward with", r"moving forward with",
         r"let'?s book(?: it| you)?", r"let'?s (?:use|reuse|keep|stick with|proceed|go for)", r"(?:we'll|we will|happy to) book", r"let'?s do it", r"go for it", r"good to go", r"decidimos", r"abbiamo deciso", r"deciso di", r"besloten", r"bestämt", r"beslutat", r"besluttet", r"gekozen",
     ),
     "decision": _rx(
@@ -92,7 +92,7 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"remittance", r"balance", r"retainer", r"fee", r"wired?", r"rechnung", r"zahlung", r"anzahlung",
         r"überwiesen", r"facture", r"paiement", r"acompte", r"virement", r"fattura", r"pago", r"factura",
         r"anticipo", r"versé", r"bezahlt", r"faktura(?:n)?", r"factuur", r"betaling", r"betaald", r"betalas",
-        r"betalt", r"betales", r"aanbetaling", r"pagamento", r"pagare", r"payer", r"zahlen", r"bezahlen", r"pagar",
+        r"betalt", r"betales", r"aanbetaling", r"pagamento", r"pagare", r"fatura", r"sinal", r"payer", r"zahlen", r"bezahlen", r"pagar",
     ),
     "meeting": _rx(
         r"meet(?:ing)?s?", r"calls?", r"kick[- ]?offs?", r"catch[- ]?ups?", r"site visits?", r"site meetings?",
@@ -100,7 +100,7 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"review sessions?", r"(?:design|client|project|progress|site|budget|board|final|weekly|monthly) reviews?",
         r"zoom", r"teams", r"google meet", r"appointments?", r"visits?", r"inspections?", r"tastings?", r"fittings?",
         r"viewings?", r"rehearsals?", r"termin", r"besprechung", r"treffen", r"réunion", r"rendez-vous", r"rdv",
-        r"visite", r"sync", r"stand-?up", r"lunch", r"dinner", r"coffee", r"see you", r"riunione", r"reunión",
+        r"visite", r"sync", r"stand-?up", r"lunch", r"dinner", r"coffee", r"see you", r"riunione", r"reunión", r"reunião", r"reuniao", r"visita",
         r"webinar", r"session", r"come by", r"drop by", r"pop in", r"on site", r"join(?: us)?",
         r"in (?:our|your) (?:office|showroom|studio)", r"(?:works|suits) (?:for )?(?:me|us)", r"survey",
         r"(?:will |to )?come (?:on|round|over|by|in)", r"coming (?:on|round|over|in)", r"to view",
@@ -110,7 +110,7 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
     "deadline": _rx(
         r"deadline", r"due", r"no later than", r"at the latest", r"latest by", r"submit", r"submission",
         r"cut-?off", r"expires?", r"frist", r"spätestens", r"bis zum", r"bis spätestens", r"avant le",
-        r"date limite", r"entro il", r"need (?:it|them|this|these|the \w+|your \w+)(?: \w+)? by", r"by eod",
+        r"date limite", r"entro il", r"prazo", r"até o dia", r"ate o dia", r"fecha límite", r"plazo", r"need (?:it|them|this|these|the \w+|your \w+)(?: \w+)? by", r"by eod",
         r"by cob", r"must be", r"should be", r"has to be", r"have to be", r"needs? to be", r"need to (?:pick|choose|decide|send|have)",
         r"tender", r"rsvp",
     ),
@@ -135,8 +135,8 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
     ),
 }  # fmt: skip
 DEADLINE_BY = re.compile(
-    r"\b(?:by|before|until|till|no later than|bis|avant|d'ici|antes del?|entro|uiterlijk|voor|spätestens)"
-    r"(?:\s+\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?)?(?:\s+(?:on|the|am|le|zum|el|il))?"
+    r"\b(?:by|before|until|till|no later than|bis|avant|d'ici|antes del?|antes de|entro|uiterlijk|voor|spätestens|até)"
+    r"(?:\s+\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?)?(?:\s+(?:on|the|am|le|zum|el|il|o dia|dia))?"
     rf"(?:\s+(?:{WEEKDAY_RE})\.?,?)?\s*$",
     re.IGNORECASE,
 )
@@ -166,7 +166,7 @@ PAST_TENSE = _rx(
     r"paid", r"received", r"transferred", r"sent", r"wired", r"completed", r"finished", r"delivered",
     r"installed", r"launched", r"went live", r"signed", r"shipped", r"arrived", r"done", r"überwiesen", r"erhalten",
     r"(?:is|are|was|were) (?:now )?(?:complete|done|finished|live)", r"submitted", r"went in", r"lodged", r"passed",
-    r"versé", r"reçu", r"bezahlt", r"pagado", r"pagato",
+    r"versé", r"reçu", r"bezahlt", r"pagado", r"pagato", r"pago", r"recebido",
 )  # fmt: skip
 AVAILABILITY_QUESTION = re.compile(
     r"\b(are you|would you be|is \w+|are \w+) (free|available)|does .{0,40} work for you|would .{0,40} suit|"

@@ -504,3 +504,19 @@ def test_a_request_with_a_clock_time_is_a_meeting() -> None:
     assert events_of("Can you do a site measure Wed 2/12 in the afternoon, say 3pm?") == [
         ("meeting", date(2026, 12, 2))
     ]
+
+
+def test_portuguese_mail_yields_its_events() -> None:
+    text = (
+        "A reunião será na próxima segunda-feira às 10h. Precisamos do orçamento até o dia 4 de dezembro. "
+        "Decidimos seguir com a opção B. O sinal de R$ 5.000 foi pago hoje."
+    )
+    events = extract(email(text, from_address="x@cliente.com.br"), context()).events
+
+    assert [(e.kind, e.date) for e in events] == [
+        ("meeting", date(2026, 11, 30)),
+        ("deadline", date(2026, 12, 4)),
+        ("decision", date(2026, 11, 24)),
+        ("payment", date(2026, 11, 24)),
+    ]
+    assert (events[-1].amount, events[-1].currency) == (Decimal("5000"), "BRL")
