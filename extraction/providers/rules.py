@@ -382,9 +382,10 @@ def client_party(email: EmailInput, prepared: PreparedText, context: Context) ->
         candidates.append(parse_address(prepared.forwarded_from))
     candidates.append((email.from_name, email.from_address.lower()))
     candidates.extend(parse_address(a) for a in [*email.to, *email.cc])
-    domains = {address_domain(a) for _, a in candidates if a and not _is_inbound(a)}
-    if len(domains) == 1 and not prepared.forwarded_from and not domains & GENERIC_MAIL_DOMAINS:
-        return None  # everyone on it shares one company domain: our own people talking among themselves
+    recipients = [a for _, a in (parse_address(r) for r in [*email.to, *email.cc]) if a and not _is_inbound(a)]
+    domains = {address_domain(a) for a in [email.from_address, *recipients] if a}
+    if recipients and len(domains) == 1 and not prepared.forwarded_from and not domains & GENERIC_MAIL_DOMAINS:
+        return None  # sender and recipients share one company domain: our own people talking among themselves
     parties: list[Party] = []
     for name, address in candidates:
         if not address or _is_ours(address, context):

@@ -520,3 +520,17 @@ def test_portuguese_mail_yields_its_events() -> None:
         ("payment", date(2026, 11, 24)),
     ]
     assert (events[-1].amount, events[-1].currency) == (Decimal("5000"), "BRL")
+
+
+def test_a_client_writing_only_to_our_inbound_address_is_still_the_client() -> None:
+    mail = email(
+        "The site meeting is on 20 November 2026 at 10:00.",
+        subject="Harbour refit",
+        from_address="pm@client.test",
+        to=["testorg@in.projectr.example"],
+        cc=[],
+    )
+
+    result = extract(mail, Context())
+
+    assert (result.project.action, result.project.client_email) == ("new", "pm@client.test")
