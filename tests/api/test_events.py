@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -166,3 +168,14 @@ def test_it_refuses_an_event_in_a_merged_project(writer, project):
     response = writer.post(URL, {"project": str(merged.code), "kind": "deadline", "title": "x"}, "application/json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "project"
+
+
+def test_the_curl_example_in_docs_api_md_lists_upcoming_deadlines(reader, project):
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
+    example = re.search(
+        r'Bearer \$PROJECTR_READ_KEY" \\\n\s+"http://acme\.localhost:8000(/api/v1/events\?[^"]+)"', docs
+    )
+    assert example, "the read-key curl example is missing from docs/api.md"
+    EventFactory(project=project, kind=EventKind.DEADLINE, title="Tiles chosen", date=timezone.localdate())
+    EventFactory(project=project, kind=EventKind.MEETING, title="Site visit", date=timezone.localdate())
+    assert titles(reader.get(example.group(1).replace("$PROJECT_CODE", str(project.code)))) == ["Tiles chosen"]
