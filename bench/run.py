@@ -19,6 +19,9 @@ from common import ROOT, machine
 BENCHMARKS: dict[str, list[str]] = {
     "extraction": ["bench/extraction_eval.py", "--markdown"],
     "tenants": ["bench/tenants.py"],
+    "webhook": ["bench/webhook.py"],
+    "pipeline": ["bench/pipeline.py"],
+    "ai_cost": ["bench/ai_cost.py"],
 }
 OUTPUT = ROOT / "BENCHMARKS.md"
 

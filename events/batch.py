@@ -21,9 +21,12 @@ from django.db import connections
 from django_tenants.utils import schema_context
 
 from events.models import Email, EmailState
-from events.processing import ProcessResult, email_process
+from events.processing import ProcessResult, email_process, emails_requeue
 
 logger = logging.getLogger(__name__)
+
+# How events.processing reports a unique-constraint race while applying a result.
+APPLY_RACE = "Could not apply the result: IntegrityError"
 
 
 @dataclass
@@ -57,7 +60,13 @@ def _drain(schema_name: str, ids: queue.SimpleQueue[int]) -> list[tuple[int, Pro
             except queue.Empty:
                 return done
             try:
-                done.append((email_id, email_process(schema_name=schema_name, email_id=email_id)))
+                processed = email_process(schema_name=schema_name, email_id=email_id)
+                if processed.state == EmailState.FAILED and processed.reason.startswith(APPLY_RACE):
+                    # Two threads created the same new project at once; the loser finds it now.
+                    with schema_context(schema_name):
+                        emails_requeue(email_ids=[email_id])
+                    processed = email_process(schema_name=schema_name, email_id=email_id)
+                done.append((email_id, processed))
             except Exception:
                 # email_process records its own failures; this is a database or programming error.
                 logger.exception("Processing email %s of %s crashed", email_id, schema_name)

@@ -6,12 +6,22 @@ the providers take them as arguments so they stay testable without Django.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from extraction.providers import rules
 from extraction.types import Context, EmailInput, Extraction, PermanentExtractionError
 
 PROVIDERS = ("rules", "anthropic")
+
+
+@functools.cache
+def _shared_client(api_key: str, timeout: float, max_retries: int) -> Any:
+    """One SDK client per process and settings: building one (its HTTP pool and TLS context) costs
+    more CPU than the rest of an email's processing, and it is safe to share between threads."""
+    from extraction.providers import anthropic as claude
+
+    return claude.client_build(api_key=api_key, timeout=timeout, max_retries=max_retries)
 
 
 def extract(email: EmailInput, context: Context, *, provider: str | None = None, client: Any = None) -> Extraction:
@@ -31,10 +41,10 @@ def extract(email: EmailInput, context: Context, *, provider: str | None = None,
         if client is None:
             if not settings.ANTHROPIC_API_KEY:
                 raise PermanentExtractionError("ANTHROPIC_API_KEY is not set")
-            client = claude.client_build(
-                api_key=settings.ANTHROPIC_API_KEY,
-                timeout=settings.PROJECTR_AI_TIMEOUT,
-                max_retries=getattr(settings, "PROJECTR_AI_MAX_RETRIES", 2),
+            client = _shared_client(
+                settings.ANTHROPIC_API_KEY,
+                settings.PROJECTR_AI_TIMEOUT,
+                getattr(settings, "PROJECTR_AI_MAX_RETRIES", 2),
             )
         return claude.extract(
             email,

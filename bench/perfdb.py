@@ -1,0 +1,95 @@
+"""A scratch database with the platform and one organization ("bench"), for the performance benchmarks.
+
+`prepare(name)` builds it from nothing with the real migrations. `production_env(name)` is the
+environment of a server run as in production (DEBUG off: no query log in memory), on loopback.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from common import ROOT, bench_env, manage, recreate_database
+
+ORG_SLUG = "bench"
+WEBHOOK_USER, WEBHOOK_PASSWORD = "bench", "bench-secret"
+
+
+def prepare(database: str) -> None:
+    if os.environ.get("BENCH_REUSE_DB") == "1":
+        return
+    recreate_database(database)
+    env = bench_env(database)
+    manage("migrate_schemas", "--shared", "--noinput", env=env)
+    manage("createcachetable", env=env)
+    manage("setup_platform", env=env)
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); django.setup()\n"
+        "from organizations.models import Organization, SenderPolicy\n"
+        "from organizations.services import organization_create\nfrom billing.services import plans_ensure\n"
+        "plans_ensure()\n"
+        f"organization_create(name='Bench', slug='{ORG_SLUG}', owner_email='owner@bench.example', plan='enterprise', "
+        "send_invitation=False, sender_policy=SenderPolicy.ANYONE)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)
+
+
+def production_env(database: str, **extra: str) -> dict[str, str]:
+    return bench_env(
+        database,
+        DEBUG="false",
+        SECRET_KEY="bench-only-secret-key-" + "x" * 40,
+        SECURE_SSL_REDIRECT="false",
+        STATIC_MANIFEST="false",
+        ANYMAIL_WEBHOOK_SECRET=f"{WEBHOOK_USER}:{WEBHOOK_PASSWORD}",
+        INBOUND_LOOP_LIMIT="1000000",
+        **extra,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def gunicorn(
+    app: str, env: dict[str, str], *, workers: int = 2, threads: int = 1
+) -> tuple[subprocess.Popen[bytes], int]:
+    """A gunicorn on loopback, started and answering; the caller terminates it."""
+    port = free_port()
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        app,
+        f"--bind=127.0.0.1:{port}",
+        f"--workers={workers}",
+        f"--threads={threads}",
+        "--log-level=warning",
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process, port
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError(f"gunicorn {app} did not start")
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM: the highest resident set size the process reached."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")

@@ -1,0 +1,285 @@
+"""Pipeline throughput: queued emails through the Anthropic provider against a local mock of the
+Messages API (ANTHROPIC_BASE_URL on loopback), with the batch worker (`manage.py process_emails`,
+PROJECTR_AI_CONCURRENCY threads in one process).
+
+1. The mock answers at once: emails per second of one worker process, against the floor of
+   parsing the same stored MIME and writing the rows processing writes (log, usage, the email's
+   state) in a plain loop in one process.
+2. Every call takes 1 s (a real model's latency): drain time against the ideal
+   emails × 1 s / concurrency, and the most calls the mock saw in flight.
+Also the peak RSS of the worker process (the memory target).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from common import ROOT
+from perfdb import ORG_SLUG, prepare, production_env
+
+DATABASE = "bench_pipeline"
+EMAILS = int(os.environ.get("BENCH_PIPELINE_EMAILS", "2000"))
+SLOW_EMAILS = int(os.environ.get("BENCH_PIPELINE_SLOW_EMAILS", "480"))
+CONCURRENCY = int(os.environ.get("BENCH_AI_CONCURRENCY", "16"))
+LABELLED = sorted((ROOT / "tests" / "data").glob("labelled*/*.eml"))
+
+ANSWER = {
+    "project": {
+        "action": "new",
+        "project_id": None,
+        "name": "Harbour Street kitchen",
+        "client_name": "Dana Client",
+        "client_email": "dana@client.example",
+        "confidence": 0.9,
+    },
+    "summary": "The joinery starts on Monday; the template visit is booked.",
+    "events": [
+        {
+            "kind": "meeting",
+            "title": "Worktop template visit",
+            "date": "2026-12-09",
+            "time": "10:00",
+            "timezone": "Europe/London",
+            "people": [],
+            "amount": None,
+            "currency": "",
+            "evidence": "",
+            "confidence": 0.9,
+            "updates_event_id": None,
+            "update_action": "none",
+        }
+    ],
+}
+
+
+class MockAnthropic(BaseHTTPRequestHandler):
+    delay = 0.0
+    lock = threading.Lock()
+    in_flight = 0
+    peak = 0
+    calls = 0
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        cls = type(self)
+        with cls.lock:
+            cls.in_flight += 1
+            cls.calls += 1
+            cls.peak = max(cls.peak, cls.in_flight)
+        if cls.delay:
+            time.sleep(cls.delay)
+        body = json.dumps(
+            {
+                "id": f"msg_bench_{cls.calls}",
+                "type": "message",
+                "role": "assistant",
+                "model": "claude-haiku-5-5",
+                "content": [{"type": "text", "text": json.dumps(ANSWER)}],
+                "stop_reason": "end_turn",
+                "stop_sequence": None,
+                "usage": {
+                    "input_tokens": 700,
+                    "output_tokens": 150,
+                    "cache_creation_input_tokens": 0,
+                    "cache_read_input_tokens": 2100,
+                },
+            }
+        ).encode()
+        with cls.lock:
+            cls.in_flight -= 1
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("request-id", "req_bench")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return None
+
+
+# --- phases, each run in a subprocess of its own -------------------------------------------
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+def _schema() -> str:
+    from organizations.models import Organization
+
+    return Organization.objects.get(slug=ORG_SLUG).schema_name
+
+
+def phase_queue(count: int, tag: str) -> None:
+    """Store `count` labelled messages (each with a new Message-ID) as queued emails."""
+    _django()
+    from django.db import transaction
+    from django_tenants.utils import schema_context
+
+    from events.ingest import email_store, message_parse, parse_bytes
+
+    with schema_context(_schema()):
+        for n in range(count):
+            raw = LABELLED[n % len(LABELLED)].read_bytes()
+            message = parse_bytes(raw)
+            del message["Message-ID"]
+            message["Message-ID"] = f"<bench-{tag}-{n}@client.example>"
+            raw = message.as_bytes()
+            with transaction.atomic():
+                email_store(parsed=message_parse(parse_bytes(raw)), raw=raw, provider="eml")
+    print("RESULT ok")
+
+
+def phase_floor(tag: str) -> None:
+    """The floor: read each queued email's stored MIME, parse it, write the rows processing writes."""
+    _django()
+    from decimal import Decimal
+
+    from django.utils import timezone
+    from django_tenants.utils import schema_context
+
+    from events.ingest import message_parse, parse_bytes
+    from events.models import Email, EmailLog
+    from organizations.models import Organization
+    from usage.models import UsageRecord
+
+    organization = Organization.objects.get(slug=ORG_SLUG)
+    with schema_context(organization.schema_name):
+        ids = list(Email.objects.filter(state="queued").values_list("pk", flat=True))
+        started = time.perf_counter()
+        for pk in ids:
+            email = Email.objects.get(pk=pk)
+            with email.raw.open("rb") as handle:
+                parsed = message_parse(parse_bytes(handle.read()))
+            EmailLog.objects.create(email_id=pk, state="queued", message=f"floor {tag}")
+            UsageRecord.objects.create(
+                organization=organization,
+                email_code=email.code,
+                provider="anthropic",
+                model="claude-haiku-5-5",
+                input_tokens=len(parsed.text),
+                cost_usd=Decimal("0"),
+            )
+            Email.objects.filter(pk=pk).update(summary=parsed.subject[:100], state_changed_at=timezone.now())
+        took = time.perf_counter() - started
+    print(f"RESULT {len(ids)} {took}")
+
+
+def phase_work() -> None:
+    """One worker process drains the queue with the batch path."""
+    import resource
+
+    _django()
+    from django.core.management import call_command
+
+    from events.models import Email
+
+    started = time.perf_counter()
+    call_command("process_emails", "--once", "--org", ORG_SLUG, "--batch", "100000")
+    took = time.perf_counter() - started
+    from django_tenants.utils import schema_context
+
+    with schema_context(_schema()):
+        states = dict(Email.objects.values_list("state").annotate(n=__import__("django").db.models.Count("pk")))
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"RESULT {took} {rss} {json.dumps(states)}")
+
+
+# --- orchestration -------------------------------------------------------------------------
+
+
+def run(env: dict[str, str], *args: str) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, __file__, *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    return next(line for line in result.stdout.splitlines() if line.startswith("RESULT ")).split(maxsplit=3)[1:]
+
+
+def main() -> None:
+    prepare(DATABASE)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), MockAnthropic)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = production_env(
+        DATABASE,
+        PROJECTR_AI_PROVIDER="anthropic",
+        ANTHROPIC_API_KEY="bench-key",
+        ANTHROPIC_BASE_URL=f"http://127.0.0.1:{server.server_address[1]}",
+        PROJECTR_AI_CONCURRENCY=str(CONCURRENCY),
+    )
+
+    started = time.perf_counter()
+    run(env, "--queue", str(EMAILS), f"fast{os.getpid()}")
+    queue_seconds = time.perf_counter() - started
+    floor_count, floor_seconds = (float(x) for x in run(env, "--floor", "fast")[:2])
+    fast_seconds, fast_rss, fast_states = run(env, "--work")
+    fast_seconds_f = float(fast_seconds)
+    fast_calls, fast_peak = MockAnthropic.calls, MockAnthropic.peak
+
+    MockAnthropic.delay, MockAnthropic.calls, MockAnthropic.peak = 1.0, 0, 0
+    run(env, "--queue", str(SLOW_EMAILS), f"slow{os.getpid()}")
+    slow_seconds, slow_rss, slow_states = run(env, "--work")
+    slow_seconds_f = float(slow_seconds)
+    server.shutdown()
+    ideal = SLOW_EMAILS * 1.0 / CONCURRENCY
+
+    floor_rate = floor_count / floor_seconds
+    fast_rate = EMAILS / fast_seconds_f
+    print("## Pipeline throughput (bench/pipeline.py)\n")
+    print(
+        f"{EMAILS} labelled messages ({len(LABELLED)} distinct .eml, new Message-IDs) queued "
+        f"(stored in {queue_seconds:.0f} s), then drained by one worker process "
+        f"(`manage.py process_emails --once`, PROJECTR_AI_CONCURRENCY={CONCURRENCY} threads) through the real "
+        "Anthropic provider and SDK against a mock Messages API on loopback that answers one project and one "
+        "event. DEBUG off.\n"
+    )
+    print("| measure | value |\n|---|---|")
+    print(f"| floor: parse the stored MIME + write log, usage and email rows, plain loop | {floor_rate:.1f} emails/s |")
+    print(
+        f"| pipeline, mock answering at once (peak {fast_peak} calls in flight, {fast_calls} calls) | {fast_rate:.1f} emails/s |"
+    )
+    print(
+        f"| **pipeline / floor** (target ≥ 0.5×) | **{fast_rate / floor_rate:.2f}×** {'✓' if fast_rate / floor_rate >= 0.5 else '✗'} |"
+    )
+    print(f"| final states (instant mock) | {fast_states} |")
+    print(
+        f"| every call takes 1 s: {SLOW_EMAILS} emails drained in | {slow_seconds_f:.1f} s "
+        f"(peak {MockAnthropic.peak} calls in flight) |"
+    )
+    print(f"| ideal = {SLOW_EMAILS} × 1 s / {CONCURRENCY} | {ideal:.1f} s |")
+    print(
+        f"| **drain / ideal** (target ≤ 1.2×) | **{slow_seconds_f / ideal:.2f}×** "
+        f"{'✓' if slow_seconds_f / ideal <= 1.2 else '✗'} |"
+    )
+    print(f"| final states (1 s mock) | {slow_states} |")
+    print(
+        f"| peak RSS of the worker process (target < 250 MB) | {max(float(fast_rss), float(slow_rss)):.0f} MB "
+        f"{'✓' if max(float(fast_rss), float(slow_rss)) < 250 else '✗'} |"
+    )
+    print(
+        f"\nThe 1 s case uses {SLOW_EMAILS} emails instead of {EMAILS} to fit `make bench`'s 15 minutes "
+        f"({EMAILS} would take ≥ {EMAILS / CONCURRENCY:.0f} s at best)."
+    )
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    if sys.argv[1:2] == ["--queue"]:
+        phase_queue(int(sys.argv[2]), sys.argv[3])
+    elif sys.argv[1:2] == ["--floor"]:
+        phase_floor(sys.argv[2])
+    elif sys.argv[1:2] == ["--work"]:
+        phase_work()
+    else:
+        main()

@@ -1,0 +1,202 @@
+"""Webhook edge: Postmark inbound POSTs of a typical 20 KB message through gunicorn on loopback.
+
+Two servers on the same database, both as in production (DEBUG off, scripts/serve.py's 2
+workers × 4 threads): ours (config.wsgi: auth, size cap, routing, Delivery log, raw message
+stored, Email row queued) and the baseline, anymail's own Postmark inbound view with a no-op
+receiver (bench/webhook_baseline_settings.py). Each request carries a new message (its own
+Message-ID and Postmark MessageID), so ours stores every one. At concurrency 1 and 16:
+latency p50/p95/p99 and accepted per second. Also the peak RSS of our web workers.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from common import ROOT, percentile
+from perfdb import ORG_SLUG, WEBHOOK_PASSWORD, WEBHOOK_USER, children, gunicorn, peak_rss_mb, prepare, production_env
+
+DATABASE = "bench_webhook"
+REQUESTS = {1: int(os.environ.get("BENCH_WEBHOOK_C1", "300")), 16: int(os.environ.get("BENCH_WEBHOOK_C16", "1200"))}
+PATH = "/anymail/postmark/inbound/"
+AUTH = "Basic " + base64.b64encode(f"{WEBHOOK_USER}:{WEBHOOK_PASSWORD}".encode()).decode()
+
+PARAGRAPH = (
+    "Thanks for the walkthrough yesterday. As discussed, the joinery team will start on the kitchen units "
+    "on Monday 7 December and expect to finish by Friday 18 December. The worktop template visit is booked "
+    "for Wednesday 9 December at 10:00; please make sure the sink and hob are on site by then. The second "
+    "stage payment of £4,800 is due on completion of the units, invoice to follow.\n\n"
+)
+
+
+def message(n: int) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = "Dana Client <dana@client.example>"
+    mail["To"] = f"{ORG_SLUG}@in.localhost"
+    mail["Subject"] = f"Harbour Street kitchen: schedule and next payment ({n})"
+    mail["Date"] = format_datetime(
+        __import__("datetime").datetime(2026, 11, 24, 9, 30, tzinfo=__import__("datetime").UTC)
+    )
+    mail["Message-ID"] = make_msgid(idstring=f"bench{n}", domain="client.example")
+    # A typical business email: a few paragraphs and the quoted thread beneath, about 20 KB in all.
+    body = PARAGRAPH * 4 + "".join("> " + line + "\n" for line in (PARAGRAPH * 40).splitlines())
+    mail.set_content(body[:19_000])
+    return mail.as_bytes()
+
+
+def payload(n: int, run: str) -> bytes:
+    raw = message(n).replace(b"@client.example>", f".{run}@client.example>".encode())
+    return json.dumps(
+        {
+            "MessageID": f"{run}-{n}",
+            "OriginalRecipient": f"{ORG_SLUG}@in.localhost",
+            "From": "dana@client.example",
+            "Headers": [{"Name": "Return-Path", "Value": "<dana@client.example>"}],
+            "RawEmail": raw.decode(),
+        }
+    ).encode()
+
+
+def load(port: int, bodies: list[bytes], concurrency: int) -> tuple[list[float], int, float]:
+    """POST every body, `concurrency` at a time; (latencies in s, errors, wall seconds)."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    pending = iter(bodies)
+
+    def worker() -> None:
+        nonlocal errors
+        while True:
+            with lock:
+                body = next(pending, None)
+            if body is None:
+                return
+            started = time.perf_counter()
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                connection.request(
+                    "POST",
+                    PATH,
+                    body=body,
+                    headers={"Host": "localhost", "Content-Type": "application/json", "Authorization": AUTH},
+                )
+                response = connection.getresponse()
+                response.read()
+                connection.close()
+                ok = response.status == 200
+            except OSError:
+                ok = False
+            took = time.perf_counter() - started
+            with lock:
+                latencies.append(took)
+                errors += 0 if ok else 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, errors, time.perf_counter() - started
+
+
+def stored_emails(env: dict[str, str]) -> int:
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); django.setup()\n"
+        "from django_tenants.utils import schema_context\nfrom events.models import Email\n"
+        f"from organizations.models import Organization\nschema = Organization.objects.get(slug='{ORG_SLUG}').schema_name\n"
+        "with schema_context(schema): print(Email.objects.count())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    return int(result.stdout.strip().splitlines()[-1])
+
+
+def run_server(label: str, env: dict[str, str]) -> tuple[dict[int, tuple[list[float], int, float]], float]:
+    process, port = gunicorn("config.wsgi", env, workers=2, threads=4)
+    try:
+        warm = [payload(n, f"{label}-warm") for n in range(20)]
+        load(port, warm, 2)
+        results = {}
+        for concurrency, count in REQUESTS.items():
+            bodies = [payload(n, f"{label}-c{concurrency}") for n in range(count)]
+            results[concurrency] = load(port, bodies, concurrency)
+        rss = max((peak_rss_mb(pid) for pid in children(process.pid)), default=float("nan"))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return results, rss
+
+
+def main() -> None:
+    prepare(DATABASE)
+    env = production_env(DATABASE)
+    baseline_env = dict(env, DJANGO_SETTINGS_MODULE="bench.webhook_baseline_settings")
+    before = stored_emails(env)
+    baseline, _ = run_server("baseline", baseline_env)
+    if stored_emails(env) != before:
+        raise SystemExit("the baseline server ran our receiver")
+    ours, rss = run_server("ours", env)
+    stored = stored_emails(env) - before
+    # Diagnostic only (never a production setting for accepted mail): without waiting for the WAL
+    # flush at each commit, how much of our time is the two durable commits per message.
+    nosync, _ = run_server("nosync", dict(env, PGOPTIONS="-c synchronous_commit=off"))
+
+    print("## Webhook edge (bench/webhook.py)\n")
+    print(
+        "Postmark inbound JSON with a ~20 KB message (`RawEmail`, every request a new Message-ID), POSTed to "
+        "gunicorn on loopback (2 workers × 4 threads, DEBUG off, as scripts/serve.py runs it); the load generator "
+        "shares the 2 cores. Baseline: anymail's own Postmark inbound view with a no-op receiver, same "
+        "settings and database.\n"
+    )
+    print("| concurrency | server | requests | errors | p50 ms | p95 ms | p99 ms | accepted/s |")
+    print("|---|---|---|---|---|---|---|---|")
+    ratios = []
+    for concurrency in REQUESTS:
+        for label, results in (("anymail + no-op (baseline)", baseline), ("ours", ours)):
+            latencies, errors, wall = results[concurrency]
+            accepted = len(latencies) - errors
+            print(
+                f"| {concurrency} | {label} | {len(latencies)} | {errors} | {1000 * percentile(latencies, 50):.1f} | "
+                f"{1000 * percentile(latencies, 95):.1f} | {1000 * percentile(latencies, 99):.1f} | {accepted / wall:.0f} |"
+            )
+        ours_l, base_l = ours[concurrency][0], baseline[concurrency][0]
+        ratios.append(
+            (
+                concurrency,
+                percentile(ours_l, 50) / percentile(base_l, 50),
+                percentile(ours_l, 99) / percentile(base_l, 99),
+                ours[concurrency][1] + baseline[concurrency][1],
+            )
+        )
+    for concurrency in REQUESTS:
+        latencies = nosync[concurrency][0]
+        print(
+            f"| {concurrency} | ours, `synchronous_commit=off` (diagnostic) | {len(latencies)} | {nosync[concurrency][1]} | "
+            f"{1000 * percentile(latencies, 50):.1f} | {1000 * percentile(latencies, 95):.1f} | "
+            f"{1000 * percentile(latencies, 99):.1f} | {(len(latencies) - nosync[concurrency][1]) / nosync[concurrency][2]:.0f} |"
+        )
+    print(
+        "\n| concurrency | p50 ours / baseline (target ≤ 1.5×) | p99 ours / baseline (target ≤ 2×) | errors (target 0) |"
+    )
+    print("|---|---|---|---|")
+    for concurrency, p50, p99, errors in ratios:
+        print(
+            f"| {concurrency} | **{p50:.2f}×** {'✓' if p50 <= 1.5 else '✗'} | **{p99:.2f}×** {'✓' if p99 <= 2 else '✗'} "
+            f"| {errors} {'✓' if errors == 0 else '✗'} |"
+        )
+    total = sum(len(ours[c][0]) for c in REQUESTS)
+    print(
+        f"\nEmails stored by ours: {stored - 20} of {total} requests (after 20 warm-up ones). Peak RSS of a web worker: {rss:.0f} MB."
+    )
+
+
+if __name__ == "__main__":
+    main()
