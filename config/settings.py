@@ -13,6 +13,8 @@ from typing import Any
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.security import env_secret
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / ".data"
 
@@ -22,7 +24,8 @@ if (BASE_DIR / ".env").is_file():
 
 DEBUG = env.bool("DEBUG", default=False)
 
-SECRET_KEY = env.str("SECRET_KEY", default="")
+# Secrets come from NAME or from the file NAME_FILE points to (config.security.env_secret).
+SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -132,6 +135,7 @@ AUTH_USER_MODEL = "accounts.User"
 MIDDLEWARE = [
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -140,6 +144,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "config.security.AdminMFAMiddleware",
+    "config.security.TokenRateLimitMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "organizations.middleware.WorkspaceAccessMiddleware",
 ]
@@ -235,10 +241,43 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = False
+# Only a flag in the header; submitting the domain to the preload list stays a manual step.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content Security Policy (django-csp): scripts only from our own static files, never inline
+# (htmx is configured by a meta tag with eval and script tags off). Inline *styles* are
+# allowed because the sandboxed email frame (srcdoc, which inherits this policy) carries the
+# sanitised email's own styles; the frame runs no script either way (sandbox="").
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'", "about:"],
+        "frame-ancestors": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        # Forms post on the same host, and some redirect on to a workspace host or to Stripe.
+        "form-action": [
+            "'self'",
+            f"{BASE_DOMAIN}:*",
+            f"*.{BASE_DOMAIN}:*",
+            "https://checkout.stripe.com",
+            "https://billing.stripe.com",
+        ],
+    }
+}
+# Staff need TOTP to use the Django admin (config.security.AdminMFAMiddleware). Only the test
+# settings turn this off, so admin tests need no authenticator; tests/security turns it on.
+ADMIN_REQUIRE_MFA = env.bool("ADMIN_REQUIRE_MFA", default=True)
+# Invitation and hand-off links (config.security.TokenRateLimitMiddleware): per client IP.
+TOKEN_RATE_LIMIT = env.int("TOKEN_RATE_LIMIT", default=30)
+TOKEN_RATE_LIMIT_WINDOW = env.int("TOKEN_RATE_LIMIT_WINDOW", default=300)
 HANDOFF_TOKEN_MAX_AGE = 60  # seconds a public→workspace sign-in hand-off link stays valid
 
 # --- mail ---------------------------------------------------------------------------------
@@ -255,24 +294,29 @@ elif ANYMAIL_ESP == "amazon_ses":
 else:
     EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 
-ANYMAIL_WEBHOOK_SECRET = env.str("ANYMAIL_WEBHOOK_SECRET", default="")
+ANYMAIL_WEBHOOK_SECRET = env_secret("ANYMAIL_WEBHOOK_SECRET")
 if not ANYMAIL_WEBHOOK_SECRET and not DEBUG:
     raise ImproperlyConfigured(
         "ANYMAIL_WEBHOOK_SECRET is not set. Inbound webhooks must be authenticated: set it to "
         "'user:password' (the basic-auth credentials in the Postmark / SNS webhook URL)."
     )
 ANYMAIL: dict[str, Any] = {
-    "POSTMARK_SERVER_TOKEN": env.str("POSTMARK_SERVER_TOKEN", default=""),
+    "POSTMARK_SERVER_TOKEN": env_secret("POSTMARK_SERVER_TOKEN"),
     "AMAZON_SES_CLIENT_PARAMS": {"region_name": env.str("AWS_REGION", default="us-east-1")},
 }
 if ANYMAIL_WEBHOOK_SECRET:
     ANYMAIL["WEBHOOK_SECRET"] = ANYMAIL_WEBHOOK_SECRET.split(",")
 INBOUND_MAX_MESSAGE_BYTES = env.int("INBOUND_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
+# Webhook deliveries per organization per window (0 = off); above it the provider is told to retry.
+# On by default with Redis only: on the database cache the counter would add ~8 queries to
+# every delivery (docs/security.md).
+INBOUND_RATE_LIMIT = env.int("INBOUND_RATE_LIMIT", default=6000 if REDIS_URL else 0)
+INBOUND_RATE_LIMIT_WINDOW = env.int("INBOUND_RATE_LIMIT_WINDOW", default=60)
 INBOUND_LOOP_LIMIT = env.int("INBOUND_LOOP_LIMIT", default=20)  # messages per sender per window
 INBOUND_LOOP_WINDOW_SECONDS = env.int("INBOUND_LOOP_WINDOW_SECONDS", default=300)
 
 # --- AI extraction ------------------------------------------------------------------------
-ANTHROPIC_API_KEY = env.str("ANTHROPIC_API_KEY", default="")
+ANTHROPIC_API_KEY = env_secret("ANTHROPIC_API_KEY")
 PROJECTR_AI_MODEL = env.str("PROJECTR_AI_MODEL", default="claude-haiku-5-5")
 PROJECTR_AI_PROVIDER = env.str("PROJECTR_AI_PROVIDER", default="anthropic" if ANTHROPIC_API_KEY else "rules")
 PROJECTR_AI_TIMEOUT = env.float("PROJECTR_AI_TIMEOUT", default=60.0)
@@ -283,8 +327,8 @@ PROJECTR_AI_PRICE_OVERRIDES: dict[str, dict[str, Decimal]] = {}
 
 # --- billing ------------------------------------------------------------------------------
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
-STRIPE_LIVE_SECRET_KEY = env.str("STRIPE_LIVE_SECRET_KEY", default="")
-STRIPE_TEST_SECRET_KEY = env.str("STRIPE_TEST_SECRET_KEY", default="")
+STRIPE_LIVE_SECRET_KEY = env_secret("STRIPE_LIVE_SECRET_KEY")
+STRIPE_TEST_SECRET_KEY = env_secret("STRIPE_TEST_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_PRICE_STARTER = env.str("STRIPE_PRICE_STARTER", default="")
 STRIPE_PRICE_PROFESSIONAL = env.str("STRIPE_PRICE_PROFESSIONAL", default="")
@@ -353,9 +397,19 @@ USE_TZ = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"tenant_context": {"()": "django_tenants.log.TenantContextFilter"}},
+    "filters": {
+        "tenant_context": {"()": "django_tenants.log.TenantContextFilter"},
+        # Email addresses never reach a log in full (docs/security.md).
+        "redact_emails": {"()": "config.security.RedactEmailsFilter"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(schema_name)s] %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["tenant_context"], "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["tenant_context", "redact_emails"],
+            "formatter": "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"pgserver": {"level": "WARNING"}, "django_q": {"level": "WARNING"}},
 }

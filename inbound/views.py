@@ -9,6 +9,7 @@ mail; 400 for bad credentials or a malformed payload; 503 when our database is d
 
 from __future__ import annotations
 
+import json
 import logging
 
 from anymail.exceptions import AnymailConfigurationError, AnymailError, AnymailWebhookValidationFailure
@@ -22,8 +23,10 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from config.security import rate_limit_hit, too_many_requests
 from inbound.models import Delivery, Verdict
 from inbound.receivers import outcomes, provider_name
+from inbound.routing import route_find
 
 logger = logging.getLogger(__name__)
 
@@ -71,12 +74,48 @@ def _invalid(request: HttpRequest, esp_name: str, reason: str, status: int) -> H
     return HttpResponse(reason, status=status, content_type="text/plain")
 
 
+def _envelope_recipient(esp_name: str, request: HttpRequest) -> str:
+    """The envelope recipient, read from the JSON before anymail parses the message (cheap)."""
+    try:
+        payload = json.loads(request.body)
+        if esp_name == "Amazon SES":
+            payload = json.loads(payload["Message"])["receipt"]["recipients"]
+            return str(payload[0]) if payload else ""
+        return str(payload.get("OriginalRecipient") or "")
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return ""
+
+
+def _over_rate_limit(esp_name: str, request: HttpRequest) -> HttpResponse | None:
+    """One organization's flood must not starve the others: INBOUND_RATE_LIMIT per window.
+
+    Postmark retries a 429 (anything but 403); SNS retries server errors, so SES gets 503.
+    The message is not stored and not lost: the provider delivers it again later.
+    """
+    if settings.INBOUND_RATE_LIMIT <= 0:
+        return None
+    recipient = _envelope_recipient(esp_name, request)
+    route = route_find([recipient]) if recipient else None
+    if route is None:
+        return None
+    window = settings.INBOUND_RATE_LIMIT_WINDOW
+    if not rate_limit_hit(f"inbound:{route.organization.pk}", limit=settings.INBOUND_RATE_LIMIT, window=window):
+        return None
+    logger.warning("Inbound %s webhook rate-limited for %s", esp_name, route.organization.schema_name)
+    response = too_many_requests("Too many messages for this organization; retry later", retry_after=window)
+    if esp_name == "Amazon SES":
+        response.status_code = 503
+    return response
+
+
 def _run(view_class: type[AnymailBaseWebhookView], request: HttpRequest) -> HttpResponse:
     esp_name = str(view_class.esp_name)
     if not _secrets() and not settings.DEBUG:
         return HttpResponse("Inbound webhooks are not configured", status=403, content_type="text/plain")
     if request.method == "POST" and _body_too_large(request):
         return _invalid(request, esp_name, "Payload too large", 413)
+    if request.method == "POST" and _authenticated(request) and (limited := _over_rate_limit(esp_name, request)):
+        return limited
     token = outcomes.set([])
     try:
         response: HttpResponse = view_class.as_view()(request)
