@@ -320,6 +320,10 @@ ANTHROPIC_API_KEY = env_secret("ANTHROPIC_API_KEY")
 PROJECTR_AI_MODEL = env.str("PROJECTR_AI_MODEL", default="claude-haiku-5-5")
 PROJECTR_AI_PROVIDER = env.str("PROJECTR_AI_PROVIDER", default="anthropic" if ANTHROPIC_API_KEY else "rules")
 PROJECTR_AI_TIMEOUT = env.float("PROJECTR_AI_TIMEOUT", default=60.0)
+# Waits (seconds) before the 2nd, 3rd, 4th attempt after a transient AI error; a dead worker's
+# `processing` email is re-queued after PROJECTR_STALE_PROCESSING_SECONDS (0 = 2 × Q_TIMEOUT, ≥ 10 min).
+PROJECTR_RETRY_DELAYS = env.list("PROJECTR_RETRY_DELAYS", cast=int, default=[60, 300, 1800])
+PROJECTR_STALE_PROCESSING_SECONDS = env.int("PROJECTR_STALE_PROCESSING_SECONDS", default=0)
 # In-flight AI calls per batch worker process (threads: the calls wait on the network, not the CPU).
 PROJECTR_AI_CONCURRENCY = env.int("PROJECTR_AI_CONCURRENCY", default=16)
 # Per-model prices (USD per million tokens) that override extraction.prices.PRICES.

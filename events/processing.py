@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 # Attempts in all (the first included) before an email is marked failed, and the wait
 # before each retry: transient AI errors (overload, rate limits) usually clear in minutes.
+# settings.PROJECTR_RETRY_DELAYS overrides the waits (the soak needs seconds, not minutes).
 MAX_ATTEMPTS = 4
 RETRY_DELAYS_SECONDS = (60, 300, 1800)
 
@@ -45,8 +47,13 @@ class ProcessResult:
     retry_in: int | None = None  # seconds, when a retry was scheduled
 
 
+def retry_delays() -> tuple[int, ...]:
+    return tuple(getattr(settings, "PROJECTR_RETRY_DELAYS", None) or RETRY_DELAYS_SECONDS)
+
+
 def retry_delay(attempts: int) -> int:
-    return RETRY_DELAYS_SECONDS[min(attempts, len(RETRY_DELAYS_SECONDS)) - 1]
+    delays = retry_delays()
+    return delays[min(attempts, len(delays)) - 1]
 
 
 def _set_state(email_id: int, state: str, reason: str, **fields: object) -> None:
@@ -208,4 +215,26 @@ def stale_processing_requeue(*, older_than: timedelta) -> list[int]:
             [EmailLog(email_id=pk, state=EmailState.QUEUED, message=reason) for pk in ids]
             + [EmailLog(email_id=pk, state=EmailState.FAILED, message=failed) for pk in exhausted]
         )
+    return ids
+
+
+def queued_orphans_touch(*, older_than: timedelta) -> list[int]:
+    """Queued emails untouched for `older_than`: their task was lost; returns them to be enqueued again.
+
+    A task can vanish while the email stays queued: the enqueue after commit failed (database
+    gone between the two), or the task failed before its claim and the broker acked it. Current
+    schema. The caller enqueues the ids after commit; an extra task is harmless, the claim is
+    atomic.
+    """
+    cutoff = timezone.now() - older_than
+    reason = "Re-queued: its task was lost"
+    with transaction.atomic():
+        ids = list(
+            Email.objects.select_for_update(skip_locked=True)
+            .filter(state=EmailState.QUEUED, state_changed_at__lt=cutoff)
+            .values_list("pk", flat=True)
+        )
+        # Touched, so the next sweep waits another `older_than` before trying again.
+        Email.objects.filter(pk__in=ids).update(state_reason=reason, state_changed_at=timezone.now())
+        EmailLog.objects.bulk_create([EmailLog(email_id=pk, state=EmailState.QUEUED, message=reason) for pk in ids])
     return ids

@@ -25,6 +25,8 @@ from events.processing import (
     HOLD_PROJECT_PREFIX,
     email_process,
     emails_requeue,
+    queued_orphans_touch,
+    retry_delays,
     stale_processing_requeue,
 )
 from organizations.models import Organization
@@ -36,8 +38,19 @@ PROCESS_TASK = "events.tasks.email_process_task"
 
 
 def stale_after() -> timedelta:
-    """How long `processing` may last before the worker is presumed dead: beyond the q2 task timeout."""
+    """How long `processing` may last before the worker is presumed dead: beyond the q2 task timeout.
+
+    settings.PROJECTR_STALE_PROCESSING_SECONDS overrides it (the soak kills workers every 20 s).
+    """
+    configured = int(getattr(settings, "PROJECTR_STALE_PROCESSING_SECONDS", 0) or 0)
+    if configured:
+        return timedelta(seconds=configured)
     return timedelta(seconds=max(2 * int(settings.Q_CLUSTER.get("timeout") or 300), 600))
+
+
+def orphan_after() -> timedelta:
+    """How long an email may sit queued before its task is presumed lost: beyond the longest retry wait."""
+    return stale_after() + timedelta(seconds=max(retry_delays()))
 
 
 @receiver(pre_execute, dispatch_uid="projectr_public_schema_guard")
@@ -106,16 +119,20 @@ def held_requeue_task() -> int:
 
 
 def stale_requeue_task() -> int:
-    """Schedule: re-queue emails whose worker died mid-task."""
-    moved = 0
+    """Schedule: re-queue emails whose worker died mid-task, and queued emails whose task was lost."""
+    moved = orphans = 0
     for organization in _organizations():
         with schema_context(organization.schema_name), transaction.atomic():
             ids = stale_processing_requeue(older_than=stale_after())
-            _enqueue_after_commit(organization.schema_name, ids)
+            lost = queued_orphans_touch(older_than=orphan_after())
+            _enqueue_after_commit(organization.schema_name, ids + lost)
             moved += len(ids)
-    if moved:
-        logger.warning("Re-queued %s emails left in processing", moved)
-    return moved
+            orphans += len(lost)
+    if moved or orphans:
+        logger.warning(
+            "Re-queued %s emails left in processing and %s queued emails whose task was lost", moved, orphans
+        )
+    return moved + orphans
 
 
 SCHEDULES = {
