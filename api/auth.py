@@ -7,16 +7,20 @@ another site (no CSRF surface), and its views are CSRF-exempt for that reason.
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from typing import cast
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
-from ninja.throttling import SimpleRateThrottle
+from ninja.throttling import BaseThrottle
 
 from api.models import ApiKey
 from api.services import api_key_hash
@@ -58,24 +62,43 @@ def api_access(request: HttpRequest, *, write: bool = False) -> ApiKey:
     return api_key
 
 
-class ApiKeyThrottle(SimpleRateThrottle):
-    """A sliding window per key in the shared cache (ninja answers 429 with Retry-After).
+_PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
-    The rate is read from settings on every request so it can change without a restart
-    (and in tests).
+
+def rate_parse(rate: str) -> tuple[int, int]:
+    """ "120/min" → (120, 60): requests allowed per window of that many seconds."""
+    count, _, period = rate.partition("/")
+    if period not in _PERIODS or not count.isdigit():
+        raise ImproperlyConfigured(f"API_RATE_LIMIT must look like 120/min, not {rate!r}")
+    return int(count), _PERIODS[period]
+
+
+class ApiKeyThrottle(BaseThrottle):
+    """A sliding window per key in the shared cache; ninja answers 429 with `Retry-After: wait()`.
+
+    ninja keeps one throttle object for every request, and its SimpleRateThrottle keeps the
+    request's state on that object, which threads would share; the state lives in a
+    thread-local here. Two requests racing across processes can both pass the last slot:
+    the limit is a guard against runaway scripts, not an exact quota.
     """
 
     def __init__(self) -> None:
-        super().__init__(rate=settings.API_RATE_LIMIT)
+        self._local = threading.local()
 
     def allow_request(self, request: HttpRequest) -> bool:
-        self.rate = settings.API_RATE_LIMIT
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request)
-
-    def get_cache_key(self, request: HttpRequest) -> str | None:
         api_key = getattr(request, "auth", None)
         if not isinstance(api_key, ApiKey):
-            return None
+            return True
+        limit, window = rate_parse(settings.API_RATE_LIMIT)
         # Key ids are global (public schema), so one cache for every host is safe.
-        return f"api-rate:{api_key.pk}"
+        cache_key = f"api-rate:{api_key.pk}"
+        now = time.time()
+        history = [at for at in cache.get(cache_key, []) if at > now - window]  # newest first
+        if len(history) >= limit:
+            self._local.wait = history[-1] + window - now  # when the oldest request leaves the window
+            return False
+        cache.set(cache_key, [now, *history], window)
+        return True
+
+    def wait(self) -> float | None:
+        return getattr(self._local, "wait", None)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import time_machine
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from api.auth import rate_parse
 from api.models import ApiKey
 
 URL = "/api/v1/projects"
@@ -63,3 +66,11 @@ def test_a_bearer_header_with_extra_spaces_or_another_scheme_is_refused(keys, ap
     assert Client(HTTP_HOST=org.host, HTTP_AUTHORIZATION=f"Token {keys.read}").get(URL).status_code == 401
     assert Client(HTTP_HOST=org.host, HTTP_AUTHORIZATION="Bearer").get(URL).status_code == 401
     assert Client(HTTP_HOST=org.host, HTTP_AUTHORIZATION=f"bearer {keys.read}").get(URL).status_code == 200
+
+
+def test_a_malformed_rate_setting_is_a_configuration_error():
+    assert rate_parse("120/min") == (120, 60)
+    assert rate_parse("5000/day") == (5000, 86400)
+    for bad in ("120", "x/min", "120/fortnight", "-1/s"):
+        with pytest.raises(ImproperlyConfigured):
+            rate_parse(bad)
