@@ -133,6 +133,8 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
+    # Before the tenant lookup, so every log line of a request (that one's too) has its id.
+    "ops.middleware.RequestIdMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -398,6 +400,8 @@ USE_I18N = True
 USE_TZ = True
 
 # --- logging ------------------------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object per line with schema and request id (ops.logs); plain for people.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -405,18 +409,29 @@ LOGGING = {
         "tenant_context": {"()": "django_tenants.log.TenantContextFilter"},
         # Email addresses never reach a log in full (docs/security.md).
         "redact_emails": {"()": "config.security.RedactEmailsFilter"},
+        "request_id": {"()": "ops.logs.RequestIdFilter"},
     },
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(schema_name)s] %(name)s: %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s [%(schema_name)s %(request_id)s] %(name)s: %(message)s"},
+        "json": {"()": "ops.logs.JsonFormatter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["tenant_context", "redact_emails"],
-            "formatter": "plain",
+            "filters": ["tenant_context", "redact_emails", "request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"pgserver": {"level": "WARNING"}, "django_q": {"level": "WARNING"}},
 }
+
+# --- operations (ops/) --------------------------------------------------------------------
+# /metrics answers only with these basic-auth credentials ("user:pass"); unset = 404.
+METRICS_AUTH = env_secret("METRICS_AUTH")
+METRICS_CACHE_SECONDS = env.int("METRICS_CACHE_SECONDS", default=15)
+# /healthz answers 503 when the oldest queued email has waited longer (retries wait up to 30 min).
+HEALTHZ_MAX_QUEUE_AGE_SECONDS = env.int("HEALTHZ_MAX_QUEUE_AGE_SECONDS", default=3600)
 
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
 

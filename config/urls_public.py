@@ -4,11 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import views
+from ops import views as ops_views
 from organizations import views as organization_views
 
 urlpatterns = [
     path("", views.landing, name="landing"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("metrics", ops_views.metrics_view, name="metrics"),
     path("workspaces/", organization_views.workspace_list, name="workspace_list"),
     path("workspaces/<slug:slug>/open/", organization_views.workspace_open, name="workspace_open"),
     path("accounts/", include("allauth.urls")),

@@ -4,11 +4,12 @@ from django.urls import include, path
 
 from api.api_v1 import api as api_v1
 from config import views
+from ops import views as ops_views
 from organizations import views as organization_views
 
 urlpatterns = [
     path("", views.dashboard_home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", ops_views.healthz, name="healthz"),
     path("handoff/<str:token>/", organization_views.handoff_consume, name="handoff"),
     path("invite/<str:token>/", organization_views.invitation_accept, name="invitation_accept"),
     path("accounts/", include("allauth.urls")),

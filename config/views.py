@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from organizations.access import workspace_view
@@ -16,12 +15,3 @@ def landing(request: HttpRequest) -> HttpResponse:
 @workspace_view()
 def dashboard_home(request: HttpRequest) -> HttpResponse:
     return redirect("projects:list")
-
-
-def healthz(request: HttpRequest) -> HttpResponse:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception:  # noqa: BLE001 - any database failure means unhealthy
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})

@@ -1,0 +1,1 @@
+"""Operations: health check, Prometheus metrics, request ids and JSON logs (no models)."""

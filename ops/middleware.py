@@ -1,0 +1,39 @@
+"""Request ids on every request and response; the webhook latency histogram."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from ops.context import request_id
+from ops.metrics import webhook_observe
+
+# A proxy's id (X-Request-ID) is kept when it looks like one; anything else is replaced, so
+# logs never carry a visitor's arbitrary text.
+_SANE = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+WEBHOOK_PREFIX = "/anymail/"
+
+
+class RequestIdMiddleware:
+    """First in MIDDLEWARE, so even the tenant lookup's log lines carry the id."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        current = incoming if _SANE.match(incoming) else uuid.uuid4().hex
+        token = request_id.set(current)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id.reset(token)
+        if request.path.startswith(WEBHOOK_PREFIX):
+            webhook_observe(request.path, response.status_code, time.perf_counter() - started)
+        response["X-Request-ID"] = current
+        return response
