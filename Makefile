@@ -39,6 +39,10 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/run.py $(BENCH)
 
+# Fault-injection soak (loopback, < 10 min): results go to RELIABILITY.md "## Soak".
+soak: $(STAMP)
+	$(PY) soak/run.py
+
 stop-db: $(STAMP)
 	$(PY) -m config.embedded_pg stop
 
