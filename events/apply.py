@@ -17,7 +17,7 @@ from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -108,18 +108,29 @@ def project_match(*, email: Email, extraction: Extraction) -> Project | None:
     return None
 
 
-def _project_create(*, organization: Organization, extraction: Extraction) -> Project:
+def _project_create(*, organization: Organization, extraction: Extraction) -> tuple[Project, bool]:
     open_count = Project.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True).count()
     if not project_creation_allowed(organization, current_count=open_count):
         raise ProjectLimitReached(f"the plan allows {open_count} open projects")
     decision = extraction.project
     name = decision.name.strip()[:200] or "Untitled project"
-    return Project.objects.create(
-        name=name,
-        slug=_unique_slug(name),
-        client_name=decision.client_name[:200],
-        client_email=decision.client_email if "@" in decision.client_email else "",
-    )
+    slug = _unique_slug(name)
+    try:
+        with transaction.atomic():  # a savepoint: the unique slug may be taken by a concurrent worker
+            project = Project.objects.create(
+                name=name,
+                slug=slug,
+                client_name=decision.client_name[:200],
+                client_email=decision.client_email if "@" in decision.client_email else "",
+            )
+            return project, True
+    except IntegrityError:
+        # Another worker created this project a moment ago (two emails of one new thread at once):
+        # the unique index waited for its commit, so the row is visible now; file the email there.
+        existing = Project.objects.filter(slug=slug, name__iexact=name).first()
+        if existing is None:
+            raise
+        return existing, False
 
 
 def _revert_earlier_run(email: Email) -> None:
@@ -166,8 +177,7 @@ def extraction_apply(*, organization: Organization, email: Email, extraction: Ex
     project = project_match(email=email, extraction=extraction)
     project_created = False
     if project is None and extraction.project.action == "new":
-        project = _project_create(organization=organization, extraction=extraction)
-        project_created = True
+        project, project_created = _project_create(organization=organization, extraction=extraction)
 
     _revert_earlier_run(email)
     if project is None:

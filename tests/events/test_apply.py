@@ -11,7 +11,7 @@ import pytest
 from events.apply import ProjectLimitReached, extraction_apply
 from events.models import Event, EventHistory, EventStatus
 from extraction.types import ExtractedEvent, Extraction, ProjectDecision
-from projects.models import Project, ProjectAlias
+from projects.models import Project, ProjectAlias, ProjectStatus
 from tests.factories import EmailFactory, EventFactory, ProjectFactory
 
 DAY = dt.date(2026, 12, 4)
@@ -312,3 +312,20 @@ def test_a_thread_of_five_emails_lands_in_one_project_with_dated_events(org):
         ("milestone", dt.date(2026, 12, 10), EventStatus.ACTIVE),
     ]
     assert Project.objects.get(pk=project_id).name == "Kitchen renovation at 14 Elm Road"
+
+
+def test_a_project_created_meanwhile_by_another_worker_is_reused(org, monkeypatch):
+    # The other worker's row exists but our slug check ran before it: simulate by hiding it once.
+    # Not open, so the name match before creation does not see it; only the slug collides.
+    rival = ProjectFactory(name="Henderson kitchen", slug="henderson-kitchen", status=ProjectStatus.COMPLETED)
+    monkeypatch.setattr("events.apply._unique_slug", lambda name: "henderson-kitchen")
+    count = Project.objects.count()
+
+    result = extraction_apply(
+        organization=org,
+        email=EmailFactory(project=None),
+        extraction=extraction(ProjectDecision(action="new", name="Henderson kitchen")),
+    )
+
+    assert (result.project, result.project_created) == (rival, False)
+    assert Project.objects.count() == count
