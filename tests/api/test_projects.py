@@ -125,4 +125,6 @@ def test_a_patch_changes_only_the_fields_sent(writer, world):
 def test_it_answers_404_for_a_code_of_no_project(reader, org):
     response = reader.get(f"{URL}/00000000-0000-0000-0000-000000000000")
     assert response.status_code == 404
-    assert reader.get(f"{URL}/not-a-uuid").status_code in (400, 404)
+    malformed = reader.get(f"{URL}/not-a-uuid")
+    assert malformed.status_code == 400
+    assert malformed.json()["errors"][0]["field"] == "code"
