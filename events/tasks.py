@@ -19,6 +19,7 @@ from django_q.tasks import async_task, schedule
 from django_tenants.utils import schema_context
 
 from billing.limits import processing_decision, project_creation_allowed
+from config.schedules import schedules_update_or_create
 from events.models import Email, EmailState
 from events.processing import (
     HOLD_PLAN_PREFIX,
@@ -135,16 +136,15 @@ def stale_requeue_task() -> int:
     return moved + orphans
 
 
-SCHEDULES = {
-    "events: re-queue held mail": ("events.tasks.held_requeue_task", 10),
-    "events: re-queue stale processing": ("events.tasks.stale_requeue_task", 5),
-}
+SCHEDULES = [
+    {"name": name, "func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1}
+    for name, func, minutes in (
+        ("events: re-queue held mail", "events.tasks.held_requeue_task", 10),
+        ("events: re-queue stale processing", "events.tasks.stale_requeue_task", 5),
+    )
+]
 
 
-def schedules_ensure() -> None:
+def schedules_ensure() -> list[Schedule]:
     """Create or update the pipeline's periodic schedules (idempotent; public schema)."""
-    for name, (func, minutes) in SCHEDULES.items():
-        Schedule.objects.update_or_create(
-            name=name,
-            defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1},
-        )
+    return schedules_update_or_create(SCHEDULES)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django_q.models import Schedule
 
+from config.schedules import schedules_update_or_create
+
 SCHEDULES = [
     {"name": "usage-rollup", "func": "usage.tasks.usage_rollup_recent", "schedule_type": Schedule.HOURLY},
     {"name": "usage-purge", "func": "usage.tasks.usage_purge_old", "schedule_type": Schedule.DAILY},
@@ -11,10 +13,4 @@ SCHEDULES = [
 
 
 def schedules_ensure() -> list[Schedule]:
-    result = []
-    for spec in SCHEDULES:
-        schedule, _ = Schedule.objects.update_or_create(
-            name=spec["name"], defaults={"func": spec["func"], "schedule_type": spec["schedule_type"]}
-        )
-        result.append(schedule)
-    return result
+    return schedules_update_or_create(SCHEDULES)

@@ -110,6 +110,9 @@ def test_held_mail_is_requeued_when_the_plan_allows_but_loop_holds_wait_for_an_a
 def test_the_schedules_are_created_once(db):
     schedules_ensure()
     schedules_ensure()
-    assert set(Schedule.objects.filter(name__in=SCHEDULES).values_list("func", flat=True)) == {
-        func for func, _ in SCHEDULES.values()
+    names = [spec["name"] for spec in SCHEDULES]
+    assert Schedule.objects.filter(name__in=names).count() == len(names) == 2
+    assert set(Schedule.objects.filter(name__in=names).values_list("func", flat=True)) == {
+        "events.tasks.held_requeue_task",
+        "events.tasks.stale_requeue_task",
     }
