@@ -53,8 +53,7 @@ class Foreign:
 
 
 @pytest.fixture
-def foreign(world: Any, other_org: Organization, settings: Any, tmp_path: Any) -> Foreign:
-    settings.MEDIA_ROOT = str(tmp_path)
+def foreign(world: Any, other_org: Organization) -> Foreign:
     with schema_context(other_org.schema_name):
         project = ProjectFactory(name=f"{MARK} project", client_name=f"{MARK} client", feed_token=f"{MARK}-ptoken")
         email = EmailFactory(project=project, subject=f"{MARK} subject", from_address=f"{MARK}@client.example")

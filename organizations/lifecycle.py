@@ -1,0 +1,192 @@
+"""The end of an organization's life: export all of its data, and delete it.
+
+Both work from Django's model registry instead of importing the other apps (organizations
+imports none of them, docs/architecture.md): the tenant tables are every model of the tenant
+apps, and the public rows are every row of a model with a foreign key to Organization.
+A new app's tables are therefore exported and deleted without touching this module.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core import serializers
+from django.core.files.storage import default_storage
+from django.db import connection, models, transaction
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from organizations.models import Membership, Organization
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[Iterable[Any], int, str], Iterable[Any]]
+
+
+def _no_progress(items: Iterable[Any], total: int, label: str) -> Iterable[Any]:
+    return items
+
+
+class LifecycleError(Exception):
+    pass
+
+
+def tenant_models() -> list[type[models.Model]]:
+    """Every concrete model whose table lives in an organization's schema."""
+    labels = {label.rsplit(".", 1)[-1] for label in settings.TENANT_APPS}
+    return [m for m in apps.get_models() if m._meta.app_label in labels and not m._meta.proxy]
+
+
+def public_links() -> list[tuple[type[models.Model], str]]:
+    """(model, field name) for every public model that points at Organization."""
+    labels = {label.rsplit(".", 1)[-1] for label in settings.TENANT_APPS}
+    links: list[tuple[type[models.Model], str]] = []
+    for model in apps.get_models():
+        if model._meta.app_label in labels or model._meta.proxy or model is Organization:
+            continue
+        links.extend(
+            (model, f.name)
+            for f in model._meta.get_fields()
+            if f.many_to_one and f.concrete and f.related_model is Organization
+        )
+    return links
+
+
+def _file_fields(model: type[models.Model]) -> list[str]:
+    return [f.name for f in model._meta.get_fields() if isinstance(f, models.FileField)]
+
+
+def _stored_files(organization: Organization) -> Iterator[str]:
+    """Names (in the organization's storage) of every file its tenant rows point to."""
+    with schema_context(organization.schema_name):
+        for model in tenant_models():
+            names = _file_fields(model)
+            if not names:
+                continue
+            for values in model._base_manager.values_list(*names):
+                yield from (value for value in values if value)
+
+
+def _check(organization: Organization) -> None:
+    if organization.schema_name == get_public_schema_name() or organization.is_template:
+        raise LifecycleError("The platform and the template schema are not organizations' data.")
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    rows: dict[str, int] = field(default_factory=dict)
+    files: int = 0
+    missing_files: list[str] = field(default_factory=list)
+
+
+def organization_export(
+    *, organization: Organization, destination: Path, progress: Progress = _no_progress
+) -> ExportResult:
+    """A zip of everything the organization owns: each tenant table and each public row that
+    belongs to it as JSON (Django's serialization format, loadable with loaddata), the member
+    list, and every stored file (raw mail, attachments) under files/."""
+    _check(organization)
+    result = ExportResult(path=destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        links = public_links()
+        for model, name in progress(links, len(links), "public rows"):
+            rows = model._base_manager.filter(**{name: organization}).order_by("pk")
+            result.rows[f"public/{model._meta.label}"] = _write_json(archive, f"public/{model._meta.label}.json", rows)
+        members = Membership.objects.filter(organization=organization).select_related("user").order_by("pk")
+        archive.writestr(
+            "public/members.json",
+            json.dumps([{"email": m.user.email, "role": m.role, "since": m.created_at.isoformat()} for m in members]),
+        )
+        with schema_context(organization.schema_name):
+            tables = tenant_models()
+            for model in progress(tables, len(tables), "tenant tables"):
+                rows = model._base_manager.order_by("pk")
+                result.rows[f"tenant/{model._meta.label}"] = _write_json(
+                    archive, f"tenant/{model._meta.label}.json", rows
+                )
+            names = sorted(set(_stored_files(organization)))
+            for name in progress(names, len(names), "files"):
+                try:
+                    with default_storage.open(name, "rb") as stored:
+                        archive.writestr(f"files/{name}", stored.read())
+                    result.files += 1
+                except OSError:
+                    result.missing_files.append(name)
+        archive.writestr(
+            "manifest.json",
+            json.dumps(
+                {
+                    "organization": {"slug": organization.slug, "name": organization.name},
+                    "schema": organization.schema_name,
+                    "exported_at": timezone.now().isoformat(),
+                    "rows": result.rows,
+                    "files": result.files,
+                    "missing_files": result.missing_files,
+                },
+                indent=2,
+            ),
+        )
+    return result
+
+
+def _write_json(archive: zipfile.ZipFile, name: str, rows: models.QuerySet[Any]) -> int:
+    objects = list(rows)
+    archive.writestr(name, serializers.serialize("json", objects, indent=1))
+    return len(objects)
+
+
+@dataclass
+class DeleteResult:
+    schema_name: str
+    public_rows: dict[str, int]
+    files: int
+
+
+def organization_delete(*, organization: Organization) -> DeleteResult:
+    """Delete the organization: its stored files, every public row that belongs to it (rows
+    whose key would only be set to NULL included: deliveries, Stripe customers), then the
+    organization with its domains and its schema. Users stay: a person may belong to other
+    organizations, and an account is theirs, not the organization's."""
+    _check(organization)
+    schema_name = organization.schema_name
+    files = _files_delete(organization)
+    counts: dict[str, int] = {}
+    with transaction.atomic():
+        # Rows written earlier in the same transaction (an admin session, tests) leave deferred
+        # foreign-key checks pending, and PostgreSQL will not DROP a table that has them.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' backend
+        for model, name in public_links():
+            deleted, _ = model._base_manager.filter(**{name: organization}).delete()
+            counts[model._meta.label] = deleted
+        # force_drop: Organization.auto_drop_schema is off so that nothing else drops schemas.
+        organization.delete(force_drop=True)
+    logger.warning("Organization %s deleted with its schema and %s stored files", schema_name, files)
+    return DeleteResult(schema_name=schema_name, public_rows=counts, files=files)
+
+
+def _files_delete(organization: Organization) -> int:
+    deleted = 0
+    names = list(_stored_files(organization))
+    with schema_context(organization.schema_name):
+        for name in names:
+            default_storage.delete(name)
+            deleted += 1
+        # On the filesystem the schema has its own folder (TenantFileSystemStorage): remove it
+        # too, with any file no row points to any more.
+        location = getattr(default_storage, "location", None)
+        if location and Path(location).name == organization.schema_name and Path(location).is_dir():
+            shutil.rmtree(location)
+    return deleted
