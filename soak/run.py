@@ -1,0 +1,650 @@
+# ruff: noqa: S310, S311, S603, S607 - a loopback test driver: its own URLs, processes and seeded randomness
+"""The soak: 5,000 Postmark deliveries through the real server and workers, with faults.
+
+`make soak` (or `.venv/bin/python soak/run.py`). Loopback only, bounded (< 10 minutes):
+
+- its own embedded PostgreSQL cluster in .data/soak-pg (so stopping it disturbs nobody's
+  tests), a fresh database migrated with the real migrations, one organization made with
+  `onboard_client` (plan enterprise, sender policy anyone);
+- gunicorn serving the app, two `manage.py qcluster` processes (two workers each);
+- the Anthropic provider pointed at soak/mock_anthropic.py (a fifth of calls: 429, 500, 529
+  or a hang beyond PROJECTR_AI_TIMEOUT);
+- a client with 16 threads posting 5,000 deliveries, a quarter of them repeats, retrying
+  refused ones (5xx, connection errors) with backoff as Postmark does;
+- every 20 s one qcluster is killed with SIGKILL (its whole process group) and restarted;
+  the database is stopped (pg_ctl stop -m fast) for 10 s while mail is arriving.
+
+Then it waits (bounded) for the queue to drain, checks, prints, and writes the figures to
+RELIABILITY.md "## Soak". Exit status 1 when a check fails. Sizes via SOAK_* variables.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from soak.mock_anthropic import serve  # noqa: E402
+
+PY = sys.executable
+PGDATA = ROOT / ".data" / "soak-pg"
+DATABASE = "soak"
+SLUG = "soak"
+SECRET = "soak:soak-webhook-secret"  # noqa: S105 - a loopback-only test credential
+DELIVERIES = int(os.environ.get("SOAK_DELIVERIES", "5000"))
+DUPLICATE_SHARE = 0.25
+CONCURRENCY = int(os.environ.get("SOAK_CONCURRENCY", "16"))
+KILL_EVERY = float(os.environ.get("SOAK_KILL_EVERY", "20"))
+OUTAGE_AT = float(os.environ.get("SOAK_OUTAGE_AT", "25"))  # seconds after the first delivery
+OUTAGE_SECONDS = float(os.environ.get("SOAK_OUTAGE_SECONDS", "10"))
+DRAIN_TIMEOUT = float(os.environ.get("SOAK_DRAIN_TIMEOUT", "300"))
+CLIENT_GIVE_UP = 240.0  # seconds one delivery keeps being retried
+AI_TIMEOUT = 3.0
+SEED = int(os.environ.get("SOAK_SEED", "7"))
+REPORT = ROOT / "RELIABILITY.md"
+
+
+def log(message: str) -> None:
+    print(f"[soak {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --- the database server ------------------------------------------------------------------
+def pg_ctl(*args: str) -> None:
+    from pgserver._commands import pg_ctl as run  # type: ignore[attr-defined]
+
+    user = "pgserver" if os.geteuid() == 0 else None
+    run(list(args), pgdata=PGDATA, user=user)
+
+
+def pg_start() -> str:
+    """Start (or attach to) the soak's own cluster; returns its socket directory."""
+    code = (
+        "import json, pgserver, sys; from pathlib import Path; p = Path(sys.argv[1]); p.mkdir(parents=True, exist_ok=True);"
+        "s = pgserver.get_server(p, cleanup_mode=None); print(json.dumps(str(s.get_postmaster_info().socket_dir)))"
+    )
+    out = subprocess.run([PY, "-c", code, str(PGDATA)], check=True, capture_output=True, text=True).stdout
+    return str(json.loads(out.strip().splitlines()[-1]))
+
+
+def pg_stop() -> None:
+    with contextlib.suppress(subprocess.CalledProcessError):
+        pg_ctl("-w", "-m", "fast", "stop")
+
+
+# --- processes ----------------------------------------------------------------------------
+def soak_env(socket_dir: str, ai_port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("REDIS_URL", None)
+    env.update(
+        {
+            "DEBUG": "false",
+            "SECRET_KEY": "soak-only-secret-key-" + "x" * 40,
+            "DATABASE_URL": f"postgres://postgres@/{DATABASE}?host={socket_dir}",
+            "DATABASE_NAME": DATABASE,
+            "ANYMAIL_WEBHOOK_SECRET": SECRET,
+            "SECURE_SSL_REDIRECT": "false",
+            "STATIC_MANIFEST": "false",
+            "PYTHONUNBUFFERED": "1",
+            "LOG_LEVEL": "WARNING",
+            "PROJECTR_AI_PROVIDER": "anthropic",
+            "ANTHROPIC_API_KEY": "test",
+            "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{ai_port}",
+            "PROJECTR_AI_TIMEOUT": str(AI_TIMEOUT),
+            # Seconds instead of minutes, so everything drains within the bound.
+            "PROJECTR_RETRY_DELAYS": "2,4,8",
+            "PROJECTR_STALE_PROCESSING_SECONDS": "75",
+            "Q_TIMEOUT": "60",
+            "Q_RETRY": "75",
+            "Q_WORKERS": os.environ.get("SOAK_Q_WORKERS", "4"),
+            # A few hundred senders each write dozens of times within minutes: not a loop here.
+            "INBOUND_LOOP_LIMIT": "1000000",
+        }
+    )
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    if result.returncode:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Worker:
+    name: str
+    env: dict[str, str]
+    logfile: Any
+    process: subprocess.Popen[bytes] | None = None
+    kills: int = 0
+    crashes: int = 0
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [PY, "manage.py", "qcluster"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: SIGKILL takes its children too
+        )
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            self.kills += 1
+
+    def restart_if_dead(self) -> None:
+        if self.process and self.process.poll() is not None:
+            self.crashes += 1
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.start()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+# --- the mail -----------------------------------------------------------------------------
+FIRST = ["Anna", "Ben", "Carla", "David", "Elif", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Kemal", "Lena"]
+LAST = ["Miller", "Okafor", "Rossi", "Schmidt", "Tanaka", "Dubois", "Novak", "Silva", "Byrne", "Larsen"]
+PROJECTS = [
+    "Kitchen renovation",
+    "Loft conversion",
+    "Garden studio",
+    "Roof repair",
+    "Bathroom refit",
+    "Office fit-out",
+    "Shop front",
+    "Wedding venue",
+    "Annual gala",
+    "Website relaunch",
+    "Brand refresh",
+    "Product launch",
+    "Warehouse racking",
+    "Solar panels",
+    "Basement tanking",
+    "Extension plans",
+    "Conference booth",
+    "Summer festival",
+    "Patio and decking",
+    "Window replacement",
+]
+LINES = [
+    "Thanks for sending the revised drawings over yesterday.",
+    "The builder has confirmed the materials are on order.",
+    "Could you check the quote before we sign off on it?",
+    "We still need a decision on the colour of the tiles.",
+    "Please let me know if anything changes on your side.",
+    "The invoice for the deposit is attached to the last email.",
+    "Our electrician can only come in the mornings that week.",
+    "I have copied in Sam, who will handle the permits.",
+]
+
+
+def message(index: int, rng: random.Random) -> tuple[str, bytes]:
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    company = f"{last.lower()}{rng.randint(1, 25)}"
+    sender = f"{first.lower()}.{last.lower()}@{company}.example"
+    project = rng.choice(PROJECTS)
+    sent = datetime(2026, 11, 2, 8, 0, tzinfo=UTC) + timedelta(minutes=7 * index)
+    visit = (sent + timedelta(days=rng.randint(2, 40))).date().isoformat()
+    message_id = f"<soak-{index:05d}-{rng.getrandbits(48):012x}@{company}.example>"
+    msg = EmailMessage()
+    msg["From"] = f"{first} {last} <{sender}>"
+    msg["To"] = f"{SLUG}@in.localhost"
+    msg["Subject"] = f"{'Re: ' if rng.random() < 0.4 else ''}{project} - {last} project"
+    msg["Date"] = format_datetime(sent)
+    msg["Message-ID"] = message_id
+    body = ["Hi team,", "", *rng.sample(LINES, 3), f"Site visit confirmed for {visit} at 10:00.", "", f"Best,\n{first}"]
+    msg.set_content("\n".join(body))
+    if rng.random() < 0.1:
+        msg.add_attachment(b"Item,Qty\nTiles,40\n", maintype="text", subtype="csv", filename="materials.csv")
+    return message_id, bytes(msg)
+
+
+def payload(index: int, raw: bytes) -> bytes:
+    return json.dumps(
+        {
+            "MessageID": f"pm-soak-{index:05d}",
+            "OriginalRecipient": f"{SLUG}@in.localhost",
+            "Headers": [],
+            "RawEmail": raw.decode("utf-8"),
+        }
+    ).encode()
+
+
+# --- the client ---------------------------------------------------------------------------
+@dataclass
+class Attempt:
+    at: float
+    status: int  # 0 = connection error
+    seconds: float
+
+
+@dataclass
+class Delivery:
+    index: int
+    message_id: str
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def final(self) -> int:
+        return self.attempts[-1].status if self.attempts else 0
+
+
+def deliver(url: str, delivery: Delivery, body: bytes, rng: random.Random) -> None:
+    auth = base64.b64encode(SECRET.encode()).decode()
+    started = time.monotonic()
+    backoff = 0.5
+    while True:
+        request = urllib.request.Request(
+            url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Basic {auth}", "Host": "localhost"},
+        )
+        sent = time.monotonic()
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                status = response.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            status = 0
+        delivery.attempts.append(Attempt(at=sent, status=status, seconds=time.monotonic() - sent))
+        if status and status < 500:
+            return
+        if time.monotonic() - started > CLIENT_GIVE_UP:
+            return
+        # Postmark retries refused deliveries with growing gaps; ours are shorter to fit the bound.
+        time.sleep(backoff + rng.random() * backoff)
+        backoff = min(backoff * 2, 8.0)
+
+
+# --- the run ------------------------------------------------------------------------------
+def wait_for_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            request = urllib.request.Request(url, headers={"Host": "localhost"})
+            with urllib.request.urlopen(request, timeout=5):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.5)
+    raise SystemExit(f"the server did not answer {url} within {timeout} s")
+
+
+def checks_json(env: dict[str, str], what: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [PY, "soak/checks.py", what, SLUG], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    if out.returncode:
+        raise RuntimeError(out.stderr[-2000:])
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _sql(host: str, *statements: str) -> None:
+    code = (
+        "import psycopg, sys; c = psycopg.connect(dbname='postgres', user='postgres', host=sys.argv[1], autocommit=True)\n"
+        "for statement in sys.argv[2:]: c.execute(statement)"
+    )
+    subprocess.run([PY, "-c", code, host, *statements], check=True)
+
+
+def migrations_fingerprint() -> str:
+    """Changes whenever a migration or a pinned requirement does: the template must then be rebuilt."""
+    digest = hashlib.sha256()
+    files = [
+        *sorted(ROOT.glob("*/migrations/*.py")),
+        *sorted(ROOT.glob("organizations/*.py")),
+        ROOT / "requirements.txt",
+    ]
+    for path in files:
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def setup(env: dict[str, str]) -> None:
+    """A fresh `soak` database, cloned from a template built with the real migrations.
+
+    Building the template (migrate_schemas, setup_platform, onboard_client, setup_schedules)
+    takes a minute or more on 2 cores; it is kept in .data/soak-pg and rebuilt only when a
+    migration or a requirement changes, so the run itself stays within its bound.
+    """
+    host = env["DATABASE_URL"].split("host=", 1)[1]
+    template = f"{DATABASE}_template"
+    stamp = PGDATA / "soak-template.fingerprint"
+    fingerprint = migrations_fingerprint()
+    started = time.monotonic()
+    if not stamp.exists() or stamp.read_text() != fingerprint:
+        _sql(host, f"DROP DATABASE IF EXISTS {template} WITH (FORCE)", f"CREATE DATABASE {template}")
+        build = dict(env, DATABASE_URL=env["DATABASE_URL"].replace(f"/{DATABASE}?", f"/{template}?"))
+        build["DATABASE_NAME"] = template
+        manage(build, "migrate_schemas", "--shared", "--noinput")
+        manage(build, "createcachetable")
+        manage(build, "setup_platform")
+        manage(
+            build,
+            "onboard_client",
+            "--name",
+            "Soak Studio",
+            "--slug",
+            SLUG,
+            "--owner-email",
+            "owner@soak.example",
+            "--plan",
+            "enterprise",
+            "--sender-policy",
+            "anyone",
+            "--no-invite",
+        )
+        manage(build, "setup_schedules")
+        stamp.write_text(fingerprint)
+        log(f"template database built with the real migrations in {time.monotonic() - started:.0f} s")
+    _sql(host, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)", f"CREATE DATABASE {DATABASE} TEMPLATE {template}")
+    # The stale-work sweep every minute (the scheduler looks about every 30 s), not every 5.
+    manage(
+        env,
+        "shell",
+        "-c",
+        "from django_q.models import Schedule; from django.utils import timezone;"
+        "Schedule.objects.filter(func='events.tasks.stale_requeue_task').update(minutes=1, next_run=timezone.now())",
+    )
+    log(f"database '{DATABASE}' ready in {time.monotonic() - started:.0f} s")
+
+
+def main() -> int:
+    rng = random.Random(SEED)
+    run_started = time.monotonic()
+    mock, ai_stats = serve(hang_seconds=AI_TIMEOUT + 2)
+    socket_dir = pg_start()
+    env = soak_env(socket_dir, mock.server_address[1])
+    setup(env)
+
+    logs = ROOT / ".data" / "soak-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(PY).parent / "gunicorn"),
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "4",
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
+            "--timeout",
+            "60",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=(logs / "gunicorn.log").open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    workers = [Worker(f"qcluster-{i}", env, (logs / f"qcluster-{i}.log").open("ab")) for i in (1, 2)]
+    for worker in workers:
+        worker.start()
+    base = f"http://127.0.0.1:{port}"
+    wait_for_http(f"{base}/healthz")
+    log(f"gunicorn on {base}, 2 qclusters, mock Anthropic on port {mock.server_address[1]}")
+
+    distinct = round(DELIVERIES * (1 - DUPLICATE_SHARE))
+    messages = [message(i, rng) for i in range(distinct)]
+    plan = list(range(distinct)) + [rng.randrange(distinct) for _ in range(DELIVERIES - distinct)]
+    rng.shuffle(plan)
+    bodies = {i: payload(i, messages[i][1]) for i in set(plan)}
+    deliveries = [Delivery(i, messages[i][0]) for i in plan]
+
+    stop = threading.Event()
+    outage: dict[str, float] = {}
+    t0 = time.monotonic()
+
+    def chaos() -> None:
+        turn = 0
+        next_kill = t0 + KILL_EVERY
+        while not stop.is_set():
+            now = time.monotonic()
+            if "stop" not in outage and now - t0 >= OUTAGE_AT:
+                outage["stop"] = time.monotonic()
+                log("stopping the database (pg_ctl stop -m fast)")
+                pg_stop()
+                outage["stopped"] = time.monotonic()
+                time.sleep(OUTAGE_SECONDS)
+                pg_start()
+                outage["started"] = time.monotonic()
+                log(f"database back after {outage['started'] - outage['stop']:.1f} s")
+            if now >= next_kill:
+                victim = workers[turn % 2]
+                victim.kill()
+                victim.start()
+                log(f"SIGKILL {victim.name} (process group) and restarted it")
+                turn += 1
+                next_kill += KILL_EVERY
+            for worker in workers:
+                worker.restart_if_dead()
+            stop.wait(0.5)
+
+    chaos_thread = threading.Thread(target=chaos, daemon=True)
+    chaos_thread.start()
+    url = f"{base}/anymail/postmark/inbound/"
+    with ThreadPoolExecutor(CONCURRENCY) as pool:
+        for delivery in deliveries:
+            pool.submit(deliver, url, delivery, bodies[delivery.index], random.Random(delivery.index))
+    sent_seconds = time.monotonic() - t0
+    log(f"{len(deliveries)} deliveries answered in {sent_seconds:.0f} s")
+
+    drain_started = time.monotonic()
+    remaining = -1
+    while time.monotonic() - drain_started < DRAIN_TIMEOUT:
+        try:
+            remaining = int(checks_json(env, "pending")["pending"])
+        except RuntimeError:
+            remaining = -1
+        if remaining == 0:
+            break
+        log(f"waiting for the queue: {remaining} emails queued or processing")
+        time.sleep(5)
+    drain_seconds = time.monotonic() - drain_started
+    stop.set()
+    chaos_thread.join(timeout=30)
+    figures = checks_json(env, "collect")
+    for worker in workers:
+        worker.stop()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+    mock.shutdown()
+    pg_stop()
+
+    return report(
+        deliveries=deliveries,
+        figures=figures,
+        outage=outage,
+        t0=t0,
+        sent_seconds=sent_seconds,
+        drain_seconds=drain_seconds,
+        remaining=remaining,
+        workers=workers,
+        ai=dict(ai_stats.counts),
+        total_seconds=time.monotonic() - run_started,
+    )
+
+
+def report(
+    *,
+    deliveries: list[Delivery],
+    figures: dict[str, Any],
+    outage: dict[str, float],
+    t0: float,
+    sent_seconds: float,
+    drain_seconds: float,
+    remaining: int,
+    workers: list[Worker],
+    ai: dict[str, int],
+    total_seconds: float,
+) -> int:
+    # The outage window: from the stop command until the server is back, plus 2 s for the
+    # requests already waiting on a connection.
+    window = (outage.get("stop", 0.0), outage.get("started", 0.0) + 2.0)
+    attempts = [a for d in deliveries for a in d.attempts]
+
+    def inside(a: Attempt) -> bool:
+        return window[0] <= a.at <= window[1]
+
+    def refused_answer(a: Attempt) -> bool:
+        return a.status == 0 or a.status >= 500
+
+    in_window = [a for a in attempts if inside(a)]
+    refused_outside = [a for a in attempts if refused_answer(a) and not inside(a)]
+    refused_in_outage = [d for d in deliveries if any(refused_answer(a) and inside(a) for a in d.attempts)]
+    stored = set(figures["message_ids"])
+    sent_ids = {d.message_id for d in deliveries}
+    not_stored = sent_ids - stored
+    extra = stored - sent_ids
+    final = Counter(d.final for d in deliveries)
+    states = figures["states"]
+    stuck = states.get("queued", 0) + states.get("processing", 0)
+    latencies = sorted(a.seconds for a in attempts if a.status == 200)
+    p50 = latencies[len(latencies) // 2] if latencies else 0.0
+    p95 = latencies[int(len(latencies) * 0.95)] if latencies else 0.0
+    refused_retried_stored = sum(1 for d in refused_in_outage if d.final == 200 and d.message_id in stored)
+
+    checks = [
+        (
+            "distinct emails stored = distinct emails sent",
+            not not_stored and not extra and figures["distinct_message_ids"] == figures["emails"],
+            f"{figures['emails']} stored, {len(sent_ids)} sent, {len(not_stored)} missing, {len(extra)} unexpected",
+        ),
+        (
+            "every stored email processed or failed with a reason (none stuck)",
+            stuck == 0 and figures["failed_without_reason"] == 0 and remaining == 0,
+            f"states {dict(sorted(states.items()))}; failed without a reason {figures['failed_without_reason']}",
+        ),
+        (
+            "no email's events created twice",
+            figures["emails_with_events_created_twice"] == 0 and figures["duplicate_events"] == 0,
+            f"{figures['emails_with_events_created_twice']} emails with a second 'created', "
+            f"{figures['duplicate_events']} duplicate events; {figures['events']} events from "
+            f"{figures['emails_with_events']} emails",
+        ),
+        (
+            "no 5xx (or refused connection) outside the database outage",
+            not refused_outside,
+            f"{len(refused_outside)} outside; {sum(1 for a in in_window if refused_answer(a))} inside",
+        ),
+        (
+            "every delivery refused during the outage was retried and stored",
+            bool(outage) and refused_retried_stored == len(refused_in_outage),
+            f"{len(refused_in_outage)} refused during the outage, {refused_retried_stored} retried to a 200 and stored",
+        ),
+        (
+            "every delivery finally answered 200",
+            set(final) == {200},
+            f"final answers {dict(sorted(final.items()))}",
+        ),
+    ]
+    failed = [name for name, ok, _ in checks if not ok]
+    lines = [
+        f"- deliveries: {len(deliveries)} ({len(sent_ids)} distinct messages, "
+        f"{len(deliveries) - len(sent_ids)} repeats), concurrency {CONCURRENCY}, "
+        f"all answered in {sent_seconds:.0f} s; {len(attempts)} HTTP attempts in all",
+        f"- webhook latency of the 200s: p50 {1000 * p50:.0f} ms, p95 {1000 * p95:.0f} ms",
+        f"- database stopped at +{window[0] - t0:.0f} s for {outage.get('started', 0) - outage.get('stop', 0):.1f} s "
+        f"(stop command to server back)",
+        f"- workers: {sum(w.kills for w in workers)} SIGKILLs and restarts; "
+        f"{sum(w.crashes for w in workers)} exits on their own (restarted)",
+        f"- mock Anthropic: {ai.get('ok', 0)} answers, {ai.get('429', 0)} × 429, {ai.get('500', 0)} × 500, "
+        f"{ai.get('529', 0)} × 529, {ai.get('hang', 0)} hangs > {AI_TIMEOUT:.0f} s timeout; "
+        f"{figures['ai_calls']} usage rows, ${float(figures['ai_cost_usd']):.2f}",
+        f"- deliveries log: {dict(sorted(figures['deliveries'].items()))}",
+        f"- attempts per email: {dict(sorted(figures['attempts'].items()))}; failed reasons: "
+        f"{figures['failed_reasons'] or 'none'}",
+        f"- queue drained {drain_seconds:.0f} s after the last delivery; whole run {total_seconds:.0f} s",
+    ]
+    print()
+    for line in lines:
+        print(line)
+    print()
+    for name, ok, detail in checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}")
+    write_report(lines, checks, into_report=os.environ.get("SOAK_WRITE_REPORT", "1") == "1")
+    return 1 if failed else 0
+
+
+def write_report(lines: list[str], checks: list[tuple[str, bool, str]], *, into_report: bool) -> None:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    section = "\n".join(
+        [
+            "<!-- soak:start -->",
+            "## Soak",
+            "",
+            f"`make soak` (soak/run.py), run {when} on commit {commit.strip()} plus the working tree; "
+            f"{os.cpu_count()} cores. Real gunicorn, two `manage.py qcluster` processes, real migrations "
+            "on a dedicated embedded PostgreSQL; AI through the real SDK against soak/mock_anthropic.py.",
+            "",
+            *lines,
+            "",
+            "| check | result | figures |",
+            "|---|---|---|",
+            *[f"| {name} | {'pass' if ok else '**FAIL**'} | {detail} |" for name, ok, detail in checks],
+            "<!-- soak:end -->",
+        ]
+    )
+    (ROOT / ".data" / "soak-logs" / "soak-section.md").write_text(section + "\n")
+    if not into_report:
+        return
+    text = REPORT.read_text() if REPORT.exists() else "# Reliability\n"
+    if "<!-- soak:start -->" in text:
+        text = re.sub(r"<!-- soak:start -->.*?<!-- soak:end -->", lambda _: section, text, flags=re.S)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    REPORT.write_text(text)
+    log(f"figures written to {REPORT.name}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
