@@ -322,6 +322,8 @@ ANTHROPIC_API_KEY = env_secret("ANTHROPIC_API_KEY")
 PROJECTR_AI_MODEL = env.str("PROJECTR_AI_MODEL", default="claude-haiku-5-5")
 PROJECTR_AI_PROVIDER = env.str("PROJECTR_AI_PROVIDER", default="anthropic" if ANTHROPIC_API_KEY else "rules")
 PROJECTR_AI_TIMEOUT = env.float("PROJECTR_AI_TIMEOUT", default=60.0)
+# The SDK's own retries per call (429/5xx/529/timeouts); the pipeline retries later on top.
+PROJECTR_AI_MAX_RETRIES = env.int("PROJECTR_AI_MAX_RETRIES", default=2)
 # Waits (seconds) before the 2nd, 3rd, 4th attempt after a transient AI error; a dead worker's
 # `processing` email is re-queued after PROJECTR_STALE_PROCESSING_SECONDS (0 = 2 × Q_TIMEOUT, ≥ 10 min).
 PROJECTR_RETRY_DELAYS = env.list("PROJECTR_RETRY_DELAYS", cast=int, default=[60, 300, 1800])
