@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_tenants.admin import TenantAdminMixin
 
-from organizations import services
+from organizations import lifecycle, services
 from organizations.models import AllowedSender, Domain, InboundAlias, Invitation, Membership, Organization, Role
 
 
@@ -37,7 +37,12 @@ class OrganizationAdmin(TenantAdminMixin, admin.ModelAdmin):
     search_fields = ["name", "slug", "email"]
     readonly_fields = ["schema_name", "created_at", "inbound_address"]
     inlines = [DomainInline, MembershipInline, AllowedSenderInline, InboundAliasInline]
-    actions = ["send_owner_invitation"]
+    actions = ["send_owner_invitation", lifecycle.admin_export_action, lifecycle.admin_delete_action]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Organization | None = None) -> bool:
+        # Django's own delete would leave the schema, files and deliveries behind: staff use
+        # the "Delete organization and all its data" action (organizations.lifecycle).
+        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Organization]:
         return super().get_queryset(request).filter(is_template=False).exclude(schema_name="public")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,9 +20,15 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin import helpers
 from django.core import serializers
 from django.core.files.storage import default_storage
 from django.db import connection, models, transaction
+from django.db.models import QuerySet
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
@@ -190,3 +197,61 @@ def _files_delete(organization: Organization) -> int:
         if location and Path(location).name == organization.schema_name and Path(location).is_dir():
             shutil.rmtree(location)
     return deleted
+
+
+# --- staff actions in the Django admin (registered by organizations.admin) ----------------------
+
+
+def admin_export_action(
+    modeladmin: Any, request: HttpRequest, queryset: QuerySet[Organization]
+) -> HttpResponseBase | None:
+    """Download one organization's export zip."""
+    if queryset.count() != 1:
+        modeladmin.message_user(request, "Export one organization at a time.", messages.WARNING)
+        return None
+    organization = queryset.get()
+    handle = tempfile.NamedTemporaryFile(suffix=".zip")  # noqa: SIM115 - FileResponse closes it, which deletes it
+    organization_export(organization=organization, destination=Path(handle.name))
+    handle.seek(0)
+    name = f"{organization.slug}-{timezone.localdate():%Y%m%d}.zip"
+    logger.warning("Staff user %s exported organization %s", request.user.pk, organization.schema_name)
+    return FileResponse(handle, as_attachment=True, filename=name, content_type="application/zip")
+
+
+admin_export_action.short_description = "Export all data (zip)"  # type: ignore[attr-defined]
+
+
+def admin_delete_action(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Organization]) -> HttpResponse | None:
+    """Delete one organization with everything it owns, after staff type its slug on a
+    confirmation page that lists what goes."""
+    if queryset.count() != 1:
+        modeladmin.message_user(request, "Delete one organization at a time.", messages.WARNING)
+        return None
+    organization = queryset.get()
+    typed = request.POST.get("confirm_slug", "")
+    if request.POST.get("post") == "yes" and typed == organization.slug:
+        result = organization_delete(organization=organization)
+        modeladmin.message_user(
+            request,
+            f"Deleted {organization.name}: schema {result.schema_name}, "
+            f"{sum(result.public_rows.values())} public rows, {result.files} files.",
+        )
+        return None
+    counts = [
+        (model._meta.verbose_name_plural, model._base_manager.filter(**{name: organization}).count())
+        for model, name in public_links()
+    ]
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": f"Delete {organization.name} and all of its data?",
+        "organization": organization,
+        "counts": [(label, n) for label, n in counts if n],
+        "files": sum(1 for _ in _stored_files(organization)),
+        "wrong_slug": request.POST.get("post") == "yes",
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/organizations/organization/lifecycle_delete.html", context)
+
+
+admin_delete_action.short_description = "Delete organization and all its data…"  # type: ignore[attr-defined]

@@ -186,3 +186,57 @@ def test_the_delete_command_skips_the_question_with_yes(doomed, monkeypatch):
     monkeypatch.setattr("builtins.input", lambda prompt: pytest.fail("asked"))
     call_command("delete_organization", "doomed", "--yes", stdout=io.StringIO())
     assert not schema_exists(doomed.schema_name)
+
+
+@pytest.fixture
+def staff_client(world: Any, public: Organization) -> Any:
+    from django.test import Client
+
+    world.admin.is_staff = True
+    world.admin.is_superuser = True
+    world.admin.save(update_fields=["is_staff", "is_superuser"])
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(world.admin)
+    return client
+
+
+CHANGELIST = "/admin/organizations/organization/"
+
+
+def test_the_admin_action_shows_a_confirmation_page_first(doomed, staff_client):
+    response = staff_client.post(CHANGELIST, {"action": "admin_delete_action", "_selected_action": [doomed.pk]})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Type <code>doomed</code> to confirm" in body
+    assert "2 stored files" in body
+    assert schema_exists(doomed.schema_name)
+
+
+def test_the_admin_action_refuses_a_wrong_slug(doomed, staff_client):
+    data = {"action": "admin_delete_action", "_selected_action": [doomed.pk], "post": "yes", "confirm_slug": "other"}
+    response = staff_client.post(CHANGELIST, data)
+    assert "does not match" in response.content.decode()
+    assert Organization.objects.filter(slug="doomed").exists()
+
+
+def test_the_admin_action_deletes_after_the_slug_is_typed(doomed, world, other_org, staff_client):
+    kept, other = snapshot(world.org), snapshot(other_org)
+    data = {"action": "admin_delete_action", "_selected_action": [doomed.pk], "post": "yes", "confirm_slug": "doomed"}
+    response = staff_client.post(CHANGELIST, data)
+    assert response.status_code == 302
+    assert not Organization.objects.filter(slug="doomed").exists()
+    assert not schema_exists(doomed.schema_name)
+    assert snapshot(world.org) == kept and snapshot(other_org) == other
+
+
+def test_djangos_own_delete_is_not_offered(doomed, staff_client):
+    assert staff_client.get(f"{CHANGELIST}{doomed.pk}/delete/").status_code == 403
+    assert "delete_selected" not in staff_client.get(CHANGELIST).content.decode()
+
+
+def test_staff_download_the_export_from_the_admin(doomed, staff_client):
+    response = staff_client.post(CHANGELIST, {"action": "admin_export_action", "_selected_action": [doomed.pk]})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+        assert json.loads(archive.read("manifest.json"))["organization"]["slug"] == "doomed"
