@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "tenants": ["bench/tenants.py"],
     "webhook": ["bench/webhook.py"],
     "pipeline": ["bench/pipeline.py"],
+    "pages": ["bench/pages.py"],
     "ai_cost": ["bench/ai_cost.py"],
 }
 OUTPUT = ROOT / "BENCHMARKS.md"

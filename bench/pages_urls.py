@@ -1,0 +1,16 @@
+"""The workspace URLs plus a bench-only admin site with the tenant models on default ModelAdmins:
+the changelist of the same table is the baseline of each page."""
+
+from django.contrib import admin
+from django.urls import path
+
+from config.urls_tenant import urlpatterns as tenant_urlpatterns
+from events.models import Email, Event
+from projects.models import Project
+from usage.models import UsageRecord
+
+site = admin.AdminSite(name="benchadmin")
+for model in (Project, Event, Email, UsageRecord):
+    site.register(model)
+
+urlpatterns = [path("bench-admin/", site.urls), *tenant_urlpatterns]
