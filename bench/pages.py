@@ -135,10 +135,9 @@ def main() -> None:
     import django
 
     django.setup()
+    from allauth.account.models import EmailAddress
     from django.db import connection
     from django.test import Client
-
-    from allauth.account.models import EmailAddress
 
     from accounts.models import User
     from organizations.models import Membership, Role
