@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ from django.urls import get_resolver
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from api.services import api_key_create
 from inbound.models import Delivery, Verdict
 from organizations.handoff import handoff_token_create
 from organizations.models import AllowedSender, Membership, Organization, Role
@@ -50,6 +52,7 @@ class Foreign:
     org_feed_token: str
     project_feed_token: str
     handoff_token: str
+    api_key_code: str
 
 
 @pytest.fixture
@@ -80,6 +83,7 @@ def foreign(world: Any, other_org: Organization) -> Foreign:
     UsageRecord.objects.create(
         organization=other_org, provider="anthropic", model=f"{MARK}-model", cost_usd=Decimal("12.345678")
     )
+    api_key = api_key_create(organization=other_org, actor=None, name=f"{MARK} key", scope="write").api_key
     DailyUsage.objects.create(
         organization=other_org,
         day=timezone.localdate() - dt.timedelta(days=1),
@@ -101,6 +105,7 @@ def foreign(world: Any, other_org: Organization) -> Foreign:
         org_feed_token=other_org.feed_token,
         project_feed_token=project.feed_token,
         handoff_token=handoff_token_create(user=world.outsider, organization=other_org),
+        api_key_code=str(api_key.code),
     )
 
 
@@ -108,13 +113,22 @@ def _routes() -> list[str]:
     return sorted({r for r in _walk(get_resolver("config.urls_tenant").url_patterns) if "(?P" not in r})
 
 
+# The JSON API authenticates with Bearer keys only (api/auth.py): it is walked with a key of
+# the test organization below, not with sessions.
+API = "api/v1/"
+
+
 def _value(route: str, name: str, foreign: Foreign) -> str | None:
     """The other organization's id for parameter `name` of `route` (None: nothing of theirs fits)."""
     if name == "code":
-        if route.startswith("projects/") or route.startswith("feeds/projects/"):
+        if route.startswith(("projects/", "feeds/projects/", "api/v1/projects/")):
             return foreign.project_code
-        if route.startswith("inbox/"):
+        if route.startswith(("inbox/", "api/v1/emails/")):
             return foreign.email_code
+        if route.startswith("api/v1/events/"):
+            return foreign.event_code
+        if route.startswith("settings/api-keys/"):
+            return foreign.api_key_code
         if route.startswith("team/invitations/"):
             return foreign.invitation_code
     by_name = {
@@ -177,6 +191,8 @@ def test_it_answers_404_for_every_foreign_object_to_every_role(role, world, fore
     client = client_as(world.user(role))
     failures = []
     for route, path in _foreign_paths(foreign):
+        if route.startswith(API):
+            continue
         allowed = (403, 404) if route.startswith(TOKEN_ROUTES) else (404,)
         statuses = []
         for method in ("get", "post"):
@@ -236,6 +252,7 @@ PAGES = [
     "/billing/",
     "/team/",
     "/settings/",
+    "/settings/api-keys/",
 ]
 
 
@@ -243,7 +260,7 @@ def test_the_page_list_covers_every_parameterless_page(world, client_as):
     client = client_as(world.owner)
     listed = {page.split("?")[0] for page in PAGES}
     for route in _routes():
-        if "<" in route or route.startswith(("accounts/", "healthz")) or "/" + route in listed:
+        if "<" in route or route.startswith(("accounts/", "healthz", API)) or "/" + route in listed:
             continue
         # Not listed: only POST actions (they render no rows of anyone).
         assert client.get("/" + route).status_code == 405, route
@@ -276,3 +293,43 @@ def test_the_workspace_list_on_the_public_host_shows_only_own_workspaces(world, 
     assert world.org.name in body
     assert foreign.organization.name not in body
     assert client.post(f"/workspaces/{foreign.organization.slug}/open/").status_code == 404
+
+
+@pytest.mark.parametrize("scope", ["read", "write"])
+def test_the_api_answers_404_for_every_foreign_object(scope, world, foreign):
+    """Every API route that names an object, with the other organization's code, for a key of
+    the test organization: GET, POST, PATCH and DELETE never reach it."""
+    secret = api_key_create(organization=world.org, actor=None, name="Own key", scope=scope).secret
+    client = Client(HTTP_HOST=world.org.host, HTTP_AUTHORIZATION=f"Bearer {secret}")
+    paths = [(route, path) for route, path in _foreign_paths(foreign) if route.startswith(API)]
+    assert {route for route, _ in paths} >= {f"{API}projects/<code>", f"{API}events/<code>", f"{API}emails/<code>"}
+    failures = []
+    for route, path in paths:
+        answers = []
+        for method in ("get", "post", "patch", "delete"):
+            body = {} if method == "get" else {"data": "{}", "content_type": "application/json"}
+            response = getattr(client, method)(path, **body)
+            # API paths name codes without a converter: a made-up code is a fresh UUID.
+            made_up = getattr(client, method)(_fill(route).replace("no-such-thing", str(uuid.uuid4())), **body)
+            answers.append(response.status_code)
+            if response.status_code != made_up.status_code or MARK in response.content.decode(errors="replace"):
+                failures.append((method.upper(), path, response.status_code, made_up.status_code))
+        if 404 not in answers and not (scope == "read" and 403 in answers):
+            failures.append(("ANY", path, answers))
+    assert failures == []
+
+
+def test_the_api_lists_never_show_foreign_rows(world, foreign):
+    secret = api_key_create(organization=world.org, actor=None, name="Own key", scope="read").secret
+    client = Client(HTTP_HOST=world.org.host, HTTP_AUTHORIZATION=f"Bearer {secret}")
+    for route in _routes():
+        if route.startswith(API) and "<" not in route:
+            response = client.get("/" + route)
+            assert response.status_code in (200, 404, 405), (route, response.status_code)
+            assert MARK not in response.content.decode(errors="replace"), route
+
+
+def test_a_foreign_api_key_opens_nothing_here(world, foreign):
+    secret = api_key_create(organization=foreign.organization, actor=None, name="Theirs", scope="write").secret
+    client = Client(HTTP_HOST=world.org.host, HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert client.get(f"/{API}projects").status_code == 401
