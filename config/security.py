@@ -59,6 +59,15 @@ def rate_limit_hit(key: str, *, limit: int, window: int) -> bool:
     return count > limit
 
 
+def rate_limit_used_up(key: str, *, limit: int, window: int) -> bool:
+    """Has `key` already had `limit` hits in this window? (Counts nothing.)"""
+    from django.core.cache import cache
+
+    if limit <= 0:
+        return False
+    return int(cache.get(f"rl:{key}:{int(time.time()) // window}", 0)) >= limit
+
+
 def client_ip(request: HttpRequest) -> str:
     from allauth.account.adapter import get_adapter
 
@@ -77,10 +86,11 @@ TOKEN_PATHS = {"invite/": "invitation", "handoff/": "handoff"}
 
 
 class TokenRateLimitMiddleware:
-    """Invitation and hand-off links: TOKEN_RATE_LIMIT requests per client IP per window.
+    """Invitation and hand-off links: at most TOKEN_RATE_LIMIT *failed* attempts per client IP
+    per window, across all workspace hosts; then 429 until the window ends.
 
-    Each link is a secret in the URL, so the limit counts every request to these paths (GET
-    included: a hand-off is consumed by a GET), across all workspace hosts.
+    Each link is a secret in the URL, so guessing must be slow; people who follow a real link
+    (an office behind one IP opening workspaces at nine) are never counted.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -91,11 +101,17 @@ class TokenRateLimitMiddleware:
 
         path = request.path_info.lstrip("/")
         scope = next((name for prefix, name in TOKEN_PATHS.items() if path.startswith(prefix)), None)
-        if scope is not None:
-            window = settings.TOKEN_RATE_LIMIT_WINDOW
-            if rate_limit_hit(f"{scope}:{client_ip(request)}", limit=settings.TOKEN_RATE_LIMIT, window=window):
-                return too_many_requests("Too many attempts; wait a few minutes and try again.", retry_after=window)
-        return self.get_response(request)
+        if scope is None:
+            return self.get_response(request)
+        window, limit = settings.TOKEN_RATE_LIMIT_WINDOW, settings.TOKEN_RATE_LIMIT
+        key = f"{scope}:{client_ip(request)}"
+        if rate_limit_used_up(key, limit=limit, window=window):
+            return too_many_requests("Too many attempts; wait a few minutes and try again.", retry_after=window)
+        response = self.get_response(request)
+        # The views answer 403 or 404 to a token that is wrong, used or expired.
+        if response.status_code in (403, 404):
+            rate_limit_hit(key, limit=limit, window=window)
+        return response
 
 
 # --- the admin needs MFA ------------------------------------------------------------------------

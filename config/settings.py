@@ -277,7 +277,7 @@ CONTENT_SECURITY_POLICY: dict[str, Any] = {
 # Staff need TOTP to use the Django admin (config.security.AdminMFAMiddleware). Only the test
 # settings turn this off, so admin tests need no authenticator; tests/security turns it on.
 ADMIN_REQUIRE_MFA = env.bool("ADMIN_REQUIRE_MFA", default=True)
-# Invitation and hand-off links (config.security.TokenRateLimitMiddleware): per client IP.
+# Failed invitation and hand-off links (config.security.TokenRateLimitMiddleware): per client IP.
 TOKEN_RATE_LIMIT = env.int("TOKEN_RATE_LIMIT", default=30)
 TOKEN_RATE_LIMIT_WINDOW = env.int("TOKEN_RATE_LIMIT_WINDOW", default=300)
 HANDOFF_TOKEN_MAX_AGE = 60  # seconds a public→workspace sign-in hand-off link stays valid

@@ -34,7 +34,7 @@ def test_password_reset_requests_are_limited_per_address(world, public):
 
 
 @pytest.mark.parametrize("prefix", ["invite", "handoff"])
-def test_token_links_are_limited_per_client_across_hosts(prefix, world, other_org, settings):
+def test_failed_token_links_are_limited_per_client_across_hosts(prefix, world, other_org, settings):
     settings.TOKEN_RATE_LIMIT = 3
     hosts = [world.org.host, other_org.host]
     statuses = [Client(HTTP_HOST=hosts[i % 2]).get(f"/{prefix}/guess-{i}/").status_code for i in range(4)]
@@ -43,6 +43,19 @@ def test_token_links_are_limited_per_client_across_hosts(prefix, world, other_or
     # Another client (IP) is not affected.
     other = Client(HTTP_HOST=world.org.host, REMOTE_ADDR="10.0.0.9").get(f"/{prefix}/guess/")
     assert other.status_code != 429
+
+
+def test_a_real_link_is_not_counted(world, public, settings):
+    from organizations.services import invitation_create
+
+    settings.TOKEN_RATE_LIMIT = 1
+    _, token = invitation_create(
+        organization=world.org, email="new@testorg.test", role="member", invited_by=None, send=False
+    )
+    client = Client(HTTP_HOST=world.org.host)
+    assert [client.get(f"/invite/{token}/").status_code for _ in range(3)] == [200, 200, 200]
+    assert client.get("/invite/wrong/").status_code == 404
+    assert client.get(f"/invite/{token}/").status_code == 429
 
 
 def test_the_limited_answer_says_when_to_retry(world, settings):
