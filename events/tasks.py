@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.dispatch import receiver
 from django.utils import timezone
+from django_q.brokers import get_broker
 from django_q.models import Schedule
 from django_q.signals import pre_execute
 from django_q.tasks import async_task, schedule
@@ -119,13 +120,27 @@ def held_requeue_task() -> int:
     return moved
 
 
+def broker_idle() -> bool:
+    """No task waiting in the broker: a queued email that old has really lost its task.
+
+    While there is a backlog its task may simply not have come up yet, and re-enqueueing every
+    old queued email each sweep would flood the queue with duplicates (the soak saw it).
+    """
+    try:
+        return int(get_broker().queue_size() or 0) == 0
+    except Exception:  # a broker we cannot ask is not idle
+        logger.warning("Could not read the task queue's size", exc_info=True)
+        return False
+
+
 def stale_requeue_task() -> int:
     """Schedule: re-queue emails whose worker died mid-task, and queued emails whose task was lost."""
     moved = orphans = 0
+    look_for_lost = broker_idle()
     for organization in _organizations():
         with schema_context(organization.schema_name), transaction.atomic():
             ids = stale_processing_requeue(older_than=stale_after())
-            lost = queued_orphans_touch(older_than=orphan_after())
+            lost = queued_orphans_touch(older_than=orphan_after()) if look_for_lost else []
             _enqueue_after_commit(organization.schema_name, ids + lost)
             moved += len(ids)
             orphans += len(lost)

@@ -77,3 +77,23 @@ def test_the_sweep_enqueues_lost_and_stale_mail_after_commit(org, settings, djan
     enqueued = sorted(call.kwargs["email_id"] for call in enqueue.call_args_list)
     assert enqueued == sorted([lost.pk, stale.pk])
     assert Email.objects.get(pk=stale.pk).state == EmailState.QUEUED
+
+
+def test_the_sweep_leaves_old_queued_mail_alone_while_the_broker_has_a_backlog(
+    org, settings, django_capture_on_commit_callbacks
+):
+    settings.PROJECTR_STALE_PROCESSING_SECONDS = 60
+    settings.PROJECTR_RETRY_DELAYS = [10]
+    waiting = EmailFactory(state=EmailState.QUEUED, project=None, state_changed_at=timezone.now() - timedelta(hours=1))
+
+    with (
+        mock.patch("events.tasks.get_broker", autospec=True) as get_broker,
+        mock.patch("events.tasks.email_enqueue", autospec=True) as enqueue,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        get_broker.return_value.queue_size.return_value = 250
+        moved = stale_requeue_task()
+
+    assert moved == 0
+    enqueue.assert_not_called()
+    assert Email.objects.get(pk=waiting.pk).state_reason != "Re-queued: its task was lost"
