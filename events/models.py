@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 
 
 class EmailState(models.TextChoices):
@@ -162,6 +164,16 @@ class Event(models.Model):
         ordering = ["date", "time", "id"]
         indexes = [
             models.Index(fields=["project", "date", "id"], name="event_project_date"),
+            # The timeline's keyset order (events.selectors.timeline_events; the two constants must
+            # match its _UNDATED and _NO_TIME), so a page of a long timeline is read, not sorted.
+            models.Index(
+                F("project"),
+                Coalesce("date", Value(datetime.date(9999, 12, 31))),
+                Coalesce("time", Value(datetime.time(0, 0))),
+                F("id"),
+                name="event_timeline_order",
+                condition=Q(deleted_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
