@@ -533,7 +533,9 @@ def report(
     attempts = [a for d in deliveries for a in d.attempts]
 
     def inside(a: Attempt) -> bool:
-        return window[0] <= a.at <= window[1]
+        # Answered during the outage: the request was in flight at some moment of it (one sent
+        # a moment before the stop command can still meet the stopped database).
+        return a.at <= window[1] and a.at + a.seconds >= window[0]
 
     def refused_answer(a: Attempt) -> bool:
         return a.status == 0 or a.status >= 500
