@@ -39,3 +39,13 @@ def test_it_starts_with_both_secrets():
 def test_development_needs_no_secrets():
     result = import_settings(DEBUG="true")
     assert result.returncode == 0, result.stderr
+
+
+def test_every_variable_the_settings_read_is_documented_in_env_example():
+    import re
+
+    settings_source = (ROOT / "config" / "settings.py").read_text()
+    read = set(re.findall(r"""(?:env(?:\.\w+)?|env_secret)\(\s*["']([A-Z][A-Z0-9_]+)["']""", settings_source))
+    documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert read, "the pattern finds the settings' variables"
+    assert read - documented == set()
