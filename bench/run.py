@@ -48,7 +48,7 @@ def main(names: list[str]) -> int:
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
         return 2
-    sections = existing_sections()
+    measured: dict[str, str] = {}
     failed = []
     for name in selected:
         print(f"▸ {name} …", flush=True)
@@ -60,8 +60,10 @@ def main(names: list[str]) -> int:
             failed.append(name)
             continue
         stamp = f"_Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC at commit {commit()} in {took:.0f} s._\n\n"
-        sections[name] = result.stdout.strip() + "\n\n" + stamp
+        measured[name] = result.stdout.strip() + "\n\n" + stamp
         print(result.stdout)
+    # Re-read just before writing, so sections another run wrote meanwhile are kept.
+    sections = {**existing_sections(), **measured}
     header = (
         "# Benchmarks\n\n"
         "Written by `make bench` (bench/run.py). Every benchmark measures its baseline in the same run and "

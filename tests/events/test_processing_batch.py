@@ -60,10 +60,16 @@ def extraction() -> Extraction:
 
 
 class SlowExtract:
-    """Stands in for a model call that waits on the network; remembers how many overlapped."""
+    """Stands in for a model call that waits on the network; remembers how many overlapped.
 
-    def __init__(self, seconds: float = 0.2) -> None:
+    With `hold_until`, every call waits until that many calls are in flight at once (or 20 s
+    pass), so the overlap does not depend on how fast a loaded machine claims emails.
+    """
+
+    def __init__(self, seconds: float = 0.2, hold_until: int | None = None) -> None:
         self.seconds = seconds
+        self.hold_until = hold_until
+        self.reached = threading.Event()
         self.lock = threading.Lock()
         self.in_flight = 0
         self.peak = 0
@@ -74,7 +80,12 @@ class SlowExtract:
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
             self.threads.add(threading.get_ident())
-        time.sleep(self.seconds)
+            if self.hold_until is not None and self.in_flight >= self.hold_until:
+                self.reached.set()
+        if self.hold_until is not None:
+            self.reached.wait(timeout=20)
+        else:
+            time.sleep(self.seconds)
         with self.lock:
             self.in_flight -= 1
         return extraction()
@@ -95,7 +106,7 @@ def test_it_processes_every_queued_email_with_the_real_default_provider(batch_or
 
 def test_it_keeps_sixteen_ai_calls_in_flight_at_once(batch_org):
     queue(batch_org, 32)
-    slow = SlowExtract()
+    slow = SlowExtract(hold_until=16)
     with mock.patch("events.processing.extract", side_effect=slow):
         result = emails_process_batch(schema_name=batch_org.schema_name, concurrency=16)
     assert result.states == {EmailState.PROCESSED: 32}
@@ -106,7 +117,7 @@ def test_it_keeps_sixteen_ai_calls_in_flight_at_once(batch_org):
 def test_its_default_concurrency_comes_from_the_settings(batch_org, settings):
     settings.PROJECTR_AI_CONCURRENCY = 4
     queue(batch_org, 8)
-    slow = SlowExtract(seconds=0.1)
+    slow = SlowExtract(hold_until=4)
     with mock.patch("events.processing.extract", side_effect=slow):
         emails_process_batch(schema_name=batch_org.schema_name)
     assert slow.peak == 4
