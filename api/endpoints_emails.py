@@ -9,7 +9,7 @@ from ninja import Router, Status
 from ninja.errors import HttpError
 
 from api.auth import api_access
-from api.pagination import cursor_param, limit_param, pk_cursor_decode, pk_cursor_encode
+from api.pagination import cursor_param, limit_param, pk_cursor_decode, pk_page
 from api.schemas import ERRORS, EmailDetailOut, EmailPage, EmailStateName, ReprocessOut
 from events.models import Email
 from events.processing import email_reprocess
@@ -36,10 +36,7 @@ def emails_list(
         emails = emails.filter(project__code=project)
     if before is not None:
         emails = emails.filter(pk__lt=before)
-    rows = list(emails[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"items": rows, "next_cursor": pk_cursor_encode("email", rows[-1].pk) if more else None}
+    return pk_page(emails, kind="email", limit=limit)
 
 
 @router.get("/emails/{code}", response={200: EmailDetailOut, **ERRORS}, summary="An email")

@@ -9,7 +9,7 @@ from ninja import Router, Status
 from ninja.errors import HttpError
 
 from api.auth import api_access
-from api.pagination import cursor_param, limit_param, pk_cursor_decode, pk_cursor_encode
+from api.pagination import cursor_param, limit_param, pk_cursor_decode, pk_page
 from api.schemas import ERRORS, Error, ProjectIn, ProjectOut, ProjectPage, ProjectPatch, ProjectStatusName
 from projects.models import Project
 from projects.selectors import project_list
@@ -43,10 +43,7 @@ def projects_list(
     projects = project_list(search=q, status=status or "").order_by("pk")
     if after is not None:
         projects = projects.filter(pk__gt=after)
-    rows = list(projects[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"items": rows, "next_cursor": pk_cursor_encode("project", rows[-1].pk) if more else None}
+    return pk_page(projects, kind="project", limit=limit)
 
 
 @router.get("/projects/{code}", response={200: ProjectOut, **ERRORS}, summary="A project")

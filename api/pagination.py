@@ -7,6 +7,7 @@ import base64
 import binascii
 from typing import Any
 
+from django.db.models import QuerySet
 from ninja import Query
 
 from api.errors import ApiFieldError
@@ -43,3 +44,11 @@ def pk_cursor_decode(kind: str, cursor: str) -> int | None:
         return int(pk)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise bad_cursor() from None
+
+
+def pk_page(queryset: QuerySet[Any], *, kind: str, limit: int) -> dict[str, Any]:
+    """One page of an already filtered and pk-ordered queryset, with the cursor of the next one."""
+    rows = list(queryset[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": rows, "next_cursor": pk_cursor_encode(kind, rows[-1].pk) if more else None}
