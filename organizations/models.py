@@ -11,7 +11,6 @@ import uuid
 from django.conf import settings
 from django.db import connection, models
 from django.db.models.functions import Lower
-from django_tenants.clone import CloneSchema
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import get_creation_fakes_migrations, get_tenant_base_schema, schema_exists
 
@@ -76,12 +75,13 @@ class Organization(TenantMixin):
         return self.name
 
     def create_schema(self, check_if_exists: bool = False, sync_schema: bool = True, verbosity: int = 1) -> None:
-        """Clone the template, without django-tenants' follow-up `migrate_schemas --fake`.
+        """Clone the template with our own schema_clone(), without a follow-up `migrate_schemas --fake`.
 
-        The clone already copies the template's django_migrations rows, so that step adds
-        nothing but ~0.5 s of migration-graph loading per organization, and if the template
-        were ever behind the code it would record unapplied migrations as applied. Without
-        it, a stale clone is just as stale as its template and the next migrate fixes both.
+        organizations.template.schema_clone says why django-tenants' clone function is not used.
+        The clone copies the template's django_migrations rows, so the fake migrate adds nothing
+        but ~0.5 s of migration-graph loading per organization, and if the template were ever
+        behind the code it would record unapplied migrations as applied. Without it, a stale
+        clone is just as stale as its template and the next migrate fixes both.
         """
         base = get_tenant_base_schema() if get_creation_fakes_migrations() else None
         if (
@@ -92,7 +92,9 @@ class Organization(TenantMixin):
         ):
             super().create_schema(check_if_exists=check_if_exists, sync_schema=sync_schema, verbosity=verbosity)
             return
-        CloneSchema().clone_schema(base, self.schema_name, self.clone_mode)
+        from organizations.template import schema_clone
+
+        schema_clone(base, self.schema_name)
         connection.set_schema_to_public()  # type: ignore[attr-defined]
 
     @property
