@@ -181,14 +181,14 @@ def emails_reprocess(
 
     `enqueue=False` leaves them queued for the caller to process inline (commands' --sync).
     """
-    from events.tasks import email_enqueue
+    from events.tasks import email_enqueue_on_commit
 
     with schema_context(schema_name), transaction.atomic():
         if email_ids is None:
             email_ids = list(Email.objects.filter(state__in=states).values_list("pk", flat=True))
         moved = emails_requeue(email_ids=email_ids)
         for pk in moved if enqueue else []:
-            transaction.on_commit(lambda pk=pk: email_enqueue(schema_name=schema_name, email_id=pk))  # type: ignore[misc]
+            email_enqueue_on_commit(schema_name=schema_name, email_id=pk)
     return moved
 
 

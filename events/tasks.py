@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 from django_q.brokers import get_broker
+from django_q.conf import Conf
 from django_q.models import Schedule
 from django_q.signals import pre_execute
 from django_q.tasks import async_task, schedule
@@ -76,6 +77,22 @@ def email_enqueue(*, schema_name: str, email_id: int, delay_seconds: int | None 
         async_task(PROCESS_TASK, schema_name, email_id, task_name=f"email {schema_name} {email_id}", group="email")
 
 
+def email_enqueue_on_commit(*, schema_name: str, email_id: int) -> None:
+    """Queue the processing of an email that the current transaction stores or re-queues.
+
+    With the database as the broker the task row is written in the same transaction: it
+    commits with the email or not at all (no task lost between the two commits, and one WAL
+    flush instead of two, which the webhook's latency feels). Redis cannot take part in our
+    transaction, so there the task is sent once the email has committed; a task lost in that
+    gap is found by the orphan sweep (stale_requeue_task).
+    """
+    if Conf.ORM and not Conf.SYNC and not connection.get_autocommit():
+        # The ORM broker would otherwise close old connections before its insert.
+        email_enqueue(schema_name=schema_name, email_id=email_id)
+    else:
+        transaction.on_commit(lambda: email_enqueue(schema_name=schema_name, email_id=email_id))
+
+
 def email_process_task(schema_name: str, email_id: int) -> str:
     result = email_process(schema_name=schema_name, email_id=email_id)
     if result.retry_in:
@@ -89,9 +106,7 @@ def _organizations() -> list[Organization]:
 
 def _enqueue_after_commit(schema_name: str, ids: list[int]) -> None:
     for email_id in ids:
-        transaction.on_commit(
-            lambda email_id=email_id: email_enqueue(schema_name=schema_name, email_id=email_id)  # type: ignore[misc]
-        )
+        email_enqueue_on_commit(schema_name=schema_name, email_id=email_id)
 
 
 def held_requeue_task() -> int:

@@ -169,10 +169,9 @@ def delivery_receive(
             received=received, verdict=verdict, reason=reason, parsed=parsed, route=route, email_code=email.code
         )
         if enqueue and state == EmailState.QUEUED:
-            from events.tasks import email_enqueue
+            from events.tasks import email_enqueue_on_commit
 
-            email_id = email.pk
-            transaction.on_commit(lambda: email_enqueue(schema_name=schema_name, email_id=email_id))
+            email_enqueue_on_commit(schema_name=schema_name, email_id=email.pk)
     logger.info("Inbound %s stored in %s as %s", received.provider, schema_name, verdict)
     return Outcome(
         verdict=verdict, reason=reason, delivery=delivery, organization=route.organization, email_id=email.pk

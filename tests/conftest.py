@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
+from django_q.models import OrmQ
+from django_q.signing import SignedPackage
 
 from accounts.models import User
 from billing.services import plans_ensure
@@ -131,3 +133,14 @@ def client_as(org: Organization) -> Any:
         return client
 
     return make
+
+
+@pytest.fixture
+def broker_tasks(db: None) -> Any:
+    """The tasks waiting in django-q2's database broker, as (function, args) pairs."""
+
+    def tasks() -> list[tuple[str, tuple[Any, ...]]]:
+        packages = (SignedPackage.loads(row.payload) for row in OrmQ.objects.order_by("pk"))
+        return [(package["func"], tuple(package["args"])) for package in packages]
+
+    return tasks

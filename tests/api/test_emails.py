@@ -56,14 +56,13 @@ def test_the_detail_has_text_attachments_events_and_log_but_never_the_raw_messag
     assert "raw" not in body and "headers" not in body
 
 
-def test_a_write_key_reprocesses_a_failed_email_and_it_is_queued(writer, org, django_capture_on_commit_callbacks):
+def test_a_write_key_reprocesses_a_failed_email_and_it_is_queued(writer, org, broker_tasks):
     email = EmailFactory(state=EmailState.FAILED)
-    with django_capture_on_commit_callbacks() as callbacks:
-        response = writer.post(f"{URL}/{email.code}/reprocess")
+    response = writer.post(f"{URL}/{email.code}/reprocess")
     assert response.status_code == 202
     assert response.json()["queued"] is True
     assert Email.objects.get(pk=email.pk).state == EmailState.QUEUED
-    assert len(callbacks) == 1
+    assert broker_tasks() == [("events.tasks.email_process_task", (org.schema_name, email.pk))]
 
 
 def test_reprocessing_an_email_already_in_the_queue_answers_409(writer, org):

@@ -5,7 +5,7 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import Schedule
@@ -16,7 +16,9 @@ from billing.limits import ProcessingDecision
 from events.models import Email, EmailState
 from events.processing import email_claim
 from events.tasks import (
+    PROCESS_TASK,
     SCHEDULES,
+    email_enqueue_on_commit,
     email_process_task,
     held_requeue_task,
     schedules_ensure,
@@ -54,6 +56,34 @@ def test_a_transient_failure_schedules_a_retry_later(org):
     assert retry.schedule_type == Schedule.ONCE
     assert retry.args == repr((org.schema_name, email.pk)) or str(email.pk) in str(retry.args)
     assert retry.next_run > timezone.now() + timedelta(seconds=30)
+
+
+class Rollback(Exception):
+    pass
+
+
+def test_with_the_database_broker_the_task_commits_with_the_email_or_not_at_all(org, broker_tasks):
+    kept, dropped = EmailFactory(state=EmailState.QUEUED), EmailFactory(state=EmailState.QUEUED)
+    with transaction.atomic():
+        email_enqueue_on_commit(schema_name=org.schema_name, email_id=kept.pk)
+        assert broker_tasks() == [(PROCESS_TASK, (org.schema_name, kept.pk))]
+    with pytest.raises(Rollback), transaction.atomic():
+        email_enqueue_on_commit(schema_name=org.schema_name, email_id=dropped.pk)
+        raise Rollback
+    assert broker_tasks() == [(PROCESS_TASK, (org.schema_name, kept.pk))]
+
+
+def test_with_a_broker_outside_the_database_the_task_is_sent_after_commit(
+    org, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(Conf, "ORM", None)
+    email = EmailFactory(state=EmailState.QUEUED)
+    with mock.patch("events.tasks.async_task") as async_task:
+        with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+            email_enqueue_on_commit(schema_name=org.schema_name, email_id=email.pk)
+        assert not async_task.called
+        callbacks[0]()
+    assert async_task.call_args.args == (PROCESS_TASK, org.schema_name, email.pk)
 
 
 def test_a_webhook_delivery_is_processed_by_the_queue_after_commit(

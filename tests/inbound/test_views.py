@@ -13,11 +13,10 @@ from inbound.models import Delivery, Verdict
 from tests.inbound.conftest import POSTMARK_URL, SES_URL, make_message, postmark_payload, ses_notification
 
 
-def test_it_stores_a_member_message_posted_by_postmark(
-    world, post_postmark, stored, django_capture_on_commit_callbacks
+def test_it_stores_a_member_message_posted_by_postmark_and_queues_it_in_the_same_transaction(
+    world, post_postmark, stored, broker_tasks
 ):
-    with django_capture_on_commit_callbacks() as callbacks:
-        response = post_postmark(postmark_payload(make_message()))
+    response = post_postmark(postmark_payload(make_message()))
     assert response.status_code == 200
     (email,) = stored()
     assert email.subject == "Kickoff for the Harbour project"
@@ -27,7 +26,7 @@ def test_it_stores_a_member_message_posted_by_postmark(
     assert email.raw.name.endswith(".eml")
     delivery = Delivery.objects.get()
     assert (delivery.verdict, delivery.organization, delivery.email_code) == (Verdict.ACCEPTED, world.org, email.code)
-    assert len(callbacks) == 1
+    assert broker_tasks() == [("events.tasks.email_process_task", (world.org.schema_name, email.pk))]
 
 
 def test_it_stores_a_member_message_posted_by_ses(world, post_sns, stored):

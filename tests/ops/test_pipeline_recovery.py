@@ -60,7 +60,7 @@ def test_it_finds_queued_mail_whose_task_was_lost_and_leaves_fresh_mail(org):
     assert queued_orphans_touch(older_than=timedelta(hours=1)) == []
 
 
-def test_the_sweep_enqueues_lost_and_stale_mail_after_commit(org, settings, django_capture_on_commit_callbacks):
+def test_the_sweep_enqueues_lost_and_stale_mail(org, settings, django_capture_on_commit_callbacks):
     settings.PROJECTR_STALE_PROCESSING_SECONDS = 60
     settings.PROJECTR_RETRY_DELAYS = [10]
     long_ago = timezone.now() - timedelta(minutes=10)
