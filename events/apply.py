@@ -172,18 +172,25 @@ def _event_values(item: ExtractedEvent, extraction: Extraction) -> dict[str, Any
 
 
 @transaction.atomic
-def extraction_apply(*, organization: Organization, email: Email, extraction: Extraction) -> ApplyResult:
-    """Store what the extraction found for `email`, replacing that email's earlier (unedited) events."""
+def extraction_apply(
+    *, organization: Organization, email: Email, extraction: Extraction, first_run: bool = False
+) -> ApplyResult:
+    """Store what the extraction found for `email`, replacing that email's earlier (unedited) events.
+
+    `first_run=True` is the caller's word that nothing was ever applied for this email (the worker
+    knows it from processed_at): there is no earlier run to undo and no edited event to keep.
+    """
     project = project_match(email=email, extraction=extraction)
     project_created = False
     if project is None and extraction.project.action == "new":
         project, project_created = _project_create(organization=organization, extraction=extraction)
 
-    _revert_earlier_run(email)
+    if not first_run:
+        _revert_earlier_run(email)
     if project is None:
         return ApplyResult(project=None, created_events=[], updated_events=[])
 
-    kept = {(e.kind, e.evidence) for e in Event.objects.filter(email=email, edited=True)}
+    kept = set() if first_run else {(e.kind, e.evidence) for e in Event.objects.filter(email=email, edited=True)}
     created: list[Event] = []
     updated: list[Event] = []
     for item in extraction.events:
@@ -236,7 +243,10 @@ def extraction_apply(*, organization: Organization, email: Email, extraction: Ex
             updated.append(earlier)
 
     activity = email.date or timezone.now()
-    Project.objects.filter(pk=project.pk).filter(
-        Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=activity)
-    ).update(last_activity_at=activity)
+    # The row was read a moment ago in this transaction: when it is already as late, the
+    # guarded UPDATE would change nothing, so it is not sent.
+    if project.last_activity_at is None or project.last_activity_at < activity:
+        Project.objects.filter(pk=project.pk).filter(
+            Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=activity)
+        ).update(last_activity_at=activity)
     return ApplyResult(project=project, created_events=created, updated_events=updated, project_created=project_created)

@@ -6,6 +6,10 @@ ids of one organization; each thread runs the ordinary `email_process` (the same
 claim, so an email is still processed exactly once even when per-email tasks race with us)
 and results are applied in each email's own transaction. Every thread has its own database
 connection and closes it when it is done, so no connection outlives the batch.
+
+The threads share what does not change from one email to the next (events.processing.BatchShared):
+the organization, one billing gate (the exact per-email decision only near a limit) and one
+reading of the open projects (read again when an email of the batch creates a project).
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from django.db import connections
 from django_tenants.utils import schema_context
 
 from events.models import Email, EmailState
-from events.processing import ProcessResult, email_process, emails_requeue
+from events.processing import BatchShared, ProcessResult, email_process, emails_requeue
+from organizations.models import Organization
 
 logger = logging.getLogger(__name__)
 
@@ -50,27 +55,27 @@ def queued_email_ids(*, schema_name: str, limit: int) -> list[int]:
         return list(queued.values_list("pk", flat=True)[:limit])
 
 
-def _drain(schema_name: str, ids: queue.SimpleQueue[int]) -> list[tuple[int, ProcessResult]]:
+def _drain(schema_name: str, ids: queue.SimpleQueue[int], shared: BatchShared) -> list[tuple[int, ProcessResult]]:
     """One thread: take ids until none are left, then close this thread's connection."""
     done: list[tuple[int, ProcessResult]] = []
     try:
-        while True:
-            try:
-                email_id = ids.get_nowait()
-            except queue.Empty:
-                return done
-            try:
-                processed = email_process(schema_name=schema_name, email_id=email_id)
-                if processed.state == EmailState.FAILED and processed.reason.startswith(APPLY_RACE):
-                    # Two threads created the same new project at once; the loser finds it now.
-                    with schema_context(schema_name):
+        with schema_context(schema_name):
+            while True:
+                try:
+                    email_id = ids.get_nowait()
+                except queue.Empty:
+                    return done
+                try:
+                    processed = email_process(schema_name=schema_name, email_id=email_id, shared=shared)
+                    if processed.state == EmailState.FAILED and processed.reason.startswith(APPLY_RACE):
+                        # Two threads created the same new project at once; the loser finds it now.
                         emails_requeue(email_ids=[email_id])
-                    processed = email_process(schema_name=schema_name, email_id=email_id)
-                done.append((email_id, processed))
-            except Exception:
-                # email_process records its own failures; this is a database or programming error.
-                logger.exception("Processing email %s of %s crashed", email_id, schema_name)
-                done.append((email_id, ProcessResult(state="crashed")))
+                        processed = email_process(schema_name=schema_name, email_id=email_id, shared=shared)
+                    done.append((email_id, processed))
+                except Exception:
+                    # email_process records its own failures; this is a database or programming error.
+                    logger.exception("Processing email %s of %s crashed", email_id, schema_name)
+                    done.append((email_id, ProcessResult(state="crashed")))
     finally:
         connections.close_all()
 
@@ -91,9 +96,10 @@ def emails_process_batch(
     ids: queue.SimpleQueue[int] = queue.SimpleQueue()
     for email_id in email_ids:
         ids.put(email_id)
+    shared = BatchShared.for_organization(Organization.objects.get(schema_name=schema_name))
     threads = max(1, min(concurrency or settings.PROJECTR_AI_CONCURRENCY, len(email_ids)))
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="projectr-ai") as pool:
-        futures = [pool.submit(_drain, schema_name, ids) for _ in range(threads)]
+        futures = [pool.submit(_drain, schema_name, ids, shared) for _ in range(threads)]
         for future in futures:
             for email_id, processed in future.result():
                 result.states[processed.state] += 1

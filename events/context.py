@@ -2,12 +2,17 @@
 
 `context_build` runs a fixed number of queries whatever the number of projects (pinned in
 tests/events/test_context.py): open projects with their aliases, their recent subjects,
-the thread, recent events, and the organization's own mail domains.
+the thread, recent events, and the organization's own mail domains. The batch worker shares
+the organization-wide part (`OpenProjects`) between the emails of a batch.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -23,6 +28,9 @@ MAX_PROJECTS = 50
 SUBJECTS_PER_PROJECT = 5
 MAX_RECENT_EVENTS = 40
 RECENT_EMAILS_SCANNED = 400
+# How long a batch reuses one reading of the open projects: projects the batch itself creates
+# are seen at once (see OpenProjects); changes by people and other processes within this time.
+OPEN_PROJECTS_MAX_AGE_SECONDS = 2.0
 # Personal mail domains are never "ours": a client on gmail.com must stay a client.
 PERSONAL_DOMAINS = {
     "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com", "icloud.com",
@@ -70,35 +78,98 @@ def _domain(address: str) -> str:
     return address.rpartition("@")[2].lower() if address and "@" in address else ""
 
 
-def _organization_domains(senders_by_project: dict[str, set[int]], client_domains: set[str]) -> list[str]:
+def _member_domains() -> set[str]:
+    tenant = getattr(connection, "tenant", None)
+    if tenant is None or getattr(tenant, "pk", None) is None:
+        return set()
+    emails = Membership.objects.filter(organization_id=tenant.pk).values_list("user__email", flat=True)
+    return {_domain(e) for e in emails}
+
+
+def _organization_domains(
+    senders_by_project: dict[str, set[int]], client_domains: set[str], member_domains: set[str]
+) -> list[str]:
     """Our members' domains, plus any company domain that wrote in two or more projects without
     being one of them's client: a client writes about its own projects, our staff about all."""
     domains = {d for d, projects in senders_by_project.items() if len(projects) >= 2} - client_domains
-    tenant = getattr(connection, "tenant", None)
-    if tenant is not None and getattr(tenant, "pk", None) is not None:
-        emails = Membership.objects.filter(organization_id=tenant.pk).values_list("user__email", flat=True)
-        domains |= {_domain(e) for e in emails}
-    return sorted(domains - PERSONAL_DOMAINS - {""})
+    return sorted((domains | member_domains) - PERSONAL_DOMAINS - {""})
 
 
-def context_build(email: Email) -> Context:
-    """The organization's open projects, the email's thread, and recent events of the likely projects."""
+@dataclass(frozen=True)
+class _Organization:
+    """The part of the context that is the same for every email of the organization."""
+
+    projects: list[Project]
+    # (email id, project id, subject, from address) of the latest mail filed in them, newest first
+    recent: list[tuple[int, int, str, str]]
+    member_domains: set[str]
+
+
+def _organization_read(*, exclude_email: int | None, scanned: int) -> _Organization:
     projects = list(
         Project.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True)
         .prefetch_related(Prefetch("aliases", queryset=ProjectAlias.objects.only("id", "project_id", "alias")))
         .order_by("-last_activity_at", "-created_at")[:MAX_PROJECTS]
     )
+    rows = Email.objects.filter(project_id__in=[p.pk for p in projects])
+    if exclude_email is not None:
+        rows = rows.exclude(pk=exclude_email)
+    recent = list(rows.order_by("-date", "-pk").values_list("pk", "project_id", "subject", "from_address")[:scanned])
+    return _Organization(projects=projects, recent=recent, member_domains=_member_domains())
+
+
+class OpenProjects:
+    """The organization-wide part of the context, shared by the threads of one batch.
+
+    Read again when older than `max_age`, and after `changed()`: the batch calls it when an
+    email created a project, so the emails after it see that project (their context then
+    matches a fresh read; only the ones already in flight were built without it, as before).
+    One reading scans one more recent email than the context keeps, so each email can leave
+    itself out and still get RECENT_EMAILS_SCANNED others.
+    """
+
+    def __init__(
+        self, *, max_age: float = OPEN_PROJECTS_MAX_AGE_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.max_age = max_age
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._cached: tuple[int, float, _Organization] | None = None
+
+    def changed(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._cached = None
+
+    def get(self) -> _Organization:
+        with self._lock:
+            generation, cached = self._generation, self._cached
+        now = self.clock()
+        if cached is not None and cached[0] == generation and now - cached[1] < self.max_age:
+            return cached[2]
+        reading = _organization_read(exclude_email=None, scanned=RECENT_EMAILS_SCANNED + 1)
+        with self._lock:
+            # A project created while we read may be missing from it: keep it for this email only.
+            if self._generation == generation:
+                self._cached = (generation, now, reading)
+        return reading
+
+
+def context_build(email: Email, open_projects: OpenProjects | None = None) -> Context:
+    """The organization's open projects, the email's thread, and recent events of the likely projects."""
+    shared = (
+        open_projects.get()
+        if open_projects is not None
+        else _organization_read(exclude_email=email.pk, scanned=RECENT_EMAILS_SCANNED)
+    )
+    projects = shared.projects
     project_ids = [p.pk for p in projects]
 
     subjects: dict[int, list[str]] = defaultdict(list)
     senders_by_project: dict[str, set[int]] = defaultdict(set)
-    rows = (
-        Email.objects.filter(project_id__in=project_ids)
-        .exclude(pk=email.pk)
-        .order_by("-date", "-pk")
-        .values_list("project_id", "subject", "from_address")[:RECENT_EMAILS_SCANNED]
-    )
-    for project_id, subject, from_address in rows:
+    others = [row for row in shared.recent if row[0] != email.pk][:RECENT_EMAILS_SCANNED]
+    for _, project_id, subject, from_address in others:
         senders_by_project[_domain(from_address)].add(project_id)
         bucket = subjects[project_id]
         if subject and subject not in bucket and len(bucket) < SUBJECTS_PER_PROJECT:
@@ -139,6 +210,8 @@ def context_build(email: Email) -> Context:
         ],
         thread=thread,
         recent_events=[EventRef(id=i, kind=k, title=t, date=d, project_id=p) for i, k, t, d, p in events],
-        organization_domains=_organization_domains(senders_by_project, {_domain(p.client_email) for p in projects}),
+        organization_domains=_organization_domains(
+            senders_by_project, {_domain(p.client_email) for p in projects}, shared.member_domains
+        ),
         organization_name=getattr(getattr(connection, "tenant", None), "name", "") or "",
     )

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from billing.limits import processing_decision
+from billing.limits import ProcessingDecision, ProcessingGate, processing_decision
 from events.apply import ProjectLimitReached, extraction_apply
-from events.context import context_build, email_input_build
+from events.context import OpenProjects, context_build, email_input_build
 from events.models import Email, EmailLog, EmailState
 from extraction.api import extract
-from extraction.types import ExtractionError, RetryableExtractionError, Usage
+from extraction.types import Extraction, ExtractionError, RetryableExtractionError, Usage
 from organizations.models import Organization
 from usage.services import usage_record
 
@@ -47,6 +48,20 @@ class ProcessResult:
     retry_in: int | None = None  # seconds, when a retry was scheduled
 
 
+@dataclass(frozen=True)
+class BatchShared:
+    """What the emails of one batch (events.batch) share: the organization, one billing gate
+    instead of a billing snapshot per email, and one reading of the open projects."""
+
+    organization: Organization
+    gate: ProcessingGate
+    open_projects: OpenProjects = field(default_factory=OpenProjects)
+
+    @classmethod
+    def for_organization(cls, organization: Organization) -> BatchShared:
+        return cls(organization=organization, gate=ProcessingGate(organization))
+
+
 def retry_delays() -> tuple[int, ...]:
     return tuple(getattr(settings, "PROJECTR_RETRY_DELAYS", None) or RETRY_DELAYS_SECONDS)
 
@@ -63,59 +78,105 @@ def _set_state(email_id: int, state: str, reason: str, **fields: object) -> None
     EmailLog.objects.create(email_id=email_id, state=state, message=reason)
 
 
-def _record_usage(organization: Organization, email: Email, usage: list[Usage]) -> None:
+def _record_usage(organization: Organization, email: Email, usage: list[Usage]) -> Decimal:
     for item in usage:
         usage_record(organization=organization, email_code=email.code, **dataclasses.asdict(item))
+    return sum((item.cost_usd for item in usage), Decimal("0"))
+
+
+def _claim_row(email_id: int) -> Email | None:
+    """queued → processing, only if it is still queued (the one place two workers race).
+
+    One statement: the filtered UPDATE, its log row, and the claimed row for the worker (so it
+    is not read again). Current schema.
+    """
+    now = timezone.now()
+    emails, logs = Email._meta.db_table, EmailLog._meta.db_table
+    claimed = Email.objects.raw(
+        f"WITH claimed AS (UPDATE {emails} SET state = %s, state_changed_at = %s, attempts = attempts + 1 "  # noqa: S608
+        f"WHERE id = %s AND state = %s RETURNING *), "
+        f"logged AS (INSERT INTO {logs} (email_id, at, state, message) SELECT id, %s, %s, %s FROM claimed) "
+        "SELECT * FROM claimed",
+        [EmailState.PROCESSING, now, email_id, EmailState.QUEUED, now, EmailState.PROCESSING, "Processing"],
+    )
+    return next(iter(claimed), None)
 
 
 def email_claim(email_id: int) -> bool:
-    """queued → processing, only if it is still queued (the one place two workers race)."""
-    claimed = Email.objects.filter(pk=email_id, state=EmailState.QUEUED).update(
-        state=EmailState.PROCESSING, state_changed_at=timezone.now(), attempts=F("attempts") + 1
-    )
-    if claimed:
-        EmailLog.objects.create(email_id=email_id, state=EmailState.PROCESSING, message="Processing")
-    return claimed == 1
+    """queued → processing, only if it is still queued. Current schema."""
+    return _claim_row(email_id) is not None
 
 
-def email_process(*, schema_name: str, email_id: int) -> ProcessResult:
-    """Process one email of the organization with `schema_name`."""
+def email_process(*, schema_name: str, email_id: int, shared: BatchShared | None = None) -> ProcessResult:
+    """Process one email of the organization with `schema_name`.
+
+    `shared` comes from events.batch, whose thread is already in the organization's schema.
+    """
+    if shared is not None and connection.schema_name == schema_name == shared.organization.schema_name:  # type: ignore[attr-defined]
+        return _process(shared.organization, email_id, shared)
     organization = Organization.objects.get(schema_name=schema_name)
     with schema_context(schema_name):
-        if not email_claim(email_id):
-            return ProcessResult(state="skipped", reason="Not queued (already taken or done)")
-        return _process_claimed(organization, email_id)
+        return _process(organization, email_id, shared)
 
 
-def _process_claimed(organization: Organization, email_id: int) -> ProcessResult:
-    decision = processing_decision(organization)
+def _process(organization: Organization, email_id: int, shared: BatchShared | None) -> ProcessResult:
+    email = _claim_row(email_id)
+    if email is None:
+        return ProcessResult(state="skipped", reason="Not queued (already taken or done)")
+    decision = shared.gate.decide() if shared is not None else processing_decision(organization)
     if not decision.allowed:
         reason = f"{HOLD_PLAN_PREFIX}: {decision.reason}"
         _set_state(email_id, EmailState.HELD, reason)
         return ProcessResult(state=EmailState.HELD, reason=reason)
-
-    email = Email.objects.prefetch_related("attachments").get(pk=email_id)
+    cost = Decimal("0")
     try:
-        extraction = extract(email_input_build(email), context_build(email), provider=decision.provider_override)
+        result, cost = _process_allowed(organization, email, decision, shared)
+    finally:
+        if shared is not None:
+            shared.gate.finished(cost)
+    return result
+
+
+def _process_allowed(
+    organization: Organization, email: Email, decision: ProcessingDecision, shared: BatchShared | None
+) -> tuple[ProcessResult, Decimal]:
+    """Extract and apply; returns the result and the AI cost it recorded."""
+    prefetch_related_objects([email], "attachments")
+    try:
+        extraction = extract(
+            email_input_build(email),
+            context_build(email, shared.open_projects if shared is not None else None),
+            provider=decision.provider_override,
+        )
     except RetryableExtractionError as error:
-        _record_usage(organization, email, error.usage)
-        return _retry_or_fail(email, str(error))
+        cost = _record_usage(organization, email, error.usage)
+        return _retry_or_fail(email, str(error)), cost
     except ExtractionError as error:
-        _record_usage(organization, email, error.usage)
+        cost = _record_usage(organization, email, error.usage)
         reason = f"Extraction failed: {error}"
         _set_state(email.pk, EmailState.FAILED, reason)
-        return ProcessResult(state=EmailState.FAILED, reason=reason)
+        return ProcessResult(state=EmailState.FAILED, reason=reason), cost
     except Exception as error:
         logger.exception("Extraction crashed on email %s", email.pk)
         reason = f"Extraction crashed: {type(error).__name__}"
         _set_state(email.pk, EmailState.FAILED, reason)
-        return ProcessResult(state=EmailState.FAILED, reason=reason)
+        return ProcessResult(state=EmailState.FAILED, reason=reason), Decimal("0")
 
     # Recorded before applying: the AI call is billed whatever happens next.
-    _record_usage(organization, email, extraction.usage)
+    cost = _record_usage(organization, email, extraction.usage)
+    return _apply(organization, email, extraction, shared), cost
+
+
+def _apply(
+    organization: Organization, email: Email, extraction: Extraction, shared: BatchShared | None
+) -> ProcessResult:
     try:
         with transaction.atomic():
-            result = extraction_apply(organization=organization, email=email, extraction=extraction)
+            # processed_at is set in the same transaction as every apply, so without it this
+            # email has no events, history or cancellations of its own to undo.
+            result = extraction_apply(
+                organization=organization, email=email, extraction=extraction, first_run=email.processed_at is None
+            )
             reason = f"{len(result.created_events)} new, {len(result.updated_events)} updated events"
             _set_state(
                 email.pk,
@@ -134,6 +195,8 @@ def _process_claimed(organization: Organization, email_id: int) -> ProcessResult
         reason = f"Could not apply the result: {type(error).__name__}"
         _set_state(email.pk, EmailState.FAILED, reason)
         return ProcessResult(state=EmailState.FAILED, reason=reason)
+    if result.project_created and shared is not None:
+        shared.open_projects.changed()  # the next emails of the batch must see it
     return ProcessResult(state=EmailState.PROCESSED, reason=reason)
 
 

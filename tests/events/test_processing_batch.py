@@ -168,10 +168,10 @@ def test_a_crash_outside_the_service_is_counted_and_the_other_emails_go_on(batch
     ids = queue(batch_org, 3)
     real = __import__("events.processing", fromlist=["email_process"]).email_process
 
-    def flaky(*, schema_name: str, email_id: int) -> Any:
+    def flaky(*, schema_name: str, email_id: int, **kwargs: Any) -> Any:
         if email_id == ids[0]:
             raise RuntimeError("database went away")
-        return real(schema_name=schema_name, email_id=email_id)
+        return real(schema_name=schema_name, email_id=email_id, **kwargs)
 
     with mock.patch("events.batch.email_process", side_effect=flaky):
         result = emails_process_batch(schema_name=batch_org.schema_name, concurrency=2)
