@@ -15,14 +15,14 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.policy import default as default_policy
 
 import nh3
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError
 from django.utils import timezone
 
 from events.models import Attachment, Email, EmailLog, EmailState
@@ -101,14 +101,31 @@ class ParsedEmail:
         return next((value for key, value in self.headers if key.lower() == lowered), "")
 
 
+# Headers the email package parses into structure (addresses, dates, MIME parameters); every
+# other name is plain text to it.
+STRUCTURED_HEADERS = frozenset(
+    name for name, kind in HeaderRegistry().registry.items() if not issubclass(kind, UnstructuredHeader)
+)
+
+
+def _header_value(message: Message, name: str, raw_value: str) -> str:
+    plain = isinstance(raw_value, str) and raw_value.isascii() and "=?" not in raw_value
+    if plain and name.lower() not in STRUCTURED_HEADERS:
+        # Plain ASCII text without encoded words decodes to itself; the header registry would
+        # take most of the time of parsing a message to say so (Received, DKIM, X-…). Unfolded
+        # as it unfolds them: line breaks go, the whitespace after them stays.
+        return raw_value.replace("\r", "").replace("\n", "")
+    try:
+        return str(message.policy.header_fetch_parse(name, raw_value))
+    except Exception:  # noqa: BLE001 - any header parsing error falls back to the raw value
+        return str(raw_value)
+
+
 def _headers(message: Message) -> list[tuple[str, str]]:
     headers: list[tuple[str, str]] = []
     for name, raw_value in message.raw_items():
         # Values are decoded one by one: a malformed header must cost only itself.
-        try:
-            value = str(message.policy.header_fetch_parse(name, raw_value))
-        except Exception:  # noqa: BLE001 - any header parsing error falls back to the raw value
-            value = str(raw_value)
+        value = _header_value(message, name, raw_value)
         headers.append((clean_text(name), clean_text(re.sub(r"\r?\n[ \t]*", " ", value)).strip()))
     return headers
 
@@ -269,12 +286,12 @@ def reference_text(raw: bytes) -> str:
     return text or html_to_text(clean_text(html))
 
 
-def email_exists(*, message_id: str, provider: str, provider_event_id: str) -> bool:
-    """Whether this message (by Message-ID) or this provider event was stored already. Tenant schema."""
-    query = Q(message_id=message_id)
-    if provider_event_id:
-        query |= Q(provider=provider, provider_event_id=provider_event_id)
-    return Email.objects.filter(query).exists()
+# The unique constraints of events.Email that mean "this message is here already".
+DUPLICATE_CONSTRAINTS = {"email_unique_message_id", "email_unique_provider_event"}
+
+
+class DuplicateEmail(Exception):
+    """The message is stored already (same Message-ID, or same provider event)."""
 
 
 def email_store(
@@ -290,10 +307,13 @@ def email_store(
     state: str = EmailState.QUEUED,
     state_reason: str = "",
     backfill: bool = False,
-) -> Email | None:
-    """Store the message in the current (tenant) schema; None when it is a duplicate.
+) -> Email:
+    """Store the message in the current (tenant) schema; DuplicateEmail when it is stored already.
 
-    The caller holds the transaction: the Email row and the Delivery row commit together.
+    The caller holds the transaction (the Email row and the Delivery row commit together) and
+    must leave it on DuplicateEmail: without a savepoint of our own, the failed insert aborts
+    it. A savepoint would cost two more round trips on every delivery to spare the rare
+    duplicate a new transaction.
     """
     now = timezone.now()
     email = Email(
@@ -325,13 +345,12 @@ def email_store(
     # organization's here.
     email.raw.save(f"{email.code}.eml", ContentFile(raw), save=False)
     try:
-        # A savepoint, so a concurrent duplicate (same Message-ID or provider event) is a
-        # clean "duplicate" answer instead of a broken outer transaction.
-        with transaction.atomic():
-            email.save()
-    except IntegrityError:
+        email.save()
+    except IntegrityError as error:
         email.raw.delete(save=False)
-        return None
+        if getattr(getattr(error.__cause__, "diag", None), "constraint_name", None) in DUPLICATE_CONSTRAINTS:
+            raise DuplicateEmail(parsed.message_id) from error
+        raise
     attachments = []
     for item in parsed.attachments:
         attachment = Attachment(

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django_tenants.utils import schema_context
 
-from events.ingest import ParsedEmail, clean_text, email_exists, email_store, message_parse
+from events.ingest import DuplicateEmail, ParsedEmail, clean_text, email_store, message_parse
 from events.models import EmailState
 from inbound.checks import ignore_reason, loop_limit_reached, sender_allowed
 from inbound.models import Delivery, Verdict
@@ -143,35 +143,34 @@ def delivery_receive(
         )
 
     schema_name = route.organization.schema_name
-    with transaction.atomic():
-        with schema_context(schema_name):
-            if email_exists(
-                message_id=parsed.message_id, provider=received.provider, provider_event_id=received.event_id
-            ):
-                email = None
-            else:
-                email = email_store(
-                    parsed=parsed,
-                    raw=received.raw,
-                    provider=received.provider,
-                    provider_event_id=received.event_id,
-                    envelope_sender=received.envelope_sender or "",
-                    envelope_recipient=received.envelope_recipient,
-                    project_hint=route.project_hint,
-                    received_at=received.received_at,
-                    state=state,
-                    state_reason=reason,
-                    backfill=backfill,
-                )
-        if email is None:
-            return finish(Verdict.DUPLICATE, "Already received (same Message-ID or provider event)")
-        delivery = delivery_record(
-            received=received, verdict=verdict, reason=reason, parsed=parsed, route=route, email_code=email.code
-        )
-        if enqueue and state == EmailState.QUEUED:
-            from events.tasks import email_enqueue_on_commit
+    try:
+        with transaction.atomic(), schema_context(schema_name):
+            # No lookup first: the unique constraints on Message-ID and provider event
+            # decide, which also settles two copies arriving at once.
+            email = email_store(
+                parsed=parsed,
+                raw=received.raw,
+                provider=received.provider,
+                provider_event_id=received.event_id,
+                envelope_sender=received.envelope_sender or "",
+                envelope_recipient=received.envelope_recipient,
+                project_hint=route.project_hint,
+                received_at=received.received_at,
+                state=state,
+                state_reason=reason,
+                backfill=backfill,
+            )
+            # Still on the organization's search path, which ends in public where these
+            # two tables live: switching back would cost a round trip.
+            delivery = delivery_record(
+                received=received, verdict=verdict, reason=reason, parsed=parsed, route=route, email_code=email.code
+            )
+            if enqueue and state == EmailState.QUEUED:
+                from events.tasks import email_enqueue_on_commit
 
-            email_enqueue_on_commit(schema_name=schema_name, email_id=email.pk)
+                email_enqueue_on_commit(schema_name=schema_name, email_id=email.pk)
+    except DuplicateEmail:
+        return finish(Verdict.DUPLICATE, "Already received (same Message-ID or provider event)")
     logger.info("Inbound %s stored in %s as %s", received.provider, schema_name, verdict)
     return Outcome(
         verdict=verdict, reason=reason, delivery=delivery, organization=route.organization, email_id=email.pk

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import re
 from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from django.db import transaction
 
 from events.ingest import (
     DERIVED_MESSAGE_ID_DOMAIN,
+    DuplicateEmail,
     clean_text,
     email_store,
     message_parse,
@@ -12,6 +18,7 @@ from events.ingest import (
     sanitize_html,
 )
 from events.models import Email, EmailLog, EmailState
+from tests.conftest import CORPORA
 from tests.inbound.conftest import make_message
 
 
@@ -103,13 +110,52 @@ def test_it_stores_the_email_raw_bytes_and_attachments_in_the_tenant_schema(org)
     assert list(EmailLog.objects.filter(email=email).values_list("state", flat=True)) == [EmailState.QUEUED]
 
 
-def test_storing_the_same_message_twice_returns_none(org):
+def test_storing_the_same_message_twice_raises_duplicate_and_leaves_no_second_file(org):
     raw = make_message()
     parsed = message_parse(parse_bytes(raw))
-    assert email_store(parsed=parsed, raw=raw, provider="eml") is not None
-    assert email_store(parsed=parsed, raw=raw, provider="eml") is None
-    assert Email.objects.count() == 1
+    with transaction.atomic():
+        first = email_store(parsed=parsed, raw=raw, provider="eml")
+    folder = Path(first.raw.path).parent
+    files_before = sorted(folder.iterdir())
+    with pytest.raises(DuplicateEmail), transaction.atomic():
+        email_store(parsed=parsed, raw=raw, provider="eml")
+    assert list(Email.objects.values_list("pk", flat=True)) == [first.pk]
+    assert sorted(folder.iterdir()) == files_before
+
+
+def test_the_same_provider_event_with_another_message_id_is_a_duplicate_too(org):
+    first_raw, second_raw = make_message(message_id="<one@client.test>"), make_message(message_id="<two@client.test>")
+    with transaction.atomic():
+        email_store(
+            parsed=message_parse(parse_bytes(first_raw)), raw=first_raw, provider="postmark", provider_event_id="e1"
+        )
+    with pytest.raises(DuplicateEmail), transaction.atomic():
+        email_store(
+            parsed=message_parse(parse_bytes(second_raw)), raw=second_raw, provider="postmark", provider_event_id="e1"
+        )
 
 
 def test_sanitize_html_of_nothing_is_nothing():
     assert sanitize_html("") == ""
+
+
+def _policy_headers(message: EmailMessage) -> list[tuple[str, str]]:
+    """Every header as the email package's own header registry reads it (the slow, sure way)."""
+    headers = []
+    for name, raw in message.raw_items():
+        try:
+            value = str(message.policy.header_fetch_parse(name, raw))
+        except Exception:  # noqa: BLE001 - as message_parse: a header that cannot be parsed stays raw
+            value = str(raw)
+        headers.append((clean_text(name), clean_text(re.sub(r"\r?\n[ \t]*", " ", value)).strip()))
+    return headers
+
+
+@pytest.mark.skipif(not (CORPORA / "mime").is_dir(), reason="corpora not present")
+def test_headers_read_without_the_header_registry_are_the_same_as_read_with_it():
+    compared = 0
+    for path in sorted((CORPORA / "mime").iterdir()):
+        message = parse_bytes(path.read_bytes())
+        assert message_parse(message).headers == _policy_headers(message), path.name
+        compared += len(message.keys())
+    assert compared > 500
