@@ -316,6 +316,10 @@ INBOUND_RATE_LIMIT = env.int("INBOUND_RATE_LIMIT", default=6000 if REDIS_URL els
 INBOUND_RATE_LIMIT_WINDOW = env.int("INBOUND_RATE_LIMIT_WINDOW", default=60)
 INBOUND_LOOP_LIMIT = env.int("INBOUND_LOOP_LIMIT", default=20)  # messages per sender per window
 INBOUND_LOOP_WINDOW_SECONDS = env.int("INBOUND_LOOP_WINDOW_SECONDS", default=300)
+# How long a web process reuses the organization an inbound address routed to (0 = always ask
+# the database). Changes made in the same process apply at once; other processes see them
+# within this many seconds (inbound.routing).
+INBOUND_ROUTE_CACHE_SECONDS = env.int("INBOUND_ROUTE_CACHE_SECONDS", default=10)
 
 # --- AI extraction ------------------------------------------------------------------------
 ANTHROPIC_API_KEY = env_secret("ANTHROPIC_API_KEY")

@@ -8,10 +8,14 @@ InboundAlias address of an organization.
 from __future__ import annotations
 
 import email.utils
+import threading
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models.functions import Lower
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from organizations.models import InboundAlias, Organization
 
@@ -69,7 +73,53 @@ def recipient_candidates(envelope_recipient: str, headers: list[tuple[str, str]]
     return candidates
 
 
+# address → (expiry on the monotonic clock, route). Only routes that were found are kept: a
+# "no such address" answer must never outlive the creation of that address (Postmark does not
+# retry a 403). A dict and a lock rather than Django's local-memory cache, which would pickle the
+# Organization on every read of the webhook's hot path.
+_routes: dict[str, tuple[float, Route]] = {}
+_routes_lock = threading.Lock()
+ROUTE_CACHE_MAX = 10_000
+
+
+def route_cache_clear() -> None:
+    with _routes_lock:
+        _routes.clear()
+
+
+@receiver(post_save, sender=Organization, dispatch_uid="route_cache_organization_saved")
+@receiver(post_delete, sender=Organization, dispatch_uid="route_cache_organization_deleted")
+@receiver(post_save, sender=InboundAlias, dispatch_uid="route_cache_alias_saved")
+@receiver(post_delete, sender=InboundAlias, dispatch_uid="route_cache_alias_deleted")
+def _routes_changed(**kwargs: object) -> None:
+    route_cache_clear()
+
+
 def route_find(candidates: list[str]) -> Route | None:
+    """The first candidate that belongs to an organization.
+
+    The first candidate is the envelope recipient, our own address in nearly every delivery, so
+    its route is remembered for INBOUND_ROUTE_CACHE_SECONDS and the webhook skips the lookup.
+    Only the first candidate is answered from memory: a later one may win only when no
+    earlier one is an organization's, which only the database can say.
+    """
+    ttl = settings.INBOUND_ROUTE_CACHE_SECONDS
+    if ttl <= 0 or not candidates:
+        return _route_lookup(candidates)
+    now = time.monotonic()
+    cached = _routes.get(candidates[0])
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    route = _route_lookup(candidates)
+    if route is not None and route.address == candidates[0]:
+        with _routes_lock:
+            if len(_routes) >= ROUTE_CACHE_MAX:
+                _routes.clear()
+            _routes[candidates[0]] = (now + ttl, route)
+    return route
+
+
+def _route_lookup(candidates: list[str]) -> Route | None:
     """The first candidate that belongs to an organization (two queries at most)."""
     inbound_domain = ascii_domain(settings.INBOUND_DOMAIN)
     slug_of: dict[str, tuple[str, str]] = {}

@@ -1,6 +1,12 @@
 from __future__ import annotations
 
-from inbound.routing import normalize_address, recipient_candidates, route_find
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from inbound.routing import normalize_address, recipient_candidates, route_cache_clear, route_find
 from organizations.models import InboundAlias
 
 
@@ -55,3 +61,54 @@ def test_it_routes_an_alias_stored_with_a_unicode_domain(org):
     InboundAlias.objects.create(organization=org, address="projekte@bücher.example")
     route = route_find(recipient_candidates("Projekte@XN--BCHER-KVA.example", []))
     assert route is not None and route.organization == org
+
+
+@pytest.fixture
+def route_cache(settings):
+    settings.INBOUND_ROUTE_CACHE_SECONDS = 10
+    route_cache_clear()
+    yield
+    route_cache_clear()
+
+
+def test_a_cached_envelope_recipient_is_routed_without_a_query(org, route_cache, django_assert_num_queries):
+    candidates = recipient_candidates("testorg@in.localhost", [])
+    with CaptureQueriesContext(connection) as first:
+        assert route_find(candidates).organization == org
+    assert first.captured_queries
+    with django_assert_num_queries(0):
+        assert route_find(candidates).organization == org
+
+
+def test_an_unknown_address_is_never_cached_so_a_new_alias_is_routed_at_once(org, route_cache):
+    candidates = recipient_candidates("projects@acme-client.test", [])
+    assert route_find(candidates) is None
+    InboundAlias.objects.create(organization=org, address="projects@acme-client.test")
+    route = route_find(candidates)
+    assert route is not None and route.organization == org
+
+
+def test_a_later_candidate_is_not_answered_from_the_cache(org, other_org, route_cache):
+    assert route_find(recipient_candidates("otherorg@in.localhost", [])).organization == other_org
+    # testorg comes first here: the cached route of otherorg must not win.
+    route = route_find(recipient_candidates("testorg@in.localhost", [("Cc", "otherorg@in.localhost")]))
+    assert route.organization == org
+
+
+def test_deactivating_an_organization_drops_its_cached_route(org, route_cache):
+    candidates = recipient_candidates("testorg@in.localhost", [])
+    assert route_find(candidates) is not None
+    org.is_active = False
+    org.save(update_fields=["is_active"])
+    assert route_find(candidates) is None
+
+
+def test_a_cached_route_expires(org, route_cache):
+    candidates = recipient_candidates("testorg@in.localhost", [])
+    with mock.patch("inbound.routing.time.monotonic", return_value=1000.0):
+        route_find(candidates)
+    with mock.patch("inbound.routing.time.monotonic", return_value=1009.0), CaptureQueriesContext(connection) as fresh:
+        route_find(candidates)
+    with mock.patch("inbound.routing.time.monotonic", return_value=1011.0), CaptureQueriesContext(connection) as stale:
+        assert route_find(candidates).organization == org
+    assert (len(fresh.captured_queries), bool(stale.captured_queries)) == (0, True)
