@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -75,12 +76,19 @@ def sender_allowed(organization: Organization, sender: str) -> bool:
 
 
 def loop_limit_reached(organization: Organization, sender: str) -> bool:
-    """More than INBOUND_LOOP_LIMIT live messages from this sender within the window?"""
+    """INBOUND_LOOP_LIMIT or more live messages from this sender within the window?
+
+    Hand-written SQL because it runs on every delivery: building the same query with the ORM
+    costs three times as long as running it (bench/webhook.py). It reads at most LIMIT rows
+    (index delivery_org_sender), not every message of a sender who is looping right now.
+    """
+    limit = settings.INBOUND_LOOP_LIMIT
     since = timezone.now() - timedelta(seconds=settings.INBOUND_LOOP_WINDOW_SECONDS)
-    recent = Delivery.objects.filter(
-        organization=organization,
-        sender=sender,
-        created_at__gte=since,
-        verdict__in=[Verdict.ACCEPTED, Verdict.HELD],
-    ).exclude(provider__in=BACKFILL_PROVIDERS)
-    return recent.count() >= settings.INBOUND_LOOP_LIMIT
+    table = connection.ops.quote_name(Delivery._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE organization_id = %s AND sender = %s AND created_at >= %s"  # noqa: S608 - the table name is ours
+            " AND verdict = ANY(%s) AND NOT provider = ANY(%s) LIMIT %s",
+            [organization.pk, sender, since, [Verdict.ACCEPTED, Verdict.HELD], list(BACKFILL_PROVIDERS), limit],
+        )
+        return len(cursor.fetchall()) >= limit

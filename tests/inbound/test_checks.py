@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
 
 import pytest
+from django.utils import timezone
 
 from events.ingest import message_parse
-from inbound.checks import ignore_reason, sender_allowed
+from inbound.checks import ignore_reason, loop_limit_reached, sender_allowed
+from inbound.models import Delivery, Verdict
 from organizations.models import AllowedSender, Organization, SenderPolicy
 from tests.inbound.conftest import make_message
 
@@ -73,3 +76,27 @@ def test_anyone_policy_allows_strangers(world):
     Organization.objects.filter(pk=world.org.pk).update(sender_policy=SenderPolicy.ANYONE)
     world.org.refresh_from_db()
     assert sender_allowed(world.org, "stranger@anywhere.test")
+
+
+def test_the_loop_limit_counts_only_live_accepted_or_held_mail_of_that_sender_in_the_window(world, other_org, settings):
+    settings.INBOUND_LOOP_LIMIT = 2
+    settings.INBOUND_LOOP_WINDOW_SECONDS = 300
+    sender = "loop@client.test"
+
+    def delivery(**fields):
+        values = {"provider": "postmark", "organization": world.org, "sender": sender, "verdict": Verdict.ACCEPTED}
+        return Delivery.objects.create(**(values | fields))
+
+    delivery()
+    # None of these count: another sender, another organization, a refused or duplicate
+    # delivery, a backfill, or a message from before the window.
+    delivery(sender="someone@client.test")
+    delivery(organization=other_org)
+    delivery(verdict=Verdict.REJECTED)
+    delivery(verdict=Verdict.DUPLICATE)
+    delivery(provider="mbox")
+    old = delivery()
+    Delivery.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(seconds=301))
+    assert not loop_limit_reached(world.org, sender)
+    delivery(verdict=Verdict.HELD)
+    assert loop_limit_reached(world.org, sender)
