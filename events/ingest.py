@@ -165,6 +165,10 @@ def _part_text(part: Message) -> str:
 def message_text(message: Message) -> tuple[str, str]:
     """(text, html) of the body as Python's email package picks it (get_body)."""
     text = html = ""
+    if not message.is_multipart():
+        # What get_body and the fallback below would pick, without walking the part twice.
+        body = _part_text(message)
+        return ("", body) if message.get_content_type() == "text/html" else (body, "")
     if isinstance(message, EmailMessage):
         try:
             plain = message.get_body(preferencelist=("plain",))
@@ -175,12 +179,6 @@ def message_text(message: Message) -> tuple[str, str]:
                 html = _part_text(rich)
         except Exception:
             logger.info("Could not walk the MIME tree of a message", exc_info=True)
-    if not text and not html and not message.is_multipart():
-        body = _part_text(message)
-        if message.get_content_type() == "text/html":
-            html = body
-        else:
-            text = body
     return text, html
 
 
@@ -212,12 +210,10 @@ def _attachments(message: Message) -> list[ParsedAttachment]:
     return found
 
 
-def _date(message: Message) -> datetime | None:
+def _date(value: str) -> datetime | None:
+    """The Date header's moment (its value as read into ParsedEmail.headers)."""
     try:
-        value = message.get("Date")
-        parsed = getattr(value, "datetime", None)
-        if parsed is None and value:
-            parsed = email.utils.parsedate_to_datetime(str(value))
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
     except Exception:  # noqa: BLE001 - unparseable dates are simply unknown
         return None
     if not isinstance(parsed, datetime):
@@ -251,7 +247,7 @@ def message_parse(message: Message) -> ParsedEmail:
     to = [addr for _, addr in _addresses([v for k, v in headers if k.lower() == "to"])]
     cc = [addr for _, addr in _addresses([v for k, v in headers if k.lower() == "cc"])]
     subject = lookup.get("subject", "")
-    date = _date(message)
+    date = _date(lookup.get("date", ""))
     ids = _message_ids(lookup.get("message-id", ""))
     derived = not ids
     if ids:
