@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from events import services
 from events.exports import export_csv, export_data, export_json
@@ -127,9 +128,15 @@ def event_edit(request: HttpRequest, code: str, event_code: str) -> HttpResponse
     initial = {name: getattr(event, name) for name in services.EDITABLE_FIELDS}
     form = EventForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        when = (event.date, event.time)
         services.event_update(event=event, actor=_actor(request), **form.cleaned_data)
-        if _htmx(request):
+        if _htmx(request) and (form.cleaned_data.get("date"), form.cleaned_data.get("time")) == when:
             return _row(request, event_get(project=event.project, code=event.code))
+        if _htmx(request):
+            # A new date may put the event in another month or page: the timeline is loaded
+            # again (with the filters in its address) rather than the row swapped in its old place.
+            messages.success(request, "Event saved and moved to its new date.")
+            return HttpResponseClientRefresh()
         messages.success(request, "Event saved.")
         return redirect(_timeline_url(event.project, event))
     context = {"form": form, "move_form": EventMoveForm(current=event.project)}

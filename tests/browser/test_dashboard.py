@@ -250,3 +250,24 @@ def test_hostile_email_content_shows_as_text_and_never_runs(
     assert page.locator("body img[src=x], body svg[onload], body script:not([src])").count() == 0
     assert recorder.dialogs == []
     assert recorder.page_errors == []
+
+
+def test_moving_an_event_to_another_month_reloads_the_timeline_with_it_in_that_month(
+    page: Any, world: BrowserWorld, sign_in: Any, dashboard: Dashboard, db_blocker: Any
+) -> None:
+    event = dashboard.first_event
+    # Another month, still on the first page of the timeline (50 of its 65 events).
+    new_date = (event.date or timezone.localdate()) + dt.timedelta(days=40)
+    sign_in(world.user("member"))
+    page.goto(world.url(f"/projects/{dashboard.kitchen.code}/"))
+
+    page.locator(f"#event-{event.code}").get_by_role("button", name="Edit").click()
+    page.locator(f"#event-{event.code} input[name=date]").fill(new_date.isoformat())
+    page.locator(f"#event-{event.code}").get_by_role("button", name="Save").click()
+
+    page.get_by_text("Event saved and moved to its new date.").wait_for()
+    month = page.locator(f"section.month:has(#event-{event.code})")
+    assert month.get_attribute("data-month") == new_date.strftime("%Y-%m")
+    with db_blocker.unblock(), schema_context(world.org.schema_name):
+        event.refresh_from_db()
+    assert event.date == new_date

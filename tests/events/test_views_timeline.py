@@ -230,7 +230,7 @@ def test_an_invalid_new_event_shows_the_errors(world, member, project):
 
 
 def test_inline_edit_returns_the_form_then_the_updated_row(world, member, project):
-    event = EventFactory(project=project, title="Site meeting")
+    event = EventFactory(project=project, title="Site meeting", date=dt.date(2026, 12, 3), time=dt.time(9, 30))
     form = member.get(url("event_edit", project, event), HTTP_HX_REQUEST="true")
     form_body = form.content.decode()
     assert form_body.lstrip().startswith(f'<li class="event editing" id="event-{event.code}">')
@@ -246,6 +246,20 @@ def test_inline_edit_returns_the_form_then_the_updated_row(world, member, projec
     assert "Edited" in body
     event.refresh_from_db()
     assert (event.title, event.time, event.edited) == ("Site visit", dt.time(9, 30), True)
+
+
+def test_an_inline_edit_that_changes_the_date_reloads_the_timeline(world, member, project):
+    event = EventFactory(project=project, title="Site meeting", date=dt.date(2026, 12, 3), time=None)
+    saved = member.post(
+        url("event_edit", project, event),
+        {"kind": "meeting", "title": "Site meeting", "date": "2027-01-14"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert saved["HX-Refresh"] == "true"
+    event.refresh_from_db()
+    assert event.date == dt.date(2027, 1, 14)
+    page = member.get(url("timeline", project)).content.decode()
+    assert "Event saved and moved to its new date." in page
 
 
 def test_edit_works_without_javascript(world, member, project):
