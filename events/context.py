@@ -56,7 +56,8 @@ def _sent_at(email: Email) -> datetime | None:
     return email.date or email.received_at
 
 
-def email_input_build(email: Email) -> EmailInput:
+def email_input_build(email: Email, *, attachment_names: list[str] | None = None) -> EmailInput:
+    """`attachment_names` when the caller already has them (the worker's claim reads them)."""
     return EmailInput(
         message_id=email.message_id,
         subject=email.subject,
@@ -69,7 +70,9 @@ def email_input_build(email: Email) -> EmailInput:
         headers=[(str(name), str(value)) for name, value in email.headers],
         in_reply_to=email.in_reply_to,
         references=list(email.references),
-        attachment_names=[a.filename for a in email.attachments.all()],
+        attachment_names=[a.filename for a in email.attachments.all()]
+        if attachment_names is None
+        else attachment_names,
         project_hint=email.project_hint,
     )
 

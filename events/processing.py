@@ -15,14 +15,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from billing.limits import ProcessingDecision, ProcessingGate, processing_decision
 from events.apply import ProjectLimitReached, extraction_apply
 from events.context import OpenProjects, context_build, email_input_build
-from events.models import Email, EmailLog, EmailState
+from events.models import Attachment, Email, EmailLog, EmailState
 from extraction.api import extract
 from extraction.types import Extraction, ExtractionError, RetryableExtractionError, Usage
 from organizations.models import Organization
@@ -84,22 +83,26 @@ def _record_usage(organization: Organization, email: Email, usage: list[Usage]) 
     return sum((item.cost_usd for item in usage), Decimal("0"))
 
 
-def _claim_row(email_id: int) -> Email | None:
+def _claim_row(email_id: int) -> tuple[Email, list[str]] | None:
     """queued → processing, only if it is still queued (the one place two workers race).
 
-    One statement: the filtered UPDATE, its log row, and the claimed row for the worker (so it
-    is not read again). Current schema.
+    One statement: the filtered UPDATE, its log row, and what the worker reads next (the claimed
+    row and its attachments' names), so neither is read again. Current schema.
     """
     now = timezone.now()
-    emails, logs = Email._meta.db_table, EmailLog._meta.db_table
+    emails, logs, attachments = (m._meta.db_table for m in (Email, EmailLog, Attachment))
     claimed = Email.objects.raw(
         f"WITH claimed AS (UPDATE {emails} SET state = %s, state_changed_at = %s, attempts = attempts + 1 "  # noqa: S608
-        f"WHERE id = %s AND state = %s RETURNING *), "
+        "WHERE id = %s AND state = %s RETURNING *), "
         f"logged AS (INSERT INTO {logs} (email_id, at, state, message) SELECT id, %s, %s, %s FROM claimed) "
-        "SELECT * FROM claimed",
+        f"SELECT claimed.*, ARRAY(SELECT filename FROM {attachments} WHERE email_id = claimed.id ORDER BY id) "
+        "AS attachment_names FROM claimed",
         [EmailState.PROCESSING, now, email_id, EmailState.QUEUED, now, EmailState.PROCESSING, "Processing"],
     )
-    return next(iter(claimed), None)
+    email = next(iter(claimed), None)
+    if email is None:
+        return None
+    return email, list(email.__dict__.pop("attachment_names"))
 
 
 def email_claim(email_id: int) -> bool:
@@ -120,9 +123,10 @@ def email_process(*, schema_name: str, email_id: int, shared: BatchShared | None
 
 
 def _process(organization: Organization, email_id: int, shared: BatchShared | None) -> ProcessResult:
-    email = _claim_row(email_id)
-    if email is None:
+    claimed = _claim_row(email_id)
+    if claimed is None:
         return ProcessResult(state="skipped", reason="Not queued (already taken or done)")
+    email, attachment_names = claimed
     decision = shared.gate.decide() if shared is not None else processing_decision(organization)
     if not decision.allowed:
         reason = f"{HOLD_PLAN_PREFIX}: {decision.reason}"
@@ -130,7 +134,7 @@ def _process(organization: Organization, email_id: int, shared: BatchShared | No
         return ProcessResult(state=EmailState.HELD, reason=reason)
     cost = Decimal("0")
     try:
-        result, cost = _process_allowed(organization, email, decision, shared)
+        result, cost = _process_allowed(organization, email, attachment_names, decision, shared)
     finally:
         if shared is not None:
             shared.gate.finished(cost)
@@ -138,13 +142,16 @@ def _process(organization: Organization, email_id: int, shared: BatchShared | No
 
 
 def _process_allowed(
-    organization: Organization, email: Email, decision: ProcessingDecision, shared: BatchShared | None
+    organization: Organization,
+    email: Email,
+    attachment_names: list[str],
+    decision: ProcessingDecision,
+    shared: BatchShared | None,
 ) -> tuple[ProcessResult, Decimal]:
     """Extract and apply; returns the result and the AI cost it recorded."""
-    prefetch_related_objects([email], "attachments")
     try:
         extraction = extract(
-            email_input_build(email),
+            email_input_build(email, attachment_names=attachment_names),
             context_build(email, shared.open_projects if shared is not None else None),
             provider=decision.provider_override,
         )

@@ -7,9 +7,11 @@ from typing import Any
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from billing.limits import ProcessingDecision, processing_decision, project_creation_allowed
+from billing.limits import ProcessingDecision, ProcessingGate, processing_decision, project_creation_allowed
 from billing.models import LimitNotice
 from organizations.models import AIBudgetAction, BillingStatus, Organization
 from tests.billing.factories import ledger
@@ -209,3 +211,106 @@ def test_the_ai_budget_edge(org: Organization, spent: str, allowed: bool) -> Non
     ledger(org, emails=1, cost_each=Decimal(spent))
 
     assert processing_decision(org).allowed is allowed
+
+
+# --- the batch worker's gate: the same answers, fewer readings ------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def answered_from_the_reading(gate: ProcessingGate) -> bool:
+    with CaptureQueriesContext(connection) as queries:
+        assert gate.decide().allowed
+    return len(queries) == 0
+
+
+def test_the_gate_answers_from_one_reading_while_far_from_every_limit(org: Organization) -> None:
+    ledger(org, emails=10)
+    gate = ProcessingGate(org, clock=Clock())
+
+    assert not answered_from_the_reading(gate)
+    assert all(answered_from_the_reading(gate) for _ in range(20))
+
+
+def test_the_gate_reads_again_once_its_reading_is_old(org: Organization) -> None:
+    clock = Clock()
+    gate = ProcessingGate(org, max_age=2.0, clock=clock)
+    gate.decide()
+
+    clock.now = 2.0
+
+    assert not answered_from_the_reading(gate)
+
+
+def test_the_gate_counts_what_it_allowed_and_decides_exactly_near_the_limit(org: Organization) -> None:
+    # Starter: 500 emails; the first notice is at 400, so from 395 used four more fit the reading.
+    ledger(org, emails=395)
+    gate = ProcessingGate(org, clock=Clock())
+    gate.decide()
+
+    assert [answered_from_the_reading(gate) for _ in range(4)] == [True, True, True, False]
+
+
+def test_the_gate_holds_an_email_over_the_limit_with_the_exact_reason(org: Organization) -> None:
+    ledger(org, emails=499)
+    gate = ProcessingGate(org, clock=Clock())
+    assert gate.decide().allowed
+    gate.finished()
+
+    ledger(org, emails=1)
+    decision = gate.decide()
+
+    assert decision == processing_decision(org)
+    assert not decision.allowed and "limit of 500 emails" in decision.reason
+
+
+def test_the_gate_counts_emails_still_in_flight_when_it_reads(org: Organization) -> None:
+    ledger(org, emails=390)
+    gate = ProcessingGate(org, max_age=2.0, clock=(clock := Clock()))
+    for _ in range(5):
+        gate.decide()  # allowed, their usage not in the ledger yet
+    clock.now = 2.0
+
+    gate.decide()  # a new reading: 390 in the ledger, 5 in flight, this one
+
+    # 396 counted; the next three keep the count under 400, the fourth would reach it.
+    assert [answered_from_the_reading(gate) for _ in range(4)] == [True, True, True, False]
+
+
+def test_the_gate_counts_the_ai_cost_recorded_since_its_reading(org: Organization) -> None:
+    ledger(org, emails=1, cost_each=Decimal("15"))  # Starter's budget is $20: the notice is at $16
+    gate = ProcessingGate(org, clock=Clock())
+    gate.decide()
+    assert answered_from_the_reading(gate)
+
+    gate.finished(Decimal("1.5"))
+
+    assert not answered_from_the_reading(gate)
+
+
+def test_the_gate_sees_a_paused_subscription_at_its_next_reading(org: Organization) -> None:
+    clock = Clock()
+    gate = ProcessingGate(org, max_age=2.0, clock=clock)
+    assert gate.decide().allowed
+
+    Organization.objects.filter(pk=org.pk).update(billing_status=BillingStatus.UNPAID)
+    clock.now = 2.0
+
+    assert not gate.decide().allowed
+
+
+def test_the_gate_sends_the_notice_when_it_decides_exactly(org: Organization, world: Any) -> None:
+    ledger(org, emails=399)
+    gate = ProcessingGate(org, clock=Clock())
+    gate.decide()
+
+    ledger(org, emails=1)
+    gate.decide()
+
+    assert list(LimitNotice.objects.filter(organization=org).values_list("limit", "threshold")) == [("emails", 80)]

@@ -329,3 +329,17 @@ def test_a_project_created_meanwhile_by_another_worker_is_reused(org, monkeypatc
 
     assert (result.project, result.project_created) == (rival, False)
     assert Project.objects.count() == count
+
+
+def test_a_first_run_does_not_look_for_an_earlier_run_to_undo(org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    email = EmailFactory(project=None)
+
+    with CaptureQueriesContext(connection) as captured:
+        result = extraction_apply(organization=org, email=email, extraction=extraction(), first_run=True)
+
+    assert [e.title for e in result.created_events] == ["Site visit"]
+    touching_events = [q["sql"] for q in captured.captured_queries if '"events_event"' in q["sql"]]
+    assert all(sql.startswith("INSERT") for sql in touching_events)

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from events.context import context_build, email_input_build
+from events.context import OpenProjects, context_build, email_input_build
 from events.models import EventStatus
 from organizations.models import Membership, Role
 from projects.models import ProjectAlias, ProjectStatus
@@ -82,6 +82,64 @@ def test_it_runs_a_fixed_number_of_queries(org, django_assert_num_queries):
         context = context_build(email)
 
     assert len(context.projects) >= 7
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_batch_reads_the_open_projects_once_for_many_emails(org, django_assert_num_queries):
+    ProjectFactory(name="Henderson kitchen")
+    open_projects = OpenProjects(clock=Clock())
+    context_build(EmailFactory(project=None), open_projects)
+    email = EmailFactory(project=None)
+
+    with django_assert_num_queries(1):  # only the email's own: recent events (no thread)
+        context = context_build(email, open_projects)
+
+    assert "Henderson kitchen" in [p.name for p in context.projects]
+
+
+def test_the_shared_reading_gives_the_same_context_as_a_fresh_one(org):
+    kitchen = ProjectFactory(name="Henderson kitchen")
+    ProjectAlias.objects.create(project=kitchen, alias="HK-24")
+    EmailFactory(project=kitchen, subject="Tiles", from_address="tom@studio.example")
+    EmailFactory(project=ProjectFactory(), subject="Roof", from_address="maya@studio.example")
+    email = EmailFactory(project=kitchen, subject="Its own subject")  # filed before: re-processing
+
+    shared = context_build(email, OpenProjects(clock=Clock()))
+
+    assert shared == context_build(email)
+    assert "Its own subject" not in next(p for p in shared.projects if p.id == kitchen.pk).recent_subjects
+
+
+def test_a_project_created_by_an_earlier_email_of_the_batch_is_seen_at_once(org):
+    open_projects = OpenProjects(clock=Clock())
+    context_build(EmailFactory(project=None), open_projects)
+
+    ProjectFactory(name="Harbour Street kitchen")
+    open_projects.changed()
+
+    assert "Harbour Street kitchen" in [
+        p.name for p in context_build(EmailFactory(project=None), open_projects).projects
+    ]
+
+
+def test_the_shared_reading_is_read_again_once_old(org):
+    clock = Clock()
+    open_projects = OpenProjects(max_age=2.0, clock=clock)
+    context_build(EmailFactory(project=None), open_projects)
+    ProjectFactory(name="Made by a person meanwhile")
+
+    clock.now = 2.0
+
+    assert "Made by a person meanwhile" in [
+        p.name for p in context_build(EmailFactory(project=None), open_projects).projects
+    ]
 
 
 def test_a_company_domain_writing_in_two_projects_is_taken_as_ours(org):

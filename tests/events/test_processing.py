@@ -236,3 +236,42 @@ def test_the_worker_query_count_does_not_grow_with_attachments(org):
     AttachmentFactory.create_batch(10, email=big)
     queries(queued())  # warm caches that are not per email
     assert len(queries(big)) == len(queries(small)) < 25
+
+
+def test_extraction_gets_the_attachment_names_the_claim_read(org):
+    from tests.factories import AttachmentFactory
+
+    email = queued()
+    AttachmentFactory(email=email, filename="plan.pdf")
+    AttachmentFactory(email=email, filename="quote.xlsx")
+    with mock.patch("events.processing.extract", autospec=True, return_value=extraction()) as extract:
+        email_process(schema_name=org.schema_name, email_id=email.pk)
+
+    assert extract.call_args.args[0].attachment_names == ["plan.pdf", "quote.xlsx"]
+
+
+def test_processing_an_email_again_replaces_the_events_of_its_first_run(org, django_capture_on_commit_callbacks):
+    from events.models import Event
+    from extraction.types import ExtractedEvent
+
+    def found(title: str) -> Extraction:
+        visit = ExtractedEvent(kind="meeting", title=title, date=timezone.localdate(), evidence=title)
+        return Extraction(
+            project=ProjectDecision(action="new", name="Henderson kitchen"),
+            events=[visit],
+            summary=title,
+            usage=[Usage(provider="anthropic", model="claude-haiku-5-5")],
+            provider="anthropic",
+            model="claude-haiku-5-5",
+        )
+
+    email = queued()
+    with mock.patch("events.processing.extract", autospec=True, return_value=found("Site visit")):
+        email_process(schema_name=org.schema_name, email_id=email.pk)
+    with django_capture_on_commit_callbacks():
+        email_reprocess(schema_name=org.schema_name, email_id=email.pk)  # attempts back to 0, processed_at kept
+
+    with mock.patch("events.processing.extract", autospec=True, return_value=found("Site visit (moved)")):
+        email_process(schema_name=org.schema_name, email_id=email.pk)
+
+    assert list(Event.objects.filter(email=email).values_list("title", flat=True)) == ["Site visit (moved)"]

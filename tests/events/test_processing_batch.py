@@ -184,3 +184,19 @@ def test_the_command_drains_every_queue_once(batch_org, capsys):
     assert "Processed 4 emails" in capsys.readouterr().out
     with schema_context(batch_org.schema_name):
         assert not Email.objects.filter(state=EmailState.QUEUED).exists()
+
+
+def test_the_batch_holds_the_emails_over_the_plans_email_limit(batch_org):
+    Organization.objects.filter(pk=batch_org.pk).update(custom_email_limit=3)
+    ids = queue(batch_org, 5)
+    try:
+        with mock.patch("events.processing.extract", autospec=True, side_effect=lambda *a, **k: extraction()):
+            # One thread: which of two racing threads gets the last place is not the point here.
+            result = emails_process_batch(schema_name=batch_org.schema_name, email_ids=ids, concurrency=1)
+    finally:
+        Organization.objects.filter(pk=batch_org.pk).update(custom_email_limit=None)
+
+    assert result.states == {EmailState.PROCESSED: 3, EmailState.HELD: 2}
+    with schema_context(batch_org.schema_name):
+        held = Email.objects.filter(pk__in=ids, state=EmailState.HELD).values_list("state_reason", flat=True)
+        assert all(reason.startswith("Plan limit: The plan's limit of 3 emails") for reason in held)
