@@ -114,6 +114,35 @@ def test_it_keeps_sixteen_ai_calls_in_flight_at_once(batch_org):
     assert len(slow.threads) == 16
 
 
+def test_only_two_threads_do_database_work_at_once_while_the_calls_overlap(batch_org):
+    from events import processing
+
+    queue(batch_org, 16)
+    real_claim, lock, working, peak = processing._claim_row, threading.Lock(), [0], [0]
+
+    def claim(email_id: int) -> Any:
+        with lock:
+            working[0] += 1
+            peak[0] = max(peak[0], working[0])
+        try:
+            time.sleep(0.02)  # long enough for every thread to be here at once if it could
+            return real_claim(email_id)
+        finally:
+            with lock:
+                working[0] -= 1
+
+    slow = SlowExtract(hold_until=8)
+    with (
+        mock.patch("events.processing._claim_row", side_effect=claim),
+        mock.patch("events.processing.extract", side_effect=slow),
+    ):
+        result = emails_process_batch(schema_name=batch_org.schema_name, concurrency=8)
+
+    assert result.states == {EmailState.PROCESSED: 16}
+    assert peak[0] == processing.WORK_SLOTS == 2
+    assert slow.peak == 8
+
+
 def test_its_default_concurrency_comes_from_the_settings(batch_org, settings):
     settings.PROJECTR_AI_CONCURRENCY = 4
     queue(batch_org, 8)
