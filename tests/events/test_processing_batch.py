@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from billing.models import LimitNotice
 from events.batch import emails_process_batch, emails_process_batch_task, queued_email_ids
 from events.models import Email, EmailLog, EmailState, Event
 from extraction.types import Extraction, ProjectDecision, RetryableExtractionError, Usage
@@ -224,6 +225,7 @@ def test_the_batch_holds_the_emails_over_the_plans_email_limit(batch_org):
             result = emails_process_batch(schema_name=batch_org.schema_name, email_ids=ids, concurrency=1)
     finally:
         Organization.objects.filter(pk=batch_org.pk).update(custom_email_limit=None)
+        LimitNotice.objects.filter(organization=batch_org).delete()  # committed: sent at 80 and 100 %
 
     assert result.states == {EmailState.PROCESSED: 3, EmailState.HELD: 2}
     with schema_context(batch_org.schema_name):
