@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connections
-from django_tenants.utils import schema_context
+from django_tenants.utils import schema_context, tenant_context
 
 from events.models import Email, EmailState
 from events.processing import BatchShared, ProcessResult, email_process, emails_requeue
@@ -59,7 +59,8 @@ def _drain(schema_name: str, ids: queue.SimpleQueue[int], shared: BatchShared) -
     """One thread: take ids until none are left, then close this thread's connection."""
     done: list[tuple[int, ProcessResult]] = []
     try:
-        with schema_context(schema_name):
+        # The organization itself, not only its schema: see events.processing.email_process.
+        with tenant_context(shared.organization):
             while True:
                 try:
                     email_id = ids.get_nowait()

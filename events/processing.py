@@ -19,7 +19,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from django_tenants.utils import schema_context
+from django_tenants.utils import schema_context, tenant_context
 
 from billing.limits import ProcessingDecision, ProcessingGate, processing_decision
 from events.apply import ProjectLimitReached, extraction_apply
@@ -140,7 +140,9 @@ def email_process(*, schema_name: str, email_id: int, shared: BatchShared | None
     if shared is not None and connection.schema_name == schema_name == shared.organization.schema_name:  # type: ignore[attr-defined]
         return _process(shared.organization, email_id, shared)
     organization = Organization.objects.get(schema_name=schema_name)
-    with schema_context(schema_name):
+    # tenant_context, not schema_context: the extraction context reads the organization's name
+    # and members from connection.tenant, which schema_context leaves a nameless stand-in.
+    with tenant_context(organization):
         return _process(organization, email_id, shared)
 
 

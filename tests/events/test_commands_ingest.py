@@ -56,8 +56,14 @@ def test_ingest_eml_sync_processes_each_email_and_it_shows_on_the_timeline(world
     path = tmp_path / "meeting.eml"
     path.write_bytes(
         make_message(
-            subject="Harbour refit: site meeting",
-            body="Hi team,\n\nThe site meeting is on 20 November 2026 at 10:00.\nThe final invoice is due on 30 November 2026.\n",
+            # A member forwards the client's mail: a member writing only to the team about no
+            # known project would be internal chatter, which makes no project.
+            subject="Fwd: Harbour refit: site meeting",
+            body=(
+                "---------- Forwarded message ---------\nFrom: Pat Client <pat@harbour-client.test>\n"
+                "Subject: Harbour refit: site meeting\n\nHi team,\n\n"
+                "The site meeting is on 20 November 2026 at 10:00.\nThe final invoice is due on 30 November 2026.\n"
+            ),
         )
     )
     output = run("ingest_eml", "--org", "testorg", "--sync", str(path))
@@ -65,7 +71,7 @@ def test_ingest_eml_sync_processes_each_email_and_it_shows_on_the_timeline(world
     (email,) = emails(world.org)
     assert email.state == EmailState.PROCESSED
     page = client_as(world.member).get("/inbox/")
-    assert "Harbour refit: site meeting" in page.content.decode()
+    assert "Fwd: Harbour refit: site meeting" in page.content.decode()
     assert "Processed" in page.content.decode()
     with schema_context(world.org.schema_name):
         events = list(Event.objects.filter(email__pk=email.pk))

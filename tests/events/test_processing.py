@@ -275,3 +275,12 @@ def test_processing_an_email_again_replaces_the_events_of_its_first_run(org, dja
         email_process(schema_name=org.schema_name, email_id=email.pk)
 
     assert list(Event.objects.filter(email=email).values_list("title", flat=True)) == ["Site visit (moved)"]
+
+
+def test_the_model_is_told_the_organizations_name_and_its_members_domains(world):
+    email = queued()
+    with mock.patch("events.processing.extract", autospec=True, return_value=extraction()) as extract:
+        email_process(schema_name=world.org.schema_name, email_id=email.pk)
+    context = extract.call_args.args[1]
+    assert context.organization_name == world.org.name
+    assert "testorg.test" in context.organization_domains

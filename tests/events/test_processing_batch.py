@@ -231,3 +231,16 @@ def test_the_batch_holds_the_emails_over_the_plans_email_limit(batch_org):
     with schema_context(batch_org.schema_name):
         held = Email.objects.filter(pk__in=ids, state=EmailState.HELD).values_list("state_reason", flat=True)
         assert all(reason.startswith("Plan limit: The plan's limit of 3 emails") for reason in held)
+
+
+def test_every_thread_tells_the_model_the_organizations_name(batch_org):
+    queue(batch_org, 4)
+    names: set[str] = set()
+
+    def record(email_input: Any, context: Any, **kwargs: Any) -> Extraction:
+        names.add(context.organization_name)
+        return extraction()
+
+    with mock.patch("events.processing.extract", side_effect=record):
+        emails_process_batch(schema_name=batch_org.schema_name, concurrency=2)
+    assert names == {batch_org.name}
