@@ -61,24 +61,33 @@ def schema_clone(base: str, new: str) -> None:
             "SELECT oid, quote_ident(%s), quote_ident(%s) FROM pg_namespace WHERE nspname = %s", [base, new, base]
         )
         namespace, base_quoted, new_quoted = cursor.fetchone()
+        # The catalogs have no index on a relation's namespace, so filtering pg_class by it scans
+        # every schema's relations: with 200 organizations that was a quarter of a clone. The
+        # template's tables are found through pg_depend instead (each relation depends on its
+        # namespace; indexed by the referenced object), their constraints and indexes by table.
         cursor.execute(
-            "SELECT relname FROM pg_class WHERE relnamespace = %s AND relkind = 'r' ORDER BY relname", [namespace]
+            """SELECT c.oid, c.relname FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
+               WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = %s
+                 AND d.classid = 'pg_class'::regclass AND c.relkind = 'r'
+               ORDER BY c.relname""",
+            [namespace],
         )
-        tables = [name for (name,) in cursor.fetchall()]
+        found = cursor.fetchall()
+        table_ids, tables = [oid for oid, _ in found], [name for _, name in found]
         cursor.execute(
             """SELECT rel.relname, con.conname, con.contype, pg_get_constraintdef(con.oid)
                FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid
-               WHERE rel.relnamespace = %s AND con.contype IN ('p', 'u', 'x', 'f')
+               WHERE con.conrelid = ANY(%s) AND con.contype IN ('p', 'u', 'x', 'f')
                ORDER BY con.contype = 'f', rel.relname, con.conname""",
-            [namespace],
+            [table_ids],
         )
         constraints = cursor.fetchall()
         cursor.execute(
-            """SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
-               WHERE t.relnamespace = %s
-                 AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+            """SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
+               WHERE i.indrelid = ANY(%s)
+                 AND i.indexrelid NOT IN (SELECT conindid FROM pg_constraint WHERE conrelid = ANY(%s))
                ORDER BY 1""",
-            [namespace],
+            [table_ids, table_ids],
         )
         indexes = [definition for (definition,) in cursor.fetchall()]
 
