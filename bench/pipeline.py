@@ -61,6 +61,9 @@ ANSWER = {
 
 
 class MockAnthropic(BaseHTTPRequestHandler):
+    # Keep-alive, as the real API: with HTTP/1.0 every call would open a new connection (and a new
+    # server thread), CPU that a remote API does not take from the worker's two cores.
+    protocol_version = "HTTP/1.1"
     delay = 0.0
     lock = threading.Lock()
     in_flight = 0

@@ -66,14 +66,15 @@ def _thread_project(email: Email) -> Project | None:
     ids = [i for i in [email.in_reply_to, *email.references] if i]
     if not ids:
         return None
-    earlier = (
+    # Only the project's id: the earlier email's own row (its text, HTML and headers) is not needed.
+    project_id = (
         Email.objects.filter(message_id__in=ids, project__isnull=False, project__merged_into__isnull=True)
         .exclude(pk=email.pk)
-        .select_related("project")
         .order_by("-date", "-pk")
+        .values_list("project_id", flat=True)
         .first()
     )
-    return earlier.project if earlier else None
+    return Project.objects.filter(pk=project_id).first() if project_id is not None else None
 
 
 def project_match(*, email: Email, extraction: Extraction) -> Project | None:
