@@ -13,18 +13,23 @@ import hashlib
 import html as html_lib
 import logging
 import re
+from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.headerregistry import HeaderRegistry, UnstructuredHeader
+from email.headerregistry import ContentTransferEncodingHeader, HeaderRegistry, MIMEVersionHeader, UnstructuredHeader
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.policy import default as default_policy
+from uuid import UUID, uuid4
 
 import nh3
 from django.core.files.base import ContentFile
-from django.db import IntegrityError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
+from config.sql import rows_insert
 from events.models import Attachment, Email, EmailLog, EmailState
 
 logger = logging.getLogger(__name__)
@@ -102,15 +107,25 @@ class ParsedEmail:
 
 
 # Headers the email package parses into structure (addresses, dates, MIME parameters); every
-# other name is plain text to it.
+# other name is plain text to it. Of these, MIME-Version and Content-Transfer-Encoding read
+# back exactly as written when they are plain ASCII (checked on every corpus message), so
+# they are treated as text too.
 STRUCTURED_HEADERS = frozenset(
-    name for name, kind in HeaderRegistry().registry.items() if not issubclass(kind, UnstructuredHeader)
+    name
+    for name, kind in HeaderRegistry().registry.items()
+    if not issubclass(kind, UnstructuredHeader | MIMEVersionHeader | ContentTransferEncodingHeader)
 )
+# A Message-ID of one plain <local@domain> also reads back as written; odd ones (two @, spaces,
+# comments) go through the registry, which repairs some of them.
+PLAIN_MESSAGE_ID = re.compile(r"\s*<[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+>\s*")
 
 
 def _header_value(message: Message, name: str, raw_value: str) -> str:
     plain = isinstance(raw_value, str) and raw_value.isascii() and "=?" not in raw_value
-    if plain and name.lower() not in STRUCTURED_HEADERS:
+    lowered = name.lower()
+    if plain and (
+        lowered not in STRUCTURED_HEADERS or (lowered == "message-id" and PLAIN_MESSAGE_ID.fullmatch(raw_value))
+    ):
         # Plain ASCII text without encoded words decodes to itself; the header registry would
         # take most of the time of parsing a message to say so (Received, DKIM, X-…). Unfolded
         # as it unfolds them: line breaks go, the whitespace after them stays.
@@ -290,6 +305,19 @@ class DuplicateEmail(Exception):
     """The message is stored already (same Message-ID, or same provider event)."""
 
 
+# A new Email id from the table's sequence (on the current schema's search path), for rows
+# that must name the email before it is written. The webhook selects it with its loop check.
+EMAIL_ID_SQL = f"nextval(pg_get_serial_sequence('{Email._meta.db_table}', 'id'))"
+
+
+def email_id_reserve() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {EMAIL_ID_SQL}")
+        row = cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def email_store(
     *,
     parsed: ParsedEmail,
@@ -303,16 +331,23 @@ def email_store(
     state: str = EmailState.QUEUED,
     state_reason: str = "",
     backfill: bool = False,
+    pk: int | None = None,
+    code: UUID | None = None,
+    also: Sequence[Sequence[Model]] = (),
 ) -> Email:
     """Store the message in the current (tenant) schema; DuplicateEmail when it is stored already.
 
-    The caller holds the transaction (the Email row and the Delivery row commit together) and
-    must leave it on DuplicateEmail: without a savepoint of our own, the failed insert aborts
-    it. A savepoint would cost two more round trips on every delivery to spare the rare
-    duplicate a new transaction.
+    The Email, its attachments, its first log row and the unsaved rows of `also` (the
+    webhook's Delivery and task rows, which name the email by `pk` and `code`) are written in
+    one statement (config.sql.rows_insert): all of them or none, in one round trip and
+    without a transaction of our own. Inside a caller's transaction the statement gets a
+    savepoint, so that a duplicate does not abort it; the webhook runs in autocommit and
+    needs none (a savepoint would cost two round trips on every delivery).
     """
     now = timezone.now()
     email = Email(
+        pk=pk or email_id_reserve(),
+        code=code or uuid4(),
         message_id=parsed.message_id,
         provider=provider[:30],
         provider_event_id=clean_text(provider_event_id)[:255],
@@ -340,13 +375,6 @@ def email_store(
     # Storage paths depend on the current schema (TenantFileSystemStorage), which is the
     # organization's here.
     email.raw.save(f"{email.code}.eml", ContentFile(raw), save=False)
-    try:
-        email.save()
-    except IntegrityError as error:
-        email.raw.delete(save=False)
-        if getattr(getattr(error.__cause__, "diag", None), "constraint_name", None) in DUPLICATE_CONSTRAINTS:
-            raise DuplicateEmail(parsed.message_id) from error
-        raise
     attachments = []
     for item in parsed.attachments:
         attachment = Attachment(
@@ -354,6 +382,14 @@ def email_store(
         )
         attachment.file.save(attachment.code.hex, ContentFile(item.content), save=False)
         attachments.append(attachment)
-    Attachment.objects.bulk_create(attachments)
-    EmailLog.objects.create(email=email, state=state, message=state_reason or "Received")
+    log = EmailLog(email=email, at=now, state=state, message=state_reason or "Received")
+    try:
+        with nullcontext() if connection.get_autocommit() else transaction.atomic():
+            rows_insert([email], attachments, [log], *also)
+    except IntegrityError as error:
+        for stored in [email.raw, *(attachment.file for attachment in attachments)]:
+            stored.delete(save=False)
+        if getattr(getattr(error.__cause__, "diag", None), "constraint_name", None) in DUPLICATE_CONSTRAINTS:
+            raise DuplicateEmail(parsed.message_id) from error
+        raise
     return email

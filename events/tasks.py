@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 from django_q.brokers import get_broker
+from django_q.brokers.orm import ORM
 from django_q.conf import Conf
-from django_q.models import Schedule
+from django_q.models import OrmQ, Schedule
 from django_q.signals import pre_execute
 from django_q.tasks import async_task, schedule
 from django_tenants.utils import schema_context
@@ -91,6 +93,43 @@ def email_enqueue_on_commit(*, schema_name: str, email_id: int) -> None:
         email_enqueue(schema_name=schema_name, email_id=email_id)
     else:
         transaction.on_commit(lambda: email_enqueue(schema_name=schema_name, email_id=email_id))
+
+
+class _TaskRowBroker(ORM):
+    """django-q2's ORM broker, except that the task's row is handed back unsaved.
+
+    async_task still builds and signs the task; the webhook then writes the row in the
+    statement that stores the email (events.ingest.email_store).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(list_key=Conf.CLUSTER_NAME)
+        self.rows: list[OrmQ] = []
+
+    @staticmethod
+    def get_connection(list_key: str | None = None) -> Any:
+        # The ORM broker's own closes old connections first when in autocommit, which here
+        # would cost a reconnect on every delivery; nothing is read or written through it.
+        return OrmQ.objects.using(Conf.ORM)
+
+    def enqueue(self, task: str) -> None:
+        self.rows.append(OrmQ(key=self.list_key, payload=task, lock=timezone.now()))
+
+
+def email_task_rows(*, schema_name: str, email_id: int) -> list[OrmQ] | None:
+    """The broker row queuing an email's processing, to insert in the statement that stores it.
+
+    With the database as the broker the task then commits with the email or not at all. None
+    when the broker is elsewhere (Redis, or SYNC in tests): then call email_enqueue_on_commit
+    once the email is stored.
+    """
+    if not Conf.ORM or Conf.SYNC:
+        return None
+    broker = _TaskRowBroker()
+    async_task(
+        PROCESS_TASK, schema_name, email_id, task_name=f"email {schema_name} {email_id}", group="email", broker=broker
+    )
+    return broker.rows
 
 
 def email_process_task(schema_name: str, email_id: int) -> str:

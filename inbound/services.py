@@ -10,15 +10,15 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import Message
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from django.conf import settings
-from django.db import transaction
 from django_tenants.utils import schema_context
 
-from events.ingest import DuplicateEmail, ParsedEmail, clean_text, email_store, message_parse
+from events.ingest import DuplicateEmail, ParsedEmail, clean_text, email_id_reserve, email_store, message_parse
 from events.models import EmailState
-from inbound.checks import ignore_reason, loop_limit_reached, sender_allowed
+from events.tasks import email_enqueue_on_commit, email_task_rows
+from inbound.checks import ignore_reason, loop_limit_reached_and_email_id, sender_allowed
 from inbound.models import Delivery, Verdict
 from inbound.routing import Route, normalize_address, recipient_candidates, route_find
 from organizations.models import Organization
@@ -59,7 +59,7 @@ def _redact(address: str) -> str:
     return f"{local[:1]}…{at}{domain}" if at else "…"
 
 
-def delivery_record(
+def delivery_build(
     *,
     received: Received,
     verdict: str,
@@ -69,8 +69,8 @@ def delivery_record(
     recipient: str = "",
     email_code: UUID | None = None,
 ) -> Delivery:
-    """The public-schema log row of one request (metadata only, never the body)."""
-    return Delivery.objects.create(
+    """The public-schema log row of one request (metadata only, never the body), unsaved."""
+    return Delivery(
         provider=received.provider[:30],
         event_id=clean_text(received.event_id)[:255],
         message_id=parsed.message_id if parsed else "",
@@ -106,7 +106,7 @@ def delivery_receive(
         route = route_find(candidates)
 
     def finish(verdict: str, reason: str, *, with_route: bool = True) -> Outcome:
-        delivery = delivery_record(
+        delivery = delivery_build(
             received=received,
             verdict=verdict,
             reason=reason,
@@ -114,6 +114,7 @@ def delivery_receive(
             route=route if with_route else None,
             recipient=candidates[0] if candidates else "",
         )
+        delivery.save()
         logger.info("Inbound %s from %s: %s (%s)", received.provider, _redact(parsed.from_address), verdict, reason)
         return Outcome(verdict=verdict, reason=reason, delivery=delivery, organization=delivery.organization)
 
@@ -132,19 +133,35 @@ def delivery_receive(
             return finish(Verdict.IGNORED, ignored)
         return finish(Verdict.REJECTED, "Sender not allowed by the organization's sender policy")
 
-    state, reason, verdict = EmailState.QUEUED, "", Verdict.ACCEPTED
-    if ignored:
-        state, reason, verdict = EmailState.IGNORED, ignored, Verdict.IGNORED
-    elif not backfill and loop_limit_reached(route.organization, normalize_address(parsed.from_address)):
-        state, verdict = EmailState.HELD, Verdict.HELD
-        reason = (
-            f"{LOOP_HOLD_PREFIX}: more than {settings.INBOUND_LOOP_LIMIT} messages from this sender "
-            f"in {settings.INBOUND_LOOP_WINDOW_SECONDS // 60} minutes; re-process it if it is genuine"
-        )
-
     schema_name = route.organization.schema_name
-    try:
-        with transaction.atomic(), schema_context(schema_name):
+    # From here on the organization's search path, which ends in public: the loop check reads
+    # public rows through it rather than switching back and forth (a round trip each way).
+    with schema_context(schema_name):
+        state, reason, verdict = EmailState.QUEUED, "", Verdict.ACCEPTED
+        looping = False
+        if ignored or backfill:
+            email_id = email_id_reserve()
+        else:
+            looping, email_id = loop_limit_reached_and_email_id(
+                route.organization, normalize_address(parsed.from_address)
+            )
+        if ignored:
+            state, reason, verdict = EmailState.IGNORED, ignored, Verdict.IGNORED
+        elif looping:
+            state, verdict = EmailState.HELD, Verdict.HELD
+            reason = (
+                f"{LOOP_HOLD_PREFIX}: more than {settings.INBOUND_LOOP_LIMIT} messages from this sender "
+                f"in {settings.INBOUND_LOOP_WINDOW_SECONDS // 60} minutes; re-process it if it is genuine"
+            )
+        queue = enqueue and state == EmailState.QUEUED
+        # The Email names itself to its Delivery row (code) and its task (id) before it is
+        # written, so all of them go in one statement: no transaction, one round trip.
+        email_code = uuid4()
+        delivery = delivery_build(
+            received=received, verdict=verdict, reason=reason, parsed=parsed, route=route, email_code=email_code
+        )
+        task_rows = email_task_rows(schema_name=schema_name, email_id=email_id) if queue else []
+        try:
             # No lookup first: the unique constraints on Message-ID and provider event
             # decide, which also settles two copies arriving at once.
             email = email_store(
@@ -159,18 +176,14 @@ def delivery_receive(
                 state=state,
                 state_reason=reason,
                 backfill=backfill,
+                pk=email_id,
+                code=email_code,
+                also=[[delivery], task_rows or []],
             )
-            # Still on the organization's search path, which ends in public where these
-            # two tables live: switching back would cost a round trip.
-            delivery = delivery_record(
-                received=received, verdict=verdict, reason=reason, parsed=parsed, route=route, email_code=email.code
-            )
-            if enqueue and state == EmailState.QUEUED:
-                from events.tasks import email_enqueue_on_commit
-
-                email_enqueue_on_commit(schema_name=schema_name, email_id=email.pk)
-    except DuplicateEmail:
-        return finish(Verdict.DUPLICATE, "Already received (same Message-ID or provider event)")
+        except DuplicateEmail:
+            return finish(Verdict.DUPLICATE, "Already received (same Message-ID or provider event)")
+        if task_rows is None:
+            email_enqueue_on_commit(schema_name=schema_name, email_id=email.pk)
     logger.info("Inbound %s stored in %s as %s", received.provider, schema_name, verdict)
     return Outcome(
         verdict=verdict, reason=reason, delivery=delivery, organization=route.organization, email_id=email.pk

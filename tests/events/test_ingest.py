@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from events.ingest import (
     DERIVED_MESSAGE_ID_DOMAIN,
     DuplicateEmail,
     clean_text,
+    email_id_reserve,
     email_store,
     message_parse,
     parse_bytes,
@@ -154,8 +156,28 @@ def _policy_headers(message: EmailMessage) -> list[tuple[str, str]]:
 @pytest.mark.skipif(not (CORPORA / "mime").is_dir(), reason="corpora not present")
 def test_headers_read_without_the_header_registry_are_the_same_as_read_with_it():
     compared = 0
-    for path in sorted((CORPORA / "mime").iterdir()):
+    paths = sorted((CORPORA / "mime").iterdir()) + sorted((Path(__file__).parent.parent / "data").glob("*/*.eml"))
+    for path in paths:
         message = parse_bytes(path.read_bytes())
         assert message_parse(message).headers == _policy_headers(message), path.name
         compared += len(message.keys())
-    assert compared > 500
+    assert compared > 2000
+
+
+def test_a_duplicate_inside_the_caller_s_transaction_leaves_it_usable(org):
+    raw = make_message()
+    parsed = message_parse(parse_bytes(raw))
+    with transaction.atomic():
+        first = email_store(parsed=parsed, raw=raw, provider="eml")
+        with pytest.raises(DuplicateEmail):
+            email_store(parsed=parsed, raw=raw, provider="eml")
+        # Still usable: the failed statement had a savepoint of its own.
+        assert list(Email.objects.values_list("pk", flat=True)) == [first.pk]
+
+
+def test_the_email_is_stored_under_the_id_and_code_it_was_given(org):
+    raw = make_message()
+    reserved = email_id_reserve()
+    code = uuid.uuid4()
+    email = email_store(parsed=message_parse(parse_bytes(raw)), raw=raw, provider="eml", pk=reserved, code=code)
+    assert Email.objects.get(code=code).pk == reserved == email.pk

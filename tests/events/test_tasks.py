@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import Schedule
 from django_q.signals import pre_execute
+from django_q.signing import SignedPackage
 from django_tenants.utils import schema_context
 
 from billing.limits import ProcessingDecision
@@ -20,6 +21,7 @@ from events.tasks import (
     SCHEDULES,
     email_enqueue_on_commit,
     email_process_task,
+    email_task_rows,
     held_requeue_task,
     schedules_ensure,
     stale_requeue_task,
@@ -146,3 +148,16 @@ def test_the_schedules_are_created_once(db):
         "events.tasks.held_requeue_task",
         "events.tasks.stale_requeue_task",
     }
+
+
+def test_the_task_row_is_built_signed_but_left_for_the_email_s_own_statement(org, broker_tasks):
+    rows = email_task_rows(schema_name=org.schema_name, email_id=41)
+    assert broker_tasks() == []
+    assert len(rows) == 1 and rows[0].pk is None
+    package = SignedPackage.loads(rows[0].payload)
+    assert (package["func"], tuple(package["args"])) == (PROCESS_TASK, (org.schema_name, 41))
+    assert rows[0].key == Conf.CLUSTER_NAME
+
+
+def test_without_the_database_broker_there_is_no_task_row_to_write(org, q_sync):
+    assert email_task_rows(schema_name=org.schema_name, email_id=41) is None

@@ -7,11 +7,13 @@ from email.policy import default
 
 import pytest
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from events.ingest import message_parse
-from inbound.checks import ignore_reason, loop_limit_reached, sender_allowed
+from inbound.checks import ignore_reason, loop_limit_reached, loop_limit_reached_and_email_id, sender_allowed
 from inbound.models import Delivery, Verdict
 from organizations.models import AllowedSender, Organization, SenderPolicy
+from tests.factories import EmailFactory
 from tests.inbound.conftest import make_message
 
 
@@ -100,3 +102,16 @@ def test_the_loop_limit_counts_only_live_accepted_or_held_mail_of_that_sender_in
     assert not loop_limit_reached(world.org, sender)
     delivery(verdict=Verdict.HELD)
     assert loop_limit_reached(world.org, sender)
+
+
+def test_the_webhook_s_loop_check_also_takes_a_new_email_id_from_the_organization_s_sequence(world, settings):
+    settings.INBOUND_LOOP_LIMIT = 1
+    sender = "client@client.test"
+    with schema_context(world.org.schema_name):
+        reached, first = loop_limit_reached_and_email_id(world.org, sender)
+        assert not reached
+        Delivery.objects.create(provider="postmark", organization=world.org, sender=sender, verdict=Verdict.ACCEPTED)
+        reached, second = loop_limit_reached_and_email_id(world.org, sender)
+        assert reached
+        assert second > first
+        assert EmailFactory().pk > second

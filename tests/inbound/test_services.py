@@ -4,11 +4,17 @@ from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
 
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from events.models import Email, EmailState
+from events.tasks import PROCESS_TASK
 from inbound.models import Delivery, Verdict
+from inbound.routing import route_cache_clear
 from inbound.services import Received, delivery_receive
+from organizations.models import SenderPolicy
 from tests.inbound.conftest import make_message
 
 
@@ -94,3 +100,41 @@ def test_the_same_message_id_in_two_organizations_is_stored_in_each(world, other
     delivery_receive(received=received())
     other = delivery_receive(received=received(), organization=other_org, check_sender=False)
     assert other.verdict == Verdict.ACCEPTED
+
+
+@pytest.fixture
+def route_cache(settings):
+    """The process's route cache on, as in production (the test settings turn it off)."""
+    settings.INBOUND_ROUTE_CACHE_SECONDS = 60
+    route_cache_clear()
+    yield
+    route_cache_clear()
+
+
+def test_an_accepted_message_is_stored_with_its_delivery_and_task_in_one_statement(world, broker_tasks, route_cache):
+    world.org.sender_policy = SenderPolicy.ANYONE  # as most organizations: no membership lookup
+    world.org.save()
+    delivery_receive(received=received(message_id="<warms-the-route-cache@x.test>"))
+    with CaptureQueriesContext(connection) as queries:
+        outcome = delivery_receive(received=received(message_id="<one-statement@x.test>"))
+    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    writes = [sql for sql in statements if "INSERT" in sql]
+    assert len(writes) == 1
+    for table in ("events_email", "events_emaillog", "inbound_delivery", "django_q_ormq"):
+        assert f'INSERT INTO "{table}"' in writes[0]
+    # Besides the write: the search path and the loop check, which also takes the email's id.
+    assert len(statements) == 3, statements
+    assert broker_tasks()[-1] == (PROCESS_TASK, (world.org.schema_name, outcome.email_id))
+    assert Delivery.objects.get(pk=outcome.delivery.pk).email_code is not None
+    with schema_context(world.org.schema_name):
+        email = Email.objects.get(pk=outcome.email_id)
+    assert email.code == outcome.delivery.email_code
+    assert [log.message for log in email.logs.all()] == ["Received"]
+
+
+def test_a_duplicate_leaves_no_second_task_and_is_recorded(world, broker_tasks):
+    first = delivery_receive(received=received(message_id="<twice@x.test>"))
+    second = delivery_receive(received=received(message_id="<twice@x.test>"))
+    assert second.verdict == Verdict.DUPLICATE
+    assert broker_tasks() == [(PROCESS_TASK, (world.org.schema_name, first.email_id))]
+    assert Delivery.objects.filter(message_id="<twice@x.test>").count() == 2

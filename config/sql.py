@@ -1,0 +1,80 @@
+"""Writing several new rows in one SQL statement.
+
+Django saves one model instance per statement, and several statements only commit together
+inside a transaction (BEGIN, each INSERT, COMMIT: a round trip each). PostgreSQL runs a
+statement whose WITH clauses insert (data-modifying CTEs) as one atomic unit even in
+autocommit, so `rows_insert` writes rows of different tables, public and tenant alike, in a
+single round trip. The webhook stores every message this way (bench/webhook.py).
+
+Each INSERT is still compiled by Django (`InsertQuery`), so field defaults, `pre_save`
+(auto_now_add, file fields) and `get_db_prep_save` (JSON, UUIDs, dates) behave exactly as in
+`Model.save()`. No signals are sent: nothing of ours listens to these models' saves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections, router
+from django.db.models import Model
+from django.db.models.sql import InsertQuery
+
+
+def _insert_sql(objs: Sequence[Model], using: str) -> tuple[str, list[Any], bool]:
+    """One model's INSERT of `objs`; returns (sql, params, returns the primary keys)."""
+    model = type(objs[0])
+    meta = model._meta
+    with_pk = all(obj.pk is not None for obj in objs)
+    fields = [field for field in meta.local_concrete_fields if with_pk or not field.primary_key]
+    query = InsertQuery(model)
+    query.insert_values(fields, list(objs))
+    compiler = query.get_compiler(using=using)
+    if not with_pk:
+        compiler.returning_fields = [meta.pk]
+    statements = compiler.as_sql()
+    if len(statements) != 1:  # PostgreSQL inserts many rows in one statement; this is a guard
+        raise ValueError(f"{model.__name__}: expected one INSERT statement, got {len(statements)}")
+    sql, params = statements[0]
+    return sql, list(params), not with_pk
+
+
+def rows_insert(*groups: Sequence[Model], using: str | None = None) -> None:
+    """INSERT every unsaved instance of `groups` (each a list of one model) in one statement.
+
+    Instances without a primary key get theirs from the database, as with `save()`. Tables
+    resolve on the connection's search path, like every ORM query. All rows are written or
+    none: an IntegrityError (a unique constraint, say) leaves nothing behind.
+    """
+    groups = tuple(group for group in groups if group)
+    if not groups:
+        return
+    alias: str = using or router.db_for_write(type(groups[0][0])) or DEFAULT_DB_ALIAS
+    clauses: list[str] = []
+    params: list[Any] = []
+    returned: list[tuple[int, Sequence[Model]]] = []
+    for index, group in enumerate(groups):
+        sql, group_params, returns = _insert_sql(group, alias)
+        clauses.append(f"i{index} AS ({sql})")
+        params += group_params
+        if returns:
+            returned.append((index, group))
+    # Every CTE's keys in one row, one array per CTE: (SELECT array_agg(id ORDER BY id) FROM i0), …
+    # The identity column numbers one INSERT's VALUES rows in their order, so sorting the keys
+    # gives them back in the order of `group`.
+    quote = connections[alias].ops.quote_name
+    keys = {index: quote(str(group[0]._meta.pk.column)) for index, group in returned}
+    # The SQL is built from quoted column names of our models, no input.
+    selects = [f"(SELECT array_agg({keys[i]} ORDER BY {keys[i]}) FROM i{i})" for i, _ in returned]  # noqa: S608
+    select = ", ".join(selects) or "1"
+    with connections[alias].cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(clauses)} SELECT {select}", params)
+        row = cursor.fetchone()
+    assert row is not None
+    for position, (_, group) in enumerate(returned):
+        for obj, pk in zip(group, row[position], strict=True):
+            obj.pk = pk
+    for group in groups:
+        for obj in group:
+            obj._state.adding = False
+            obj._state.db = alias

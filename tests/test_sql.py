@@ -1,0 +1,59 @@
+"""config.sql.rows_insert: rows of several models, tenant and public, in one statement."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from config.sql import rows_insert
+from events.models import Email, EmailLog
+from inbound.models import Delivery, Verdict
+from tests.factories import EmailFactory
+
+
+def _inserts(queries: CaptureQueriesContext) -> list[str]:
+    return [query["sql"] for query in queries.captured_queries if "INSERT" in query["sql"]]
+
+
+def test_rows_of_three_models_are_written_in_one_statement_with_their_keys(org):
+    email = EmailFactory.build(pk=None)
+    email.pk = Email.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    email.pk += 1000
+    logs = [EmailLog(email=email, state="queued", message=f"log {n}") for n in range(3)]
+    delivery = Delivery(provider="postmark", verdict=Verdict.ACCEPTED, organization=org, email_code=email.code)
+    with CaptureQueriesContext(connection) as queries:
+        rows_insert([email], logs, [delivery])
+    assert len(queries.captured_queries) == 1
+    assert [log.message for log in EmailLog.objects.filter(email=email).order_by("pk")] == ["log 0", "log 1", "log 2"]
+    assert [log.pk for log in logs] == sorted(log.pk for log in logs)
+    assert EmailLog.objects.get(pk=logs[2].pk).message == "log 2"
+    assert Delivery.objects.get(pk=delivery.pk).email_code == email.code
+    assert not email._state.adding and not delivery._state.adding
+
+
+def test_field_defaults_and_auto_now_add_apply_as_with_save(org):
+    email = EmailFactory()
+    log = EmailLog(email=email, state="queued")
+    rows_insert([log])
+    stored = EmailLog.objects.get(pk=log.pk)
+    assert stored.at is not None and stored.at == log.at
+    assert stored.message == ""
+
+
+def test_a_failing_statement_leaves_every_instance_unsaved(org):
+    existing = EmailFactory(message_id="<taken@client.test>")
+    fresh = EmailFactory.build(pk=None, message_id="<fresh@client.test>")
+    fresh.pk = existing.pk + 1000
+    clash = EmailFactory.build(pk=None, message_id="<taken@client.test>")
+    clash.pk = existing.pk + 1001
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rows_insert([fresh], [clash])
+    assert not Email.objects.filter(message_id="<fresh@client.test>").exists()
+    assert fresh._state.adding
+
+
+def test_nothing_to_write_runs_no_statement(org):
+    with CaptureQueriesContext(connection) as queries:
+        rows_insert([], [])
+    assert queries.captured_queries == []
