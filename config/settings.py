@@ -182,7 +182,11 @@ else:
 # Another database on the same server (benchmarks use their own).
 _db["NAME"] = env.str("DATABASE_NAME", default=_db["NAME"])
 _db["ENGINE"] = "django_tenants.postgresql_backend"
-_db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Persistent connections: a new connection costs every request a server process whose
+# catalog caches start cold, which doubled the webhook's time (bench/webhook.py). The health
+# check at the start of each request drops a connection the database closed (a restart).
+_db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+_db["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 _db["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_projectr")}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
