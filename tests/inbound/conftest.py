@@ -14,6 +14,7 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from events.models import Email
+from inbound.routing import route_cache_clear
 from organizations.models import Organization
 
 POSTMARK_URL = "/anymail/postmark/inbound/"
@@ -140,3 +141,12 @@ def stored(org: Organization) -> Callable[[], list[Email]]:
             return list(Email.objects.order_by("id"))
 
     return emails
+
+
+@pytest.fixture
+def route_cache(settings: Any) -> Any:
+    """The process's route cache on, as in production (the test settings turn it off)."""
+    settings.INBOUND_ROUTE_CACHE_SECONDS = 10
+    route_cache_clear()
+    yield
+    route_cache_clear()

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from unittest import mock
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from inbound.routing import normalize_address, recipient_candidates, route_cache_clear, route_find
+from inbound.routing import normalize_address, recipient_candidates, route_find
 from organizations.models import InboundAlias
 
 
@@ -61,14 +60,6 @@ def test_it_routes_an_alias_stored_with_a_unicode_domain(org):
     InboundAlias.objects.create(organization=org, address="projekte@bücher.example")
     route = route_find(recipient_candidates("Projekte@XN--BCHER-KVA.example", []))
     assert route is not None and route.organization == org
-
-
-@pytest.fixture
-def route_cache(settings):
-    settings.INBOUND_ROUTE_CACHE_SECONDS = 10
-    route_cache_clear()
-    yield
-    route_cache_clear()
 
 
 def test_a_cached_envelope_recipient_is_routed_without_a_query(org, route_cache, django_assert_num_queries):

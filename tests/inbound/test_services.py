@@ -4,7 +4,6 @@ from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
@@ -12,7 +11,6 @@ from django_tenants.utils import schema_context
 from events.models import Email, EmailState
 from events.tasks import PROCESS_TASK
 from inbound.models import Delivery, Verdict
-from inbound.routing import route_cache_clear
 from inbound.services import Received, delivery_receive
 from organizations.models import SenderPolicy
 from tests.inbound.conftest import make_message
@@ -100,15 +98,6 @@ def test_the_same_message_id_in_two_organizations_is_stored_in_each(world, other
     delivery_receive(received=received())
     other = delivery_receive(received=received(), organization=other_org, check_sender=False)
     assert other.verdict == Verdict.ACCEPTED
-
-
-@pytest.fixture
-def route_cache(settings):
-    """The process's route cache on, as in production (the test settings turn it off)."""
-    settings.INBOUND_ROUTE_CACHE_SECONDS = 60
-    route_cache_clear()
-    yield
-    route_cache_clear()
 
 
 def test_an_accepted_message_is_stored_with_its_delivery_and_task_in_one_statement(world, broker_tasks, route_cache):
