@@ -17,11 +17,13 @@ from typing import Any
 
 STEPS = {
     "parse our fields from the MIME": ("inbound.services", "message_parse"),
-    "loop-limit check (the route comes from the process cache)": ("inbound.services", "loop_limit_reached"),
-    "store: raw file, Email and its log row": ("inbound.services", "email_store"),
-    "Delivery row": ("inbound.services", "delivery_record"),
-    "queue the task (django-q2 ORM broker)": ("events.tasks", "email_enqueue"),
-    "the whole receiver (these, the transaction and commit)": ("inbound.receivers", "delivery_receive"),
+    "loop-limit check and the email id (one round trip)": ("inbound.services", "loop_limit_reached_and_email_id"),
+    "build the signed task (django-q2 async_task, row unsaved)": ("inbound.services", "email_task_rows"),
+    "store: raw file, then the Email, log, Delivery and task rows in one statement": (
+        "inbound.services",
+        "email_store",
+    ),
+    "the whole receiver (these and the routing)": ("inbound.receivers", "delivery_receive"),
 }
 
 
