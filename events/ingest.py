@@ -17,7 +17,14 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.headerregistry import ContentTransferEncodingHeader, HeaderRegistry, MIMEVersionHeader, UnstructuredHeader
+from email.headerregistry import (
+    AddressHeader,
+    ContentTransferEncodingHeader,
+    DateHeader,
+    HeaderRegistry,
+    MIMEVersionHeader,
+    UnstructuredHeader,
+)
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.policy import default as default_policy
@@ -118,18 +125,47 @@ STRUCTURED_HEADERS = frozenset(
 # A Message-ID of one plain <local@domain> also reads back as written; odd ones (two @, spaces,
 # comments) go through the registry, which repairs some of them.
 PLAIN_MESSAGE_ID = re.compile(r"\s*<[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+>\s*")
+# So does a list of plain mailboxes, `Name <local@domain>` or `local@domain`, joined by ", ":
+# the registry writes each back the same way (it quotes names with specials such as "." and
+# drops the brackets of a bare <local@domain>, so those are not plain).
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_ADDR_SPEC = rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+_MAILBOX = rf"(?:{_ATOM}(?: {_ATOM})* <{_ADDR_SPEC}>|{_ADDR_SPEC})"
+PLAIN_ADDRESSES = re.compile(rf"{_MAILBOX}(?:, {_MAILBOX})*")
+ADDRESS_HEADERS = frozenset(name for name, kind in HeaderRegistry().registry.items() if issubclass(kind, AddressHeader))
+DATE_HEADERS = frozenset(name for name, kind in HeaderRegistry().registry.items() if issubclass(kind, DateHeader))
+
+
+def _plain_structured_value(name: str, value: str) -> str | None:
+    """What the header registry makes of a plain ASCII structured header, when we can say it
+    without it (each case compared with the registry on every corpus message); else None."""
+    if name == "message-id":
+        return value if PLAIN_MESSAGE_ID.fullmatch(value) else None
+    if name in ADDRESS_HEADERS:
+        return value if PLAIN_ADDRESSES.fullmatch(value) else None
+    if name in DATE_HEADERS:
+        # The registry's own reading: the date written back in RFC 5322 form, or the value
+        # as it is when it is not a date.
+        try:
+            return email.utils.format_datetime(email.utils.parsedate_to_datetime(value))
+        except Exception:  # noqa: BLE001 - as the registry: an unreadable date stays as written
+            return value
+    return None
 
 
 def _header_value(message: Message, name: str, raw_value: str) -> str:
     plain = isinstance(raw_value, str) and raw_value.isascii() and "=?" not in raw_value
-    lowered = name.lower()
-    if plain and (
-        lowered not in STRUCTURED_HEADERS or (lowered == "message-id" and PLAIN_MESSAGE_ID.fullmatch(raw_value))
-    ):
+    if plain:
         # Plain ASCII text without encoded words decodes to itself; the header registry would
         # take most of the time of parsing a message to say so (Received, DKIM, X-…). Unfolded
         # as it unfolds them: line breaks go, the whitespace after them stays.
-        return raw_value.replace("\r", "").replace("\n", "")
+        unfolded = raw_value.replace("\r", "").replace("\n", "")
+        lowered = name.lower()
+        if lowered not in STRUCTURED_HEADERS:
+            return unfolded
+        known = _plain_structured_value(lowered, unfolded)
+        if known is not None:
+            return known
     try:
         return str(message.policy.header_fetch_parse(name, raw_value))
     except Exception:  # noqa: BLE001 - any header parsing error falls back to the raw value

@@ -4,6 +4,7 @@ import re
 import uuid
 from email.message import EmailMessage
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.db import transaction
@@ -181,3 +182,16 @@ def test_the_email_is_stored_under_the_id_and_code_it_was_given(org):
     code = uuid.uuid4()
     email = email_store(parsed=message_parse(parse_bytes(raw)), raw=raw, provider="eml", pk=reserved, code=code)
     assert Email.objects.get(code=code).pk == reserved == email.pk
+
+
+def test_plain_addresses_dates_and_ids_are_read_without_the_header_registry():
+    message = parse_bytes(make_message(sender="Dana Client <dana@client.test>", message_id="<plain-1@client.test>"))
+    with mock.patch.object(
+        type(message.policy), "header_fetch_parse", autospec=True, side_effect=type(message.policy).header_fetch_parse
+    ) as registry:
+        headers = dict(message_parse(message).headers)
+    # Content-Type and the transfer encoding are still read through it, by the body's decoding.
+    read_by_registry = {call.args[1] for call in registry.call_args_list}
+    assert not read_by_registry & {"From", "To", "Date", "Message-ID", "Subject", "MIME-Version"}
+    assert headers["From"] == "Dana Client <dana@client.test>"
+    assert headers["Date"] == "Mon, 02 Nov 2026 09:30:00 +0000"
