@@ -252,7 +252,7 @@ def main() -> None:
         "every request pays a new server process whose catalog caches start cold, and ours touches five tables "
         "and their indexes where the baseline touches two. "
         + "; ".join(
-            f"at concurrency {c} ours answers {speedup[c]:.1f}× faster with them (p50 {1000 * p50(ours_new, c):.1f} → "
+            f"At concurrency {c} ours answers {speedup[c]:.1f}× faster with them (p50 {1000 * p50(ours_new, c):.1f} → "
             f"{1000 * p50(ours, c):.1f} ms), the ratio to the baseline with a new connection each time being "
             f"{conn0_ratio[c]:.2f}×"
             for c in REQUESTS
@@ -265,6 +265,11 @@ def main() -> None:
             "\nWhere a target is missed, why: the baseline parses the payload and stores nothing. A receiver that "
             "only writes the raw message in one durable statement (the floor above) already takes "
             + " and ".join(f"{floor_ratio[c]:.2f}× the baseline at concurrency {c}" for c in REQUESTS)
+            + (
+                " (so at concurrency 1 the 1.5× target is below what one durable write of the message costs here)"
+                if floor_ratio[1] > 1.5
+                else ""
+            )
             + ". Ours also reads its fields from the MIME (headers, text, addresses), routes and checks the sender, "
             "checks the loop limit, builds the signed django-q2 task and writes the raw file, the Email with its "
             "text and headers, its log row, the public Delivery row and the task row; the step table shows each. "
