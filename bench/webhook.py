@@ -251,7 +251,7 @@ def main() -> None:
         "\nPersistent connections (`CONN_MAX_AGE=60`, the production default): with a new connection per request "
         "every request pays a new server process whose catalog caches start cold, and ours touches five tables "
         "and their indexes where the baseline touches two. "
-        + "; ".join(
+        + ". ".join(
             f"At concurrency {c} ours answers {speedup[c]:.1f}× faster with them (p50 {1000 * p50(ours_new, c):.1f} → "
             f"{1000 * p50(ours, c):.1f} ms), the ratio to the baseline with a new connection each time being "
             f"{conn0_ratio[c]:.2f}×"
