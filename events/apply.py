@@ -17,8 +17,9 @@ from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -49,6 +50,53 @@ def _snapshot(event: Event) -> dict[str, Any]:
         value = getattr(event, name)
         values[name] = value.isoformat() if isinstance(value, date | time) else value
     return values
+
+
+def _event_create(event: Event, history: EventHistory) -> None:
+    """INSERT a new event and its history row in one statement (one round trip, not two).
+
+    Both INSERTs are compiled by Django, so defaults, `pre_save` (auto_now_add) and
+    `get_db_prep_save` apply as in `save()`; the history row takes the event's new id from the
+    first one. No signals are sent: nothing of ours listens to these models' saves.
+    """
+    event_query = InsertQuery(Event)
+    event_query.insert_values([f for f in Event._meta.local_concrete_fields if not f.primary_key], [event])
+    event_compiler = event_query.get_compiler(connection=connection)
+    event_compiler.returning_fields = [Event._meta.pk]
+    [(event_sql, event_params)] = event_compiler.as_sql()
+
+    fields = [f for f in EventHistory._meta.local_concrete_fields if not f.primary_key]
+    history_query = InsertQuery(EventHistory)
+    history_query.insert_values(fields, [history])
+    history_compiler = history_query.get_compiler(connection=connection)
+    quote = connection.ops.quote_name
+    values: list[str] = []
+    params: list[Any] = list(event_params)
+    for field in fields:
+        if field.name == "event":
+            values.append("(SELECT id FROM new_event)")
+            continue
+        placeholder, param = history_compiler.field_as_sql(
+            field, None, history_compiler.prepare_value(field, history_compiler.pre_save_val(field, history))
+        )
+        values.append(placeholder)
+        params += param
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    # Column names are our models' own, quoted; every value is a parameter.
+    sql = (
+        f"WITH new_event AS ({event_sql}), "  # noqa: S608
+        f"new_history AS (INSERT INTO {quote(EventHistory._meta.db_table)} ({columns}) VALUES ({', '.join(values)}) "
+        "RETURNING id) SELECT (SELECT id FROM new_event), (SELECT id FROM new_history)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    assert row is not None
+    event.pk, history.pk = row
+    history.event = event
+    for obj in (event, history):
+        obj._state.adding = False
+        obj._state.db = connection.alias
 
 
 def _unique_slug(name: str) -> str:
@@ -181,6 +229,21 @@ def extraction_apply(
     `first_run=True` is the caller's word that nothing was ever applied for this email (the worker
     knows it from processed_at): there is no earlier run to undo and no edited event to keep.
     """
+    return extraction_apply_in_transaction(
+        organization=organization, email=email, extraction=extraction, first_run=first_run
+    )
+
+
+def extraction_apply_in_transaction(
+    *, organization: Organization, email: Email, extraction: Extraction, first_run: bool = False
+) -> ApplyResult:
+    """`extraction_apply` for a caller already inside the transaction that must hold all of it.
+
+    The worker applies and records the email's new state in one transaction of its own; a
+    savepoint here would cost two more round trips per email and undo nothing that the
+    caller's rollback does not.
+    """
+    assert transaction.get_connection().in_atomic_block, "call extraction_apply outside a transaction"
     project = project_match(email=email, extraction=extraction)
     project_created = False
     if project is None and extraction.project.action == "new":
@@ -218,10 +281,8 @@ def extraction_apply(
             )
             updated.append(earlier)
             continue
-        event = Event.objects.create(
-            project=earlier.project if earlier else project, email=email, **_event_values(item, extraction)
-        )
-        EventHistory.objects.create(event=event, action="created", email=email, after=_snapshot(event))
+        event = Event(project=earlier.project if earlier else project, email=email, **_event_values(item, extraction))
+        _event_create(event, EventHistory(event=event, action="created", email=email, after=_snapshot(event)))
         created.append(event)
         if earlier is not None:  # reschedule: the earlier event stays, superseded by the new one
             before = _snapshot(earlier)

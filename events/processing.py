@@ -15,14 +15,16 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Field, Model
 from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
 from billing.limits import ProcessingDecision, ProcessingGate, processing_decision
-from events.apply import ProjectLimitReached, extraction_apply
+from events.apply import ProjectLimitReached, extraction_apply_in_transaction
 from events.context import OpenProjects, context_build, email_input_build
 from events.models import Attachment, Email, EmailLog, EmailState
 from extraction.api import extract
@@ -93,10 +95,26 @@ def retry_delay(attempts: int) -> int:
 
 
 def _set_state(email_id: int, state: str, reason: str, **fields: object) -> None:
-    Email.objects.filter(pk=email_id).update(
-        state=state, state_reason=reason, state_changed_at=timezone.now(), **fields
-    )
-    EmailLog.objects.create(email_id=email_id, state=state, message=reason)
+    """The email's new state and its log row, in one statement (as the claim does). Current schema."""
+    now = timezone.now()
+    assignments: list[str] = []
+    params: list[Any] = []
+    quote = connection.ops.quote_name
+    for name, value in {"state": state, "state_reason": reason, "state_changed_at": now, **fields}.items():
+        field = Email._meta.get_field(name)
+        if isinstance(value, Model):
+            value = value.pk
+        assert isinstance(field, Field)
+        assignments.append(f"{quote(str(field.column))} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    emails, logs = (quote(m._meta.db_table) for m in (Email, EmailLog))
+    # Column names are our models' own, quoted; every value is a parameter.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH changed AS (UPDATE {emails} SET {', '.join(assignments)} WHERE id = %s RETURNING id) "  # noqa: S608
+            f"INSERT INTO {logs} (email_id, at, state, message) SELECT id, %s, %s, %s FROM changed",
+            [*params, email_id, now, state, reason],
+        )
 
 
 def _record_usage(organization: Organization, email: Email, usage: list[Usage]) -> Decimal:
@@ -209,7 +227,7 @@ def _apply(
         with transaction.atomic():
             # processed_at is set in the same transaction as every apply, so without it this
             # email has no events, history or cancellations of its own to undo.
-            result = extraction_apply(
+            result = extraction_apply_in_transaction(
                 organization=organization, email=email, extraction=extraction, first_run=email.processed_at is None
             )
             reason = f"{len(result.created_events)} new, {len(result.updated_events)} updated events"

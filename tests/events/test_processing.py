@@ -141,7 +141,10 @@ def test_it_holds_the_email_when_a_new_project_does_not_fit_the_plan(org):
     email = queued()
     with (
         mock.patch("events.processing.extract", autospec=True, return_value=extraction()),
-        mock.patch("events.processing.extraction_apply", side_effect=ProjectLimitReached("2 projects on Starter")),
+        mock.patch(
+            "events.processing.extraction_apply_in_transaction",
+            side_effect=ProjectLimitReached("2 projects on Starter"),
+        ),
     ):
         result = email_process(schema_name=org.schema_name, email_id=email.pk)
     assert result.state == EmailState.HELD
@@ -156,7 +159,7 @@ def test_applying_stores_the_project_it_chose(org):
     applied = ApplyResult(project=project, created_events=[], updated_events=[])
     with (
         mock.patch("events.processing.extract", autospec=True, return_value=extraction()),
-        mock.patch("events.processing.extraction_apply", return_value=applied),
+        mock.patch("events.processing.extraction_apply_in_transaction", return_value=applied),
     ):
         email_process(schema_name=org.schema_name, email_id=email.pk)
     email.refresh_from_db()
