@@ -136,6 +136,18 @@ def test_a_proposed_new_name_that_is_an_alias_matches_that_project(org):
     assert Project.objects.count() == count
 
 
+def test_a_proposed_new_name_matches_an_open_unmerged_project_of_that_name_whatever_its_case(org):
+    ProjectFactory(name="Henderson Kitchen", status=ProjectStatus.COMPLETED)
+    ProjectFactory(name="HENDERSON KITCHEN", merged_into=ProjectFactory(name="Elsewhere"))
+    project = ProjectFactory(name="henderson KITCHEN", status=ProjectStatus.ON_HOLD)
+    count = Project.objects.count()
+
+    result = extraction_apply(organization=org, email=EmailFactory(project=None), extraction=extraction())
+
+    assert (result.project, result.project_created) == (project, False)
+    assert Project.objects.count() == count
+
+
 def test_it_holds_the_email_when_the_plan_allows_no_more_projects(org, monkeypatch):
     seen: dict[str, int] = {}
 
