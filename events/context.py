@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import cached_property
 
 from django.db import connection
 from django.db.models import Prefetch
@@ -107,6 +108,51 @@ class _Organization:
     recent: list[tuple[int, int, str, str]]
     member_domains: set[str]
 
+    def refs(self, email_id: int) -> tuple[list[ProjectRef], list[str]]:
+        """The projects as the prompt lists them and the organization's domains, for `email_id`.
+
+        They depend on the email only when it is among the recent rows (it must not see itself):
+        for every other email of a batch they are built once per reading, not once per email.
+        """
+        if email_id in self._recent_ids:
+            return _refs(self.projects, self.recent, email_id, self.member_domains)
+        refs, domains = self._refs_without_self
+        return list(refs), list(domains)
+
+    @cached_property
+    def _recent_ids(self) -> frozenset[int]:
+        return frozenset(row[0] for row in self.recent)
+
+    @cached_property
+    def _refs_without_self(self) -> tuple[list[ProjectRef], list[str]]:
+        return _refs(self.projects, self.recent, None, self.member_domains)
+
+
+def _refs(
+    projects: list[Project], recent: list[tuple[int, int, str, str]], email_id: int | None, member_domains: set[str]
+) -> tuple[list[ProjectRef], list[str]]:
+    subjects: dict[int, list[str]] = defaultdict(list)
+    senders_by_project: dict[str, set[int]] = defaultdict(set)
+    others = [row for row in recent if row[0] != email_id][:RECENT_EMAILS_SCANNED]
+    for _, project_id, subject, from_address in others:
+        senders_by_project[_domain(from_address)].add(project_id)
+        bucket = subjects[project_id]
+        if subject and subject not in bucket and len(bucket) < SUBJECTS_PER_PROJECT:
+            bucket.append(subject)
+    refs = [
+        ProjectRef(
+            id=p.pk,
+            name=p.name,
+            client_name=p.client_name,
+            client_email=p.client_email,
+            aliases=[a.alias for a in p.aliases.all()],
+            recent_subjects=subjects.get(p.pk, []),
+        )
+        for p in projects
+    ]
+    domains = _organization_domains(senders_by_project, {_domain(p.client_email) for p in projects}, member_domains)
+    return refs, domains
+
 
 def _organization_read(*, exclude_email: int | None, scanned: int) -> _Organization:
     projects = list(
@@ -166,17 +212,8 @@ def context_build(email: Email, open_projects: OpenProjects | None = None) -> Co
         if open_projects is not None
         else _organization_read(exclude_email=email.pk, scanned=RECENT_EMAILS_SCANNED)
     )
-    projects = shared.projects
-    project_ids = [p.pk for p in projects]
-
-    subjects: dict[int, list[str]] = defaultdict(list)
-    senders_by_project: dict[str, set[int]] = defaultdict(set)
-    others = [row for row in shared.recent if row[0] != email.pk][:RECENT_EMAILS_SCANNED]
-    for _, project_id, subject, from_address in others:
-        senders_by_project[_domain(from_address)].add(project_id)
-        bucket = subjects[project_id]
-        if subject and subject not in bucket and len(bucket) < SUBJECTS_PER_PROJECT:
-            bucket.append(subject)
+    project_ids = [p.pk for p in shared.projects]
+    project_refs, organization_domains = shared.refs(email.pk)
 
     ids = [i for i in [email.in_reply_to, *email.references] if i]
     thread = (
@@ -200,21 +237,9 @@ def context_build(email: Email, open_projects: OpenProjects | None = None) -> Co
     )
 
     return Context(
-        projects=[
-            ProjectRef(
-                id=p.pk,
-                name=p.name,
-                client_name=p.client_name,
-                client_email=p.client_email,
-                aliases=[a.alias for a in p.aliases.all()],
-                recent_subjects=subjects.get(p.pk, []),
-            )
-            for p in projects
-        ],
+        projects=project_refs,
         thread=thread,
         recent_events=[EventRef(id=i, kind=k, title=t, date=d, project_id=p) for i, k, t, d, p in events],
-        organization_domains=_organization_domains(
-            senders_by_project, {_domain(p.client_email) for p in projects}, shared.member_domains
-        ),
+        organization_domains=organization_domains,
         organization_name=getattr(getattr(connection, "tenant", None), "name", "") or "",
     )

@@ -117,6 +117,23 @@ def test_the_shared_reading_gives_the_same_context_as_a_fresh_one(org):
     assert "Its own subject" not in next(p for p in shared.projects if p.id == kitchen.pk).recent_subjects
 
 
+def test_each_email_of_a_batch_gets_the_context_a_fresh_reading_gives(org):
+    kitchen = ProjectFactory(name="Henderson kitchen")
+    ProjectAlias.objects.create(project=kitchen, alias="HK-24")
+    EmailFactory(project=kitchen, subject="Tiles", from_address="tom@studio.example")
+    EmailFactory(project=ProjectFactory(), subject="Roof", from_address="tom@studio.example")
+    filed = EmailFactory(project=kitchen, subject="Its own subject")  # among the recent rows
+    new = EmailFactory(project=None, subject="New mail")
+    open_projects = OpenProjects(clock=Clock())
+
+    contexts = {email.pk: context_build(email, open_projects) for email in (new, filed, new, filed)}
+
+    assert contexts == {email.pk: context_build(email) for email in (new, filed)}
+    subjects = {pk: next(p for p in c.projects if p.id == kitchen.pk).recent_subjects for pk, c in contexts.items()}
+    assert ("Its own subject" in subjects[new.pk], "Its own subject" in subjects[filed.pk]) == (True, False)
+    assert contexts[new.pk].organization_domains == ["studio.example"]
+
+
 def test_a_project_created_by_an_earlier_email_of_the_batch_is_seen_at_once(org):
     open_projects = OpenProjects(clock=Clock())
     context_build(EmailFactory(project=None), open_projects)
