@@ -53,6 +53,25 @@ def test_it_gives_the_thread_and_the_threads_recent_events(org):
     assert [e.id for e in context.recent_events] == [upcoming.pk]
 
 
+def test_recent_events_are_the_first_active_undeleted_ones_from_sixty_days_back_in_date_order(org):
+    from events.context import MAX_RECENT_EVENTS
+
+    project, other = ProjectFactory(), ProjectFactory()
+    email = EmailFactory(project=None)
+    today = email.date.date()
+    EventFactory(project=project, date=today - dt.timedelta(days=61))
+    EventFactory(project=project, date=today, deleted_at=timezone.now())
+    kept = [
+        EventFactory(project=(project, other)[n % 2], date=today - dt.timedelta(days=60) + dt.timedelta(days=n))
+        for n in range(MAX_RECENT_EVENTS + 2)
+    ]
+
+    context = context_build(email)
+
+    assert [e.id for e in context.recent_events] == [e.pk for e in kept[:MAX_RECENT_EVENTS]]
+    assert (context.recent_events[0].project_id, context.recent_events[0].date) == (project.pk, kept[0].date)
+
+
 def test_it_names_the_organizations_own_domains_but_not_personal_ones(org):
     for address in ("ann@studio.example", "bo@gmail.com"):
         Membership.objects.create(user=make_user(address), organization=org, role=Role.MEMBER)
