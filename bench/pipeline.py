@@ -281,13 +281,13 @@ def main() -> None:
         print(
             f"\nThroughput with the instant mock misses by {100 * (0.5 - fast_rate / floor_rate):.0f} points: the "
             f"worker is bound by its own CPU ({cpu_ms:.1f} ms per email, one process, one GIL) where the floor spends "
-            f"{1000 / floor_rate:.1f} ms of wall time. Per email it still sends ~11 statements (the claim with its log "
+            f"{1000 / floor_rate:.1f} ms of wall time. Per email it still sends ~8 statements (the claim with its log "
             "row and attachments in one, the thread and recent events of the context, the usage row, and in the apply "
-            "transaction a savepoint pair, the thread and name match, the event, its history, the state and its log "
-            "row), most built by the ORM, and builds and parses one SDK request; the billing decision and the open projects are read once "
-            "per batch (again every 2 s), and a first run no longer looks for an earlier one to undo. What would "
-            "close it: a second batch process on the second core (the claim already makes that safe), or writing "
-            "the event, its history, the state and the log row as one statement."
+            "transaction the thread and name match, the event with its history row in one, the state with its log "
+            "row in one; BEGIN, COMMIT and the project's activity date besides), and builds and parses one SDK "
+            "request (about a fifth of its CPU); the billing decision, the open projects and the prompt's project "
+            "list are built once per batch (again every 2 s), and the name match's SQL once per process. What would "
+            "close it: a second batch process on the second core (the claim already makes that safe)."
         )
     if slow_seconds_f / ideal > 1.2:
         print(
