@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.text import slugify
@@ -116,14 +116,31 @@ def _thread_project(email: Email) -> Project | None:
     if not ids:
         return None
     # Only the project's id: the earlier email's own row (its text, HTML and headers) is not needed.
-    project_id = (
-        Email.objects.filter(message_id__in=ids, project__isnull=False, project__merged_into__isnull=True)
-        .exclude(pk=email.pk)
+    unique_ids = list(dict.fromkeys(ids))  # as the ORM's IN: each id once
+    with connection.cursor() as cursor:
+        cursor.execute(_thread_project_sql(len(unique_ids)), [*unique_ids, email.pk])
+        row = cursor.fetchone()
+    return Project.objects.filter(pk=row[0]).first() if row is not None else None
+
+
+def _thread_project_query(message_ids: list[str], email_id: int) -> QuerySet[Email, int]:
+    return (
+        Email.objects.filter(message_id__in=message_ids, project__isnull=False, project__merged_into__isnull=True)
+        .exclude(pk=email_id)
         .order_by("-date", "-pk")
-        .values_list("project_id", flat=True)
-        .first()
+        .values_list("project_id", flat=True)[:1]
     )
-    return Project.objects.filter(pk=project_id).first() if project_id is not None else None
+
+
+@functools.lru_cache(maxsize=64)
+def _thread_project_sql(message_ids: int) -> str:
+    """The thread match's SQL for `message_ids` ids, compiled by the ORM once per process (see
+    `_named_project_sql`); its parameters are the message ids, then the email's own id."""
+    ids = [f"\x00id{n}" for n in range(message_ids)]
+    sql, params = _thread_project_query(ids, -1).query.sql_with_params()
+    if list(params) != [*ids, -1]:
+        raise RuntimeError(f"unexpected parameters for the thread match: {params!r}")
+    return str(sql)
 
 
 def project_match(*, email: Email, extraction: Extraction) -> Project | None:
