@@ -286,7 +286,8 @@ def main() -> None:
             "transaction the thread and name match, the event with its history row in one, the state with its log "
             "row in one; BEGIN, COMMIT and the project's activity date besides), and builds and parses one SDK "
             "request (about a fifth of its CPU); the billing decision, the open projects and the prompt's project "
-            "list are built once per batch (again every 2 s), and the name match's SQL once per process. What would "
+            "list are built once per batch (again every 2 s), and the SQL of the name and thread matches and of the recent "
+            "events once per process. What would "
             "close it: a second batch process on the second core (the claim already makes that safe)."
         )
     if slow_seconds_f / ideal > 1.2:
