@@ -29,7 +29,8 @@ def test_a_wrong_empty_or_revoked_token_finds_nothing(world, workspace_client):
     assert workspace_client.get(reverse("feeds:project", args=[project.code, "x"])).status_code == 404
     project_feed_rotate(project=project, actor=None)
     old = project.feed_token
-    assert workspace_client.get(reverse("feeds:project", args=[project.code, old[:-1] + "A"])).status_code == 404
+    wrong = old[:-1] + ("B" if old.endswith("A") else "A")  # one character off, never the token itself
+    assert workspace_client.get(reverse("feeds:project", args=[project.code, wrong])).status_code == 404
     project_feed_rotate(project=project, actor=None)
     assert workspace_client.get(reverse("feeds:project", args=[project.code, old])).status_code == 404
     project_feed_rotate(project=project, actor=None, revoke=True)
