@@ -1,14 +1,17 @@
-"""Writing several new rows in one SQL statement.
+"""SQL the ORM writes, run with fewer round trips on the hot paths (webhook, worker).
 
-Django saves one model instance per statement, and several statements only commit together
-inside a transaction (BEGIN, each INSERT, COMMIT: a round trip each). PostgreSQL runs a
-statement whose WITH clauses insert (data-modifying CTEs) as one atomic unit even in
-autocommit, so `rows_insert` writes rows of different tables, public and tenant alike, in a
-single round trip. The webhook stores every message this way (bench/webhook.py).
+`rows_insert`: Django saves one model instance per statement, and several statements only
+commit together inside a transaction (BEGIN, each INSERT, COMMIT: a round trip each).
+PostgreSQL runs a statement whose WITH clauses insert (data-modifying CTEs) as one atomic unit
+even in autocommit, so `rows_insert` writes rows of different tables, public and tenant alike,
+in a single round trip. Each INSERT is still compiled by Django (`InsertQuery`), so field
+defaults, `pre_save` (auto_now_add, file fields) and `get_db_prep_save` (JSON, UUIDs, dates)
+behave exactly as in `Model.save()`. No signals are sent: nothing of ours listens to these
+models' saves.
 
-Each INSERT is still compiled by Django (`InsertQuery`), so field defaults, `pre_save`
-(auto_now_add, file fields) and `get_db_prep_save` (JSON, UUIDs, dates) behave exactly as in
-`Model.save()`. No signals are sent: nothing of ours listens to these models' saves.
+`queryset_sql`: building and compiling a query costs more CPU than PostgreSQL takes to run a
+small one, so a query asked for every email is compiled once per process and run with
+its parameters.
 """
 
 from __future__ import annotations
@@ -17,8 +20,21 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, router
-from django.db.models import Model
+from django.db.models import ForeignKey, Model, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.sql import InsertQuery
+
+
+def queryset_sql(queryset: QuerySet[Any, Any], params: Sequence[object], what: str) -> str:
+    """The SQL of `queryset`, built from placeholder values `params`, to be run with real ones.
+
+    Callers pass their parameters in the order of `params`; this raises if the ORM ever asks for
+    them in another order (or another number), rather than run a query with crossed values.
+    """
+    sql, compiled = queryset.query.sql_with_params()
+    if [str(p) for p in compiled] != [str(p) for p in params]:
+        raise RuntimeError(f"unexpected parameters for {what}: {compiled!r}")
+    return str(sql)
 
 
 def _insert_sql(objs: Sequence[Model], using: str) -> tuple[str, list[Any], bool]:
@@ -39,41 +55,78 @@ def _insert_sql(objs: Sequence[Model], using: str) -> tuple[str, list[Any], bool
     return sql, list(params), not with_pk
 
 
+def _new_keys_linked(
+    group: Sequence[Model], earlier: dict[int, tuple[int, int]], quote: Any
+) -> list[tuple[Model, ForeignKey, Model]]:
+    """Point `group`'s foreign keys at unsaved rows of earlier groups to their new keys, in SQL.
+
+    `earlier` maps id(instance) to (its group's index, its row's position). Returns the links,
+    so the caller can set the real key once the statement has run.
+    """
+    links = []
+    for obj in group:
+        for field in obj._meta.concrete_fields:
+            if not isinstance(field, ForeignKey) or not field.is_cached(obj):
+                continue
+            target = field.get_cached_value(obj)
+            if target is None or target.pk is not None or id(target) not in earlier:
+                continue
+            index, position = earlier[id(target)]
+            key = quote(str(target._meta.pk.column))
+            # Our quoted column name and two integers, no input.
+            subquery = f"(SELECT {key} FROM i{index} ORDER BY {key} OFFSET {position} LIMIT 1)"  # noqa: S608
+            setattr(obj, field.attname, RawSQL(subquery, []))  # noqa: S611
+            links.append((obj, field, target))
+    return links
+
+
 def rows_insert(*groups: Sequence[Model], using: str | None = None) -> None:
     """INSERT every unsaved instance of `groups` (each a list of one model) in one statement.
 
-    Instances without a primary key get theirs from the database, as with `save()`. Tables
-    resolve on the connection's search path, like every ORM query. All rows are written or
-    none: an IntegrityError (a unique constraint, say) leaves nothing behind.
+    Instances without a primary key get theirs from the database, as with `save()`; a row whose
+    foreign key points to an unsaved instance of an earlier group (an event's history row and
+    the event) takes that instance's new key within the statement. Tables resolve on the
+    connection's search path, like every ORM query. All rows are written or none: an
+    IntegrityError (a unique constraint, say) leaves nothing behind.
     """
     groups = tuple(group for group in groups if group)
     if not groups:
         return
     alias: str = using or router.db_for_write(type(groups[0][0])) or DEFAULT_DB_ALIAS
+    quote = connections[alias].ops.quote_name
     clauses: list[str] = []
     params: list[Any] = []
     returned: list[tuple[int, Sequence[Model]]] = []
-    for index, group in enumerate(groups):
-        sql, group_params, returns = _insert_sql(group, alias)
-        clauses.append(f"i{index} AS ({sql})")
-        params += group_params
-        if returns:
-            returned.append((index, group))
-    # Every CTE's keys in one row, one array per CTE: (SELECT array_agg(id ORDER BY id) FROM i0), …
-    # The identity column numbers one INSERT's VALUES rows in their order, so sorting the keys
-    # gives them back in the order of `group`.
-    quote = connections[alias].ops.quote_name
-    keys = {index: quote(str(group[0]._meta.pk.column)) for index, group in returned}
-    # The SQL is built from quoted column names of our models, no input.
-    selects = [f"(SELECT array_agg({keys[i]} ORDER BY {keys[i]}) FROM i{i})" for i, _ in returned]  # noqa: S608
-    select = ", ".join(selects) or "1"
-    with connections[alias].cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(clauses)} SELECT {select}", params)
-        row = cursor.fetchone()
+    earlier: dict[int, tuple[int, int]] = {}
+    links: list[tuple[Model, ForeignKey, Model]] = []
+    try:
+        for index, group in enumerate(groups):
+            links += _new_keys_linked(group, earlier, quote)
+            sql, group_params, returns = _insert_sql(group, alias)
+            clauses.append(f"i{index} AS ({sql})")
+            params += group_params
+            if returns:
+                returned.append((index, group))
+                earlier |= {id(obj): (index, position) for position, obj in enumerate(group)}
+        # Every CTE's keys in one row, one array per CTE: (SELECT array_agg(id ORDER BY id) FROM i0), …
+        # The identity column numbers one INSERT's VALUES rows in their order, so sorting the keys
+        # gives them back in the order of `group`.
+        keys = {index: quote(str(group[0]._meta.pk.column)) for index, group in returned}
+        # The SQL is built from quoted column names of our models, no input.
+        selects = [f"(SELECT array_agg({keys[i]} ORDER BY {keys[i]}) FROM i{i})" for i, _ in returned]  # noqa: S608
+        select = ", ".join(selects) or "1"
+        with connections[alias].cursor() as cursor:
+            cursor.execute(f"WITH {', '.join(clauses)} SELECT {select}", params)
+            row = cursor.fetchone()
+    finally:
+        for obj, field, _ in links:  # None again; set to the real key below once written
+            setattr(obj, field.attname, None)
     assert row is not None
     for position, (_, group) in enumerate(returned):
         for obj, pk in zip(group, row[position], strict=True):
             obj.pk = pk
+    for obj, field, target in links:
+        setattr(obj, field.attname, target.pk)
     for group in groups:
         for obj in group:
             obj._state.adding = False

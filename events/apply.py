@@ -20,11 +20,11 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
-from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.text import slugify
 
 from billing.limits import project_creation_allowed
+from config.sql import queryset_sql, rows_insert
 from events.models import Email, Event, EventHistory, EventStatus
 from extraction.types import ExtractedEvent, Extraction
 from organizations.models import Organization
@@ -51,53 +51,6 @@ def _snapshot(event: Event) -> dict[str, Any]:
         value = getattr(event, name)
         values[name] = value.isoformat() if isinstance(value, date | time) else value
     return values
-
-
-def _event_create(event: Event, history: EventHistory) -> None:
-    """INSERT a new event and its history row in one statement (one round trip, not two).
-
-    Both INSERTs are compiled by Django, so defaults, `pre_save` (auto_now_add) and
-    `get_db_prep_save` apply as in `save()`; the history row takes the event's new id from the
-    first one. No signals are sent: nothing of ours listens to these models' saves.
-    """
-    event_query = InsertQuery(Event)
-    event_query.insert_values([f for f in Event._meta.local_concrete_fields if not f.primary_key], [event])
-    event_compiler = event_query.get_compiler(connection=connection)
-    event_compiler.returning_fields = [Event._meta.pk]
-    [(event_sql, event_params)] = event_compiler.as_sql()
-
-    fields = [f for f in EventHistory._meta.local_concrete_fields if not f.primary_key]
-    history_query = InsertQuery(EventHistory)
-    history_query.insert_values(fields, [history])
-    history_compiler = history_query.get_compiler(connection=connection)
-    quote = connection.ops.quote_name
-    values: list[str] = []
-    params: list[Any] = list(event_params)
-    for field in fields:
-        if field.name == "event":
-            values.append("(SELECT id FROM new_event)")
-            continue
-        placeholder, param = history_compiler.field_as_sql(
-            field, None, history_compiler.prepare_value(field, history_compiler.pre_save_val(field, history))
-        )
-        values.append(placeholder)
-        params += param
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    # Column names are our models' own, quoted; every value is a parameter.
-    sql = (
-        f"WITH new_event AS ({event_sql}), "  # noqa: S608
-        f"new_history AS (INSERT INTO {quote(EventHistory._meta.db_table)} ({columns}) VALUES ({', '.join(values)}) "
-        "RETURNING id) SELECT (SELECT id FROM new_event), (SELECT id FROM new_history)"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    assert row is not None
-    event.pk, history.pk = row
-    history.event = event
-    for obj in (event, history):
-        obj._state.adding = False
-        obj._state.db = connection.alias
 
 
 def _unique_slug(name: str) -> str:
@@ -137,10 +90,7 @@ def _thread_project_sql(message_ids: int) -> str:
     """The thread match's SQL for `message_ids` ids, compiled by the ORM once per process (see
     `_named_project_sql`); its parameters are the message ids, then the email's own id."""
     ids = [f"\x00id{n}" for n in range(message_ids)]
-    sql, params = _thread_project_query(ids, -1).query.sql_with_params()
-    if list(params) != [*ids, -1]:
-        raise RuntimeError(f"unexpected parameters for the thread match: {params!r}")
-    return str(sql)
+    return queryset_sql(_thread_project_query(ids, -1), [*ids, -1], "the thread match")
 
 
 def project_match(*, email: Email, extraction: Extraction) -> Project | None:
@@ -185,11 +135,11 @@ def _named_project_sql() -> str:
         status__in=OPEN_STATUSES,
         merged_into__isnull=True,
     )
-    sql, params = (named if named.ordered else named.order_by("pk"))[:1].query.sql_with_params()
-    # The callers pass the parameters in this order: make sure the ORM still asks for them so.
-    if [str(p) for p in params] != [sentinel, sentinel, *map(str, OPEN_STATUSES)]:
-        raise RuntimeError(f"unexpected parameters for the project name match: {params!r}")
-    return str(sql)
+    return queryset_sql(
+        (named if named.ordered else named.order_by("pk"))[:1],
+        [sentinel, sentinel, *OPEN_STATUSES],
+        "the project name match",
+    )
 
 
 def _project_create(*, organization: Organization, extraction: Extraction) -> tuple[Project, bool]:
@@ -317,7 +267,8 @@ def extraction_apply_in_transaction(
             updated.append(earlier)
             continue
         event = Event(project=earlier.project if earlier else project, email=email, **_event_values(item, extraction))
-        _event_create(event, EventHistory(event=event, action="created", email=email, after=_snapshot(event)))
+        # The event and its history row in one statement; the history row takes the event's new id.
+        rows_insert([event], [EventHistory(event=event, action="created", email=email, after=_snapshot(event))])
         created.append(event)
         if earlier is not None:  # reschedule: the earlier event stays, superseded by the new one
             before = _snapshot(earlier)

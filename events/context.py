@@ -21,6 +21,7 @@ from functools import cached_property
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
+from config.sql import queryset_sql
 from events.models import Email, Event, EventStatus
 from extraction.types import Context, EmailInput, EventRef, ProjectRef, ThreadEmail
 from organizations.models import Membership
@@ -226,10 +227,7 @@ def _recent_events_sql(projects: int) -> str:
     parameters are the first date, the ids and the active status; its columns need no conversion.
     """
     ids, since = [-1 - n for n in range(projects)], date(1900, 1, 1)
-    sql, params = _recent_events_query(ids, since).query.sql_with_params()
-    if [str(p) for p in params] != [str(p) for p in (since, *ids, EventStatus.ACTIVE)]:
-        raise RuntimeError(f"unexpected parameters for the recent events query: {params!r}")
-    return str(sql)
+    return queryset_sql(_recent_events_query(ids, since), [since, *ids, EventStatus.ACTIVE], "the recent events query")
 
 
 def context_build(email: Email, open_projects: OpenProjects | None = None) -> Context:

@@ -7,9 +7,9 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from config.sql import rows_insert
-from events.models import Email, EmailLog
+from events.models import Email, EmailLog, Event, EventHistory
 from inbound.models import Delivery, Verdict
-from tests.factories import EmailFactory
+from tests.factories import EmailFactory, ProjectFactory
 
 
 def _inserts(queries: CaptureQueriesContext) -> list[str]:
@@ -57,3 +57,24 @@ def test_nothing_to_write_runs_no_statement(org):
     with CaptureQueriesContext(connection) as queries:
         rows_insert([], [])
     assert queries.captured_queries == []
+
+
+def test_a_row_pointing_to_an_unsaved_row_of_an_earlier_group_gets_its_new_key(org):
+    project = ProjectFactory()
+    events = [Event(project=project, kind="meeting", title=f"Meeting {n}") for n in range(2)]
+    histories = [EventHistory(event=event, action="created") for event in reversed(events)]
+    with CaptureQueriesContext(connection) as queries:
+        rows_insert(events, histories)
+    assert len(queries.captured_queries) == 1
+    assert [h.event_id for h in histories] == [events[1].pk, events[0].pk]
+    assert [EventHistory.objects.get(pk=h.pk).event.title for h in histories] == ["Meeting 1", "Meeting 0"]
+
+
+def test_a_failed_statement_leaves_the_links_unset(org):
+    event = Event(project=ProjectFactory(), kind="meeting", title="Kickoff")
+    history = EventHistory(event=event, action="created")
+    clash = EmailFactory.build(pk=None, message_id=EmailFactory().message_id)
+    clash.pk = 10**9
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rows_insert([event], [history], [clash])
+    assert event.pk is None and history.event_id is None
