@@ -36,8 +36,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from config.sql import rows_insert
+from config.sql import rows_insert, tenant_table
 from events.models import Attachment, Email, EmailLog, EmailState
+from organizations.schemas import current_schema, storage_schema
 
 logger = logging.getLogger(__name__)
 
@@ -341,14 +342,16 @@ class DuplicateEmail(Exception):
     """The message is stored already (same Message-ID, or same provider event)."""
 
 
-# A new Email id from the table's sequence (on the current schema's search path), for rows
-# that must name the email before it is written. The webhook selects it with its loop check.
-EMAIL_ID_SQL = f"nextval(pg_get_serial_sequence('{Email._meta.db_table}', 'id'))"
+def email_id_sql(schema_name: str) -> str:
+    """SQL for a new Email id from the organization's sequence, for rows that must name the
+    email before it is written. The webhook selects it with its loop check."""
+    table = tenant_table(Email, schema_name)
+    return f"nextval(pg_get_serial_sequence('{table}', 'id'))"
 
 
-def email_id_reserve() -> int:
+def email_id_reserve(schema_name: str | None = None) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {EMAIL_ID_SQL}")
+        cursor.execute(f"SELECT {email_id_sql(schema_name or current_schema())}")
         row = cursor.fetchone()
     assert row is not None
     return int(row[0])
@@ -370,6 +373,7 @@ def email_store(
     pk: int | None = None,
     code: UUID | None = None,
     also: Sequence[Sequence[Model]] = (),
+    schema_name: str | None = None,
 ) -> Email:
     """Store the message in the current (tenant) schema; DuplicateEmail when it is stored already.
 
@@ -379,10 +383,14 @@ def email_store(
     without a transaction of our own. Inside a caller's transaction the statement gets a
     savepoint, so that a duplicate does not abort it; the webhook runs in autocommit and
     needs none (a savepoint would cost two round trips on every delivery).
+
+    The rows go to `schema_name`'s tables (default: the connection's schema), named with their
+    schema, so the webhook stores without switching the connection's search path.
     """
+    schema_name = schema_name or current_schema()
     now = timezone.now()
     email = Email(
-        pk=pk or email_id_reserve(),
+        pk=pk or email_id_reserve(schema_name),
         code=code or uuid4(),
         message_id=parsed.message_id,
         provider=provider[:30],
@@ -408,23 +416,23 @@ def email_store(
         state_changed_at=now,
         backfill=backfill,
     )
-    # Storage paths depend on the current schema (TenantFileSystemStorage), which is the
-    # organization's here.
-    email.raw.save(f"{email.code}.eml", ContentFile(raw), save=False)
     attachments = []
-    for item in parsed.attachments:
-        attachment = Attachment(
-            email=email, filename=item.filename, content_type=item.content_type, size=len(item.content)
-        )
-        attachment.file.save(attachment.code.hex, ContentFile(item.content), save=False)
-        attachments.append(attachment)
+    with storage_schema(schema_name):
+        email.raw.save(f"{email.code}.eml", ContentFile(raw), save=False)
+        for item in parsed.attachments:
+            attachment = Attachment(
+                email=email, filename=item.filename, content_type=item.content_type, size=len(item.content)
+            )
+            attachment.file.save(attachment.code.hex, ContentFile(item.content), save=False)
+            attachments.append(attachment)
     log = EmailLog(email=email, at=now, state=state, message=state_reason or "Received")
     try:
         with nullcontext() if connection.get_autocommit() else transaction.atomic():
-            rows_insert([email], attachments, [log], *also)
+            rows_insert([email], attachments, [log], *also, schema_name=schema_name)
     except IntegrityError as error:
-        for stored in [email.raw, *(attachment.file for attachment in attachments)]:
-            stored.delete(save=False)
+        with storage_schema(schema_name):
+            for stored in [email.raw, *(attachment.file for attachment in attachments)]:
+                stored.delete(save=False)
         if getattr(getattr(error.__cause__, "diag", None), "constraint_name", None) in DUPLICATE_CONSTRAINTS:
             raise DuplicateEmail(parsed.message_id) from error
         raise

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from events.ingest import EMAIL_ID_SQL, ParsedEmail
+from config.sql import prepared_cursor, tenant_table
+from events.ingest import ParsedEmail, email_id_sql
 from inbound.models import Delivery, Verdict
 from inbound.routing import ascii_domain, normalize_address
 from organizations.models import AllowedSender, Membership, Organization, SenderPolicy
@@ -77,31 +77,32 @@ def sender_allowed(organization: Organization, sender: str) -> bool:
 
 def loop_limit_reached(organization: Organization, sender: str) -> bool:
     """INBOUND_LOOP_LIMIT or more live messages from this sender within the window?"""
-    reached, _ = _loop_check(organization, sender, reserve_email_id=False)
+    reached, _ = _loop_check(organization, sender, email_id_of=None)
     return reached
 
 
 def loop_limit_reached_and_email_id(organization: Organization, sender: str) -> tuple[bool, int]:
-    """loop_limit_reached, and a new Email id (events.ingest.email_id_reserve) in the same round trip.
-
-    The webhook stores the message right after this check and names the email before it
-    writes it; on the organization's search path the sequence is the organization's.
+    """loop_limit_reached, and a new Email id of the organization (events.ingest.email_id_sql)
+    in the same round trip: the webhook stores the message right after this check and names
+    the email before it writes it.
     """
-    reached, email_id = _loop_check(organization, sender, reserve_email_id=True)
+    reached, email_id = _loop_check(organization, sender, email_id_of=organization.schema_name)
     assert email_id is not None
     return reached, email_id
 
 
-def _loop_check(organization: Organization, sender: str, *, reserve_email_id: bool) -> tuple[bool, int | None]:
+def _loop_check(organization: Organization, sender: str, *, email_id_of: str | None) -> tuple[bool, int | None]:
     """Hand-written SQL because it runs on every delivery: building the same query with the ORM
-    costs three times as long as running it (bench/webhook.py). It reads at most LIMIT rows
-    (index delivery_org_sender), not every message of a sender who is looping right now.
+    costs three times as long as running it (bench/webhook.py), and prepared once per
+    connection (config.sql.prepared_cursor), because planning it took longer than running it.
+    It reads at most LIMIT rows (index delivery_org_sender), not every message of a sender who
+    is looping right now. `email_id_of`: also take a new Email id of that schema.
     """
     limit = settings.INBOUND_LOOP_LIMIT
     since = timezone.now() - timedelta(seconds=settings.INBOUND_LOOP_WINDOW_SECONDS)
-    table = connection.ops.quote_name(Delivery._meta.db_table)
-    email_id = f", {EMAIL_ID_SQL}" if reserve_email_id else ""
-    with connection.cursor() as cursor:
+    table = tenant_table(Delivery, organization.schema_name)
+    email_id = f", {email_id_sql(email_id_of)}" if email_id_of else ""
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {table} WHERE organization_id = %s AND sender = %s"  # noqa: S608 - our table name and SQL
             " AND created_at >= %s AND verdict = ANY(%s) AND NOT provider = ANY(%s) LIMIT %s) recent)"
@@ -110,4 +111,4 @@ def _loop_check(organization: Organization, sender: str, *, reserve_email_id: bo
         )
         row = cursor.fetchone()
     assert row is not None
-    return row[0] >= limit, (int(row[1]) if reserve_email_id else None)
+    return row[0] >= limit, (int(row[1]) if email_id_of else None)

@@ -13,7 +13,6 @@ from email.message import Message
 from uuid import UUID, uuid4
 
 from django.conf import settings
-from django_tenants.utils import schema_context
 
 from events.ingest import DuplicateEmail, ParsedEmail, clean_text, email_id_reserve, email_store, message_parse
 from events.models import EmailState
@@ -134,56 +133,55 @@ def delivery_receive(
         return finish(Verdict.REJECTED, "Sender not allowed by the organization's sender policy")
 
     schema_name = route.organization.schema_name
-    # From here on the organization's search path, which ends in public: the loop check reads
-    # public rows through it rather than switching back and forth (a round trip each way).
-    with schema_context(schema_name):
-        state, reason, verdict = EmailState.QUEUED, "", Verdict.ACCEPTED
-        looping = False
-        if ignored or backfill:
-            email_id = email_id_reserve()
-        else:
-            looping, email_id = loop_limit_reached_and_email_id(
-                route.organization, normalize_address(parsed.from_address)
-            )
-        if ignored:
-            state, reason, verdict = EmailState.IGNORED, ignored, Verdict.IGNORED
-        elif looping:
-            state, verdict = EmailState.HELD, Verdict.HELD
-            reason = (
-                f"{LOOP_HOLD_PREFIX}: more than {settings.INBOUND_LOOP_LIMIT} messages from this sender "
-                f"in {settings.INBOUND_LOOP_WINDOW_SECONDS // 60} minutes; re-process it if it is genuine"
-            )
-        queue = enqueue and state == EmailState.QUEUED
-        # The Email names itself to its Delivery row (code) and its task (id) before it is
-        # written, so all of them go in one statement: no transaction, one round trip.
-        email_code = uuid4()
-        delivery = delivery_build(
-            received=received, verdict=verdict, reason=reason, parsed=parsed, route=route, email_code=email_code
+    # The organization's tables are named with their schema from here on (events.ingest,
+    # inbound.checks), so the connection stays on the public search path: switching it costs
+    # a round trip, and another to switch back.
+    state, reason, verdict = EmailState.QUEUED, "", Verdict.ACCEPTED
+    looping = False
+    if ignored or backfill:
+        email_id = email_id_reserve(schema_name)
+    else:
+        looping, email_id = loop_limit_reached_and_email_id(route.organization, normalize_address(parsed.from_address))
+    if ignored:
+        state, reason, verdict = EmailState.IGNORED, ignored, Verdict.IGNORED
+    elif looping:
+        state, verdict = EmailState.HELD, Verdict.HELD
+        reason = (
+            f"{LOOP_HOLD_PREFIX}: more than {settings.INBOUND_LOOP_LIMIT} messages from this sender "
+            f"in {settings.INBOUND_LOOP_WINDOW_SECONDS // 60} minutes; re-process it if it is genuine"
         )
-        task_rows = email_task_rows(schema_name=schema_name, email_id=email_id) if queue else []
-        try:
-            # No lookup first: the unique constraints on Message-ID and provider event
-            # decide, which also settles two copies arriving at once.
-            email = email_store(
-                parsed=parsed,
-                raw=received.raw,
-                provider=received.provider,
-                provider_event_id=received.event_id,
-                envelope_sender=received.envelope_sender or "",
-                envelope_recipient=received.envelope_recipient,
-                project_hint=route.project_hint,
-                received_at=received.received_at,
-                state=state,
-                state_reason=reason,
-                backfill=backfill,
-                pk=email_id,
-                code=email_code,
-                also=[[delivery], task_rows or []],
-            )
-        except DuplicateEmail:
-            return finish(Verdict.DUPLICATE, "Already received (same Message-ID or provider event)")
-        if task_rows is None:
-            email_enqueue_on_commit(schema_name=schema_name, email_id=email.pk)
+    queue = enqueue and state == EmailState.QUEUED
+    # The Email names itself to its Delivery row (code) and its task (id) before it is
+    # written, so all of them go in one statement: no transaction, one round trip.
+    email_code = uuid4()
+    delivery = delivery_build(
+        received=received, verdict=verdict, reason=reason, parsed=parsed, route=route, email_code=email_code
+    )
+    task_rows = email_task_rows(schema_name=schema_name, email_id=email_id) if queue else []
+    try:
+        # No lookup first: the unique constraints on Message-ID and provider event
+        # decide, which also settles two copies arriving at once.
+        email = email_store(
+            parsed=parsed,
+            raw=received.raw,
+            provider=received.provider,
+            provider_event_id=received.event_id,
+            envelope_sender=received.envelope_sender or "",
+            envelope_recipient=received.envelope_recipient,
+            project_hint=route.project_hint,
+            received_at=received.received_at,
+            state=state,
+            state_reason=reason,
+            backfill=backfill,
+            pk=email_id,
+            code=email_code,
+            also=[[delivery], task_rows or []],
+            schema_name=schema_name,
+        )
+    except DuplicateEmail:
+        return finish(Verdict.DUPLICATE, "Already received (same Message-ID or provider event)")
+    if task_rows is None:
+        email_enqueue_on_commit(schema_name=schema_name, email_id=email.pk)
     logger.info("Inbound %s stored in %s as %s", received.provider, schema_name, verdict)
     return Outcome(
         verdict=verdict, reason=reason, delivery=delivery, organization=route.organization, email_id=email.pk

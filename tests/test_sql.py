@@ -1,12 +1,15 @@
-"""config.sql.rows_insert: rows of several models, tenant and public, in one statement."""
+"""config.sql: rows of several models, tenant and public, in one statement (rows_insert);
+statements named with their schema and prepared on the server (tenant_table, prepared_cursor)."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django_tenants.utils import schema_context
 
-from config.sql import rows_insert
+from config.sql import prepared_cursor, rows_insert, tenant_table
+from events.ingest import email_id_sql
 from events.models import Email, EmailLog, Event, EventHistory
 from inbound.models import Delivery, Verdict
 from tests.factories import EmailFactory, ProjectFactory
@@ -78,3 +81,60 @@ def test_a_failed_statement_leaves_the_links_unset(org):
     with pytest.raises(IntegrityError), transaction.atomic():
         rows_insert([event], [history], [clash])
     assert event.pk is None and history.event_id is None
+
+
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_tenant_model_is_named_with_the_organizations_schema_and_a_shared_one_with_public(org):
+    assert tenant_table(Email, org.schema_name) == f'"{org.schema_name}"."events_email"'
+    assert tenant_table(Delivery, org.schema_name) == '"public"."inbound_delivery"'
+
+
+def test_with_a_schema_the_rows_go_to_its_tables_whatever_the_search_path(org, other_org):
+    email = EmailFactory.build(pk=None, message_id="<elsewhere@client.test>")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {email_id_sql(other_org.schema_name)}")
+            email.pk = cursor.fetchone()[0]
+        log = EmailLog(email=email, state="queued", message="Received")
+        with CaptureQueriesContext(connection) as queries:
+            rows_insert([email], [log], schema_name=other_org.schema_name)
+    # The connection is on `org`'s schema; the rows are in `other_org`'s.
+    assert not Email.objects.filter(message_id="<elsewhere@client.test>").exists()
+    with schema_context(other_org.schema_name):
+        assert EmailLog.objects.get(pk=log.pk).email.message_id == "<elsewhere@client.test>"
+    assert len(queries.captured_queries) == 1
+    assert f'INSERT INTO "{other_org.schema_name}"."events_email"' in queries.captured_queries[0]["sql"]
+    assert any(f'"{other_org.schema_name}"."events_emaillog"' in sql for sql in _prepared_statements())
+
+
+def test_a_prepared_cursor_prepares_its_statement_once_and_binds_values_on_the_server(org):
+    query = "SELECT count(*) FROM public.inbound_delivery WHERE provider = %s AND size >= %s"
+    for provider in ("postmark", "amazon_ses"):
+        with prepared_cursor() as cursor:
+            cursor.execute(query, [provider, 0])
+            assert cursor.fetchone() == (0,)
+    prepared = [sql for sql in _prepared_statements() if "inbound_delivery WHERE provider" in sql]
+    assert prepared == [query.replace("%s", "$1", 1).replace("%s", "$2", 1)]
+
+
+def test_without_prepared_statements_the_cursor_binds_on_the_server_and_prepares_nothing(org):
+    threshold = connection.connection.prepare_threshold
+    connection.connection.prepare_threshold = None  # what DATABASE_PREPARED_STATEMENTS=false sets
+    try:
+        with prepared_cursor() as cursor:
+            cursor.execute("SELECT %s::int + 1 AS unprepared", [41])
+            assert cursor.fetchone() == (42,)
+    finally:
+        connection.connection.prepare_threshold = threshold
+    assert not [sql for sql in _prepared_statements() if "unprepared" in sql]
+
+
+def test_a_prepared_cursors_statements_are_seen_by_django_query_logging(org):
+    with CaptureQueriesContext(connection) as queries, prepared_cursor() as cursor:
+        cursor.execute("SELECT %s::text AS logged", ["yes"])
+    assert queries.captured_queries[0]["sql"] == "SELECT %s::text AS logged"

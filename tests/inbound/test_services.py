@@ -109,16 +109,38 @@ def test_an_accepted_message_is_stored_with_its_delivery_and_task_in_one_stateme
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
     writes = [sql for sql in statements if "INSERT" in sql]
     assert len(writes) == 1
-    for table in ("events_email", "events_emaillog", "inbound_delivery", "django_q_ormq"):
-        assert f'INSERT INTO "{table}"' in writes[0]
-    # Besides the write: the search path and the loop check, which also takes the email's id.
-    assert len(statements) == 3, statements
+    schema = world.org.schema_name
+    for table in (f'"{schema}"."events_email"', f'"{schema}"."events_emaillog"', '"public"."inbound_delivery"'):
+        assert f"INSERT INTO {table}" in writes[0]
+    assert 'INSERT INTO "public"."django_q_ormq"' in writes[0]
+    # Besides the write only the loop check, which also takes the email's id: every table is
+    # named with its schema, so the connection's search path is never switched.
+    assert len(statements) == 2, statements
+    assert not [sql for sql in statements if "search_path" in sql]
     assert broker_tasks()[-1] == (PROCESS_TASK, (world.org.schema_name, outcome.email_id))
     assert Delivery.objects.get(pk=outcome.delivery.pk).email_code is not None
     with schema_context(world.org.schema_name):
         email = Email.objects.get(pk=outcome.email_id)
     assert email.code == outcome.delivery.email_code
     assert [log.message for log in email.logs.all()] == ["Received"]
+
+
+def test_storing_leaves_the_connection_on_its_search_path_with_no_round_trip_to_restore_it(world, route_cache):
+    delivery_receive(received=received(message_id="<warms-the-route-cache@x.test>"))
+    Delivery.objects.exists()  # the connection's search path is set
+    schema_before = connection.schema_name
+    message = received(message_id="<path@x.test>")
+    with CaptureQueriesContext(connection) as queries:
+        outcome = delivery_receive(received=message)
+        assert Delivery.objects.filter(pk=outcome.delivery.pk).exists()
+    assert connection.schema_name == schema_before
+    assert not [q["sql"] for q in queries.captured_queries if "search_path" in q["sql"]]
+    with schema_context(world.org.schema_name):
+        email = Email.objects.get(pk=outcome.email_id)
+        # The raw message went to the organization's folder (TenantFileSystemStorage).
+        assert f"/{world.org.schema_name}/" in email.raw.path
+        with email.raw.open("rb") as stored:
+            assert stored.read() == message.raw
 
 
 def test_a_duplicate_leaves_no_second_task_and_is_recorded(world, broker_tasks):
