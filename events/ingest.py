@@ -133,6 +133,15 @@ _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _ADDR_SPEC = rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
 _MAILBOX = rf"(?:{_ATOM}(?: {_ATOM})* <{_ADDR_SPEC}>|{_ADDR_SPEC})"
 PLAIN_ADDRESSES = re.compile(rf"{_MAILBOX}(?:, {_MAILBOX})*")
+# A Content-Type of a plain type with plain parameters, `text/plain; charset="utf-8"` (no
+# comments, no RFC 2231 `name*=`, no escapes in quotes): its type and charset are read here
+# when the body is decoded, which asks the registry for them three or four times per part.
+# (The header's value is still read by the registry: it rewrites parameters in ways of its
+# own, quoting some, dropping repeated ones, decoding encoded words inside quotes.)
+_MIME_ATOM = r"[A-Za-z0-9!#$%&'*+.^_`|~-]+"
+_PARAMETER = rf"\s*;\s*([A-Za-z0-9_-]+)=(?:\"([^\"\\\r\n]*)\"|({_MIME_ATOM}))"
+PLAIN_CONTENT_TYPE = re.compile(rf"\s*({_MIME_ATOM}/{_MIME_ATOM})((?:{_PARAMETER})*)\s*;?\s*")
+CONTENT_TYPE_PARAMETER = re.compile(_PARAMETER)
 ADDRESS_HEADERS = frozenset(name for name, kind in HeaderRegistry().registry.items() if issubclass(kind, AddressHeader))
 DATE_HEADERS = frozenset(name for name, kind in HeaderRegistry().registry.items() if issubclass(kind, DateHeader))
 
@@ -194,8 +203,41 @@ def _message_ids(value: str) -> list[str]:
     return re.findall(r"<[^<>\s]+>", value)
 
 
+def _plain_content_type(part: Message) -> tuple[str, str | None] | None:
+    """(type, charset) of a part whose Content-Type is plain (PLAIN_CONTENT_TYPE), as
+    get_content_type and get_param("charset") give them, without the header registry; None
+    for any other part (no Content-Type, encoded words, RFC 2231 parameters, comments)."""
+    raw = next((value for name, value in part.raw_items() if name.lower() == "content-type"), None)
+    if not isinstance(raw, str) or not raw.isascii():
+        return None
+    unfolded = raw.replace("\r", "").replace("\n", "")
+    match = PLAIN_CONTENT_TYPE.fullmatch(unfolded)
+    if match is None:
+        return None
+    charsets = [
+        quoted or token
+        for name, quoted, token in CONTENT_TYPE_PARAMETER.findall(match.group(2))
+        if name.lower() == "charset"
+    ]
+    return match.group(1).lower(), (charsets[0] if charsets else None)
+
+
 def _part_text(part: Message) -> str:
     """The decoded text of a part, even with an unknown or wrong charset."""
+    plain = _plain_content_type(part)
+    if plain is not None and plain[0].startswith("text/"):
+        # What get_content() does for text (email.contentmanager.get_text_content), with the
+        # type and charset read above rather than by the registry.
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            try:
+                return payload.decode("ASCII" if plain[1] is None else plain[1], "replace")
+            except LookupError:
+                return payload.decode("utf-8", "replace")
+    return _part_text_via_registry(part)
+
+
+def _part_text_via_registry(part: Message) -> str:
     try:
         content = part.get_content()  # type: ignore[attr-defined]
         if isinstance(content, str):
@@ -220,12 +262,14 @@ def message_text(message: Message) -> tuple[str, str]:
     if not message.is_multipart():
         # What get_body and the fallback below would pick, without walking the part twice.
         body = _part_text(message)
-        return ("", body) if message.get_content_type() == "text/html" else (body, "")
+        plain = _plain_content_type(message)
+        content_type = plain[0] if plain is not None else message.get_content_type()
+        return ("", body) if content_type == "text/html" else (body, "")
     if isinstance(message, EmailMessage):
         try:
-            plain = message.get_body(preferencelist=("plain",))
-            if plain is not None:
-                text = _part_text(plain)
+            plain_part = message.get_body(preferencelist=("plain",))
+            if plain_part is not None:
+                text = _part_text(plain_part)
             rich = message.get_body(preferencelist=("html",))
             if rich is not None:
                 html = _part_text(rich)
