@@ -58,7 +58,8 @@ class Email(models.Model):
         "projects.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
     )
     summary = models.TextField(blank=True)
-    state = models.CharField(max_length=20, choices=EmailState.choices, default=EmailState.QUEUED, db_index=True)
+    # Indexed by email_state_changed (state, state_changed_at), which starts with it.
+    state = models.CharField(max_length=20, choices=EmailState.choices, default=EmailState.QUEUED)
     state_reason = models.TextField(blank=True)
     state_changed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -16,13 +16,21 @@ class Verdict(models.TextChoices):
 
 class Delivery(models.Model):
     provider = models.CharField(max_length=30)
-    event_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # Not indexed: nothing looks a delivery up by its provider event (the Email's unique
+    # constraint dedupes), and every index costs each webhook an update.
+    event_id = models.CharField(max_length=255, blank=True)
     message_id = models.CharField(max_length=998, blank=True)
     recipient = models.CharField(max_length=998, blank=True)
     sender = models.CharField(max_length=998, blank=True)
     subject = models.CharField(max_length=300, blank=True)
+    # Indexed by the two indexes below, which both start with it.
     organization = models.ForeignKey(
-        "organizations.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+        "organizations.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deliveries",
+        db_index=False,
     )
     verdict = models.CharField(max_length=20, choices=Verdict.choices)
     reason = models.CharField(max_length=500, blank=True)
