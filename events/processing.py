@@ -8,6 +8,7 @@ change leaves an EmailLog row with its reason.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import threading
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
 from billing.limits import ProcessingDecision, ProcessingGate, processing_decision
-from events.apply import ProjectLimitReached, extraction_apply_in_transaction
+from events.apply import ProjectLimitReached, RowReader, extraction_apply_in_transaction
 from events.context import OpenProjects, context_build, email_input_build
 from events.models import Attachment, Email, EmailLog, EmailState
 from extraction.api import extract
@@ -123,6 +124,24 @@ def _record_usage(organization: Organization, email: Email, usage: list[Usage]) 
     return sum((item.cost_usd for item in usage), Decimal("0"))
 
 
+EMAIL_ROWS = RowReader(Email)
+
+
+@functools.cache
+def _claim_sql() -> str:
+    """The claim's statement, built once per process (every email starts with it)."""
+    quote = connection.ops.quote_name
+    emails, logs, attachments = (quote(m._meta.db_table) for m in (Email, EmailLog, Attachment))
+    # Our models' quoted table and column names; every value is a parameter.
+    return (
+        f"WITH claimed AS (UPDATE {emails} SET state = %s, state_changed_at = %s, attempts = attempts + 1 "  # noqa: S608
+        f"WHERE id = %s AND state = %s RETURNING {EMAIL_ROWS.columns()}), "
+        f"logged AS (INSERT INTO {logs} (email_id, at, state, message) SELECT id, %s, %s, %s FROM claimed) "
+        f"SELECT claimed.*, ARRAY(SELECT filename FROM {attachments} WHERE email_id = claimed.id ORDER BY id) "
+        "FROM claimed"
+    )
+
+
 def _claim_row(email_id: int) -> tuple[Email, list[str]] | None:
     """queued → processing, only if it is still queued (the one place two workers race).
 
@@ -130,19 +149,15 @@ def _claim_row(email_id: int) -> tuple[Email, list[str]] | None:
     row and its attachments' names), so neither is read again. Current schema.
     """
     now = timezone.now()
-    emails, logs, attachments = (m._meta.db_table for m in (Email, EmailLog, Attachment))
-    claimed = Email.objects.raw(
-        f"WITH claimed AS (UPDATE {emails} SET state = %s, state_changed_at = %s, attempts = attempts + 1 "  # noqa: S608
-        "WHERE id = %s AND state = %s RETURNING *), "
-        f"logged AS (INSERT INTO {logs} (email_id, at, state, message) SELECT id, %s, %s, %s FROM claimed) "
-        f"SELECT claimed.*, ARRAY(SELECT filename FROM {attachments} WHERE email_id = claimed.id ORDER BY id) "
-        "AS attachment_names FROM claimed",
-        [EmailState.PROCESSING, now, email_id, EmailState.QUEUED, now, EmailState.PROCESSING, "Processing"],
-    )
-    email = next(iter(claimed), None)
-    if email is None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _claim_sql(),
+            [EmailState.PROCESSING, now, email_id, EmailState.QUEUED, now, EmailState.PROCESSING, "Processing"],
+        )
+        row = cursor.fetchone()
+    if row is None:
         return None
-    return email, list(email.__dict__.pop("attachment_names"))
+    return EMAIL_ROWS.instance(row), list(row[-1])
 
 
 def email_claim(email_id: int) -> bool:

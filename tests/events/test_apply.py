@@ -113,6 +113,39 @@ def test_the_thread_wins_over_the_providers_match(org):
     assert result.project_created is False
 
 
+def test_a_thread_whose_project_was_merged_leaves_the_choice_to_the_provider(org):
+    proposed = ProjectFactory()
+    EmailFactory(message_id="<root@x>", project=ProjectFactory(merged_into=ProjectFactory()))
+    email = EmailFactory(project=None, in_reply_to="<root@x>", references=["<root@x>"])
+
+    result = extraction_apply(
+        organization=org, email=email, extraction=extraction(ProjectDecision(action="existing", project_id=proposed.pk))
+    )
+
+    assert result.project == proposed
+
+
+def test_the_thread_and_name_matches_give_the_project_as_the_orm_reads_it(org):
+    threaded = ProjectFactory(client_name="Henderson", last_activity_at=None)
+    named = ProjectFactory(name="Henderson kitchen", client_email="sarah@henderson.example")
+    EmailFactory(message_id="<root@x>", project=threaded)
+    fields = [f.attname for f in Project._meta.concrete_fields]
+    # As read before the apply, which moves last_activity_at on afterwards.
+    expected = {p.pk: {name: getattr(p, name) for name in fields} for p in Project.objects.all()}
+
+    by_thread = extraction_apply(
+        organization=org, email=EmailFactory(project=None, in_reply_to="<root@x>"), extraction=extraction(events=[])
+    ).project
+    by_name = extraction_apply(
+        organization=org, email=EmailFactory(project=None), extraction=extraction(events=[])
+    ).project
+
+    for found, project in ((by_thread, threaded), (by_name, named)):
+        assert found is not None and found.pk == project.pk
+        assert {name: getattr(found, name) for name in fields} == expected[project.pk]
+        assert (found._state.adding, found._state.db) == (False, "default")
+
+
 def test_it_follows_the_providers_match_when_there_is_no_thread(org):
     proposed = ProjectFactory()
 

@@ -77,6 +77,33 @@ def test_only_one_claim_of_an_email_succeeds(org):
     extract.assert_not_called()
 
 
+def test_the_claim_gives_the_row_as_the_orm_reads_it_with_its_attachments_names(org):
+    from events.processing import _claim_row
+    from tests.factories import AttachmentFactory
+
+    email = queued(
+        headers=[["Date", "Fri, 4 Dec 2026 09:30:00 +1100"], ["X-Note", "ü"]],
+        cc=["a@client.example"],
+        references=["<a@x>", "<b@x>"],
+        in_reply_to="<b@x>",
+        html="<p>Hello</p>",
+    )
+    AttachmentFactory(email=email, filename="quote.xlsx")
+    AttachmentFactory(email=email, filename="plan.pdf")
+
+    claimed = _claim_row(email.pk)
+
+    assert claimed is not None
+    row, names = claimed
+    fresh = Email.objects.get(pk=email.pk)
+    fields = [f.attname for f in Email._meta.concrete_fields]
+    assert {name: getattr(row, name) for name in fields} == {name: getattr(fresh, name) for name in fields}
+    assert (row.state, row.attempts, row.headers[1]) == (EmailState.PROCESSING, 1, ["X-Note", "ü"])
+    assert (row._state.adding, row._state.db, row.get_deferred_fields()) == (False, "default", set())
+    assert names == ["quote.xlsx", "plan.pdf"]
+    assert _claim_row(email.pk) is None
+
+
 def test_it_holds_the_email_when_the_plan_limit_is_reached(org):
     email = queued()
     decision = ProcessingDecision(allowed=False, reason="500 emails this month")
