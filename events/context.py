@@ -230,6 +230,26 @@ def _recent_events_sql(projects: int) -> str:
     return queryset_sql(_recent_events_query(ids, since), [since, *ids, EventStatus.ACTIVE], "the recent events query")
 
 
+def _thread_query(
+    message_ids: list[str], email_id: int
+) -> QuerySet[Email, tuple[str, str, int | None, datetime | None]]:
+    return (
+        Email.objects.filter(message_id__in=message_ids)
+        .exclude(pk=email_id)
+        .order_by("date", "pk")
+        .values_list("message_id", "subject", "project_id", "date")
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _thread_sql(message_ids: int) -> str:
+    """The thread's SQL for `message_ids` ids, compiled by the ORM once per process (as
+    `_recent_events_sql`). Its parameters are the ids, then the email's own id; its columns
+    need no conversion."""
+    ids = [f"\x00id{n}" for n in range(message_ids)]
+    return queryset_sql(_thread_query(ids, -1), [*ids, -1], "the thread query")
+
+
 def context_build(email: Email, open_projects: OpenProjects | None = None) -> Context:
     """The organization's open projects, the email's thread, and recent events of the likely projects."""
     shared = (
@@ -240,18 +260,12 @@ def context_build(email: Email, open_projects: OpenProjects | None = None) -> Co
     project_ids = [p.pk for p in shared.projects]
     project_refs, organization_domains = shared.refs(email.pk)
 
-    ids = [i for i in [email.in_reply_to, *email.references] if i]
-    thread = (
-        [
-            ThreadEmail(message_id=m, subject=s, project_id=p, date=d)
-            for m, s, p, d in Email.objects.filter(message_id__in=ids)
-            .exclude(pk=email.pk)
-            .order_by("date", "pk")
-            .values_list("message_id", "subject", "project_id", "date")
-        ]
-        if ids
-        else []
-    )
+    thread: list[ThreadEmail] = []
+    ids = list(dict.fromkeys(i for i in [email.in_reply_to, *email.references] if i))  # as the ORM's IN
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(_thread_sql(len(ids)), [*ids, email.pk])
+            thread = [ThreadEmail(message_id=m, subject=s, project_id=p, date=d) for m, s, p, d in cursor.fetchall()]
 
     likely = {t.project_id for t in thread if t.project_id is not None} or set(project_ids)
     since = (email.date or email.received_at).date() - timedelta(days=60)

@@ -207,3 +207,19 @@ def test_the_email_input_falls_back_to_the_stored_date(org):
     email = EmailFactory(date=None, headers=[["Date", "garbage"]])
 
     assert email_input_build(email).date == email.received_at
+
+
+def test_the_thread_is_every_other_email_of_it_once_in_date_order_as_stored(org):
+    now = timezone.now()
+    later = EmailFactory(message_id="<b@x>", date=now - dt.timedelta(hours=1), subject="Re: Kitchen")
+    first = EmailFactory(message_id="<a@x>", date=now - dt.timedelta(days=2), project=None, subject="Kitchen")
+    EmailFactory(message_id="<elsewhere@x>")
+    email = EmailFactory(
+        message_id="<c@x>", project=None, in_reply_to="<b@x>", references=["<a@x>", "<b@x>", "<c@x>", "<gone@x>"]
+    )
+
+    context = context_build(email)
+
+    assert [(t.message_id, t.subject, t.project_id, t.date) for t in context.thread] == [
+        (e.message_id, e.subject, e.project_id, e.date) for e in (first, later)
+    ]
