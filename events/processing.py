@@ -31,7 +31,7 @@ from events.models import Attachment, Email, EmailLog, EmailState
 from extraction.api import extract
 from extraction.types import Extraction, ExtractionError, RetryableExtractionError, Usage
 from organizations.models import Organization
-from usage.services import usage_record
+from usage.services import usage_records
 
 logger = logging.getLogger(__name__)
 
@@ -119,8 +119,7 @@ def _set_state(email_id: int, state: str, reason: str, **fields: object) -> None
 
 
 def _record_usage(organization: Organization, email: Email, usage: list[Usage]) -> Decimal:
-    for item in usage:
-        usage_record(organization=organization, email_code=email.code, **dataclasses.asdict(item))
+    usage_records(organization=organization, email_code=email.code, calls=[dataclasses.asdict(item) for item in usage])
     return sum((item.cost_usd for item in usage), Decimal("0"))
 
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from organizations.models import Organization
 from tests.billing.factories import ledger
 from usage.models import DailyUsage, UsageRecord
-from usage.services import usage_purge, usage_record, usage_rollup
+from usage.services import usage_purge, usage_record, usage_records, usage_rollup
 
 DAY = date(2026, 3, 3)
 AT = datetime(2026, 3, 3, 10, tzinfo=UTC)
@@ -21,6 +22,36 @@ def test_usage_record_writes_one_ledger_row(org: Organization) -> None:
     row = usage_record(organization=org, email_code=code, provider="anthropic", model="m", cost_usd=Decimal("0.2"))
 
     assert UsageRecord.objects.get(pk=row.pk).email_code == code
+
+
+def test_usage_records_writes_every_call_of_an_email_in_one_statement(org: Organization) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    code = uuid.uuid4()
+    calls: list[dict[str, Any]] = [
+        {
+            "provider": "anthropic",
+            "model": "m",
+            "input_tokens": 10,
+            "cost_usd": Decimal("0.000123"),
+            "request_id": "r1",
+        },
+        {"provider": "anthropic", "model": "m", "output_tokens": 20, "cache_read_tokens": 5, "batch": True},
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        rows = usage_records(organization=org, email_code=code, calls=calls)
+
+    assert len([q for q in queries if not q["sql"].startswith("SET search_path")]) == 1
+    fields = [f.attname for f in UsageRecord._meta.concrete_fields]
+    stored = UsageRecord.objects.filter(email_code=code).order_by("pk")
+    assert [{f: getattr(r, f) for f in fields} for r in rows] == [{f: getattr(r, f) for f in fields} for r in stored]
+    assert [(r.request_id, r.batch, r.cost_usd) for r in stored] == [
+        ("r1", False, Decimal("0.000123")),
+        ("", True, Decimal("0")),
+    ]
+    assert all(r.created_at is not None and r.organization_id == org.pk for r in stored)
 
 
 def test_rollup_sums_a_day_per_organization_and_model(org: Organization, other_org: Organization) -> None:
