@@ -95,27 +95,35 @@ def retry_delay(attempts: int) -> int:
     return delays[min(attempts, len(delays)) - 1]
 
 
+def _email_field(name: str) -> Field[Any, Any]:
+    field = Email._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field
+
+
 def _set_state(email_id: int, state: str, reason: str, **fields: object) -> None:
     """The email's new state and its log row, in one statement (as the claim does). Current schema."""
     now = timezone.now()
-    assignments: list[str] = []
+    values = {"state": state, "state_reason": reason, "state_changed_at": now, **fields}
     params: list[Any] = []
+    for name, value in values.items():
+        field = _email_field(name)
+        params.append(field.get_db_prep_save(value.pk if isinstance(value, Model) else value, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(_set_state_sql(tuple(values)), [*params, email_id, now, state, reason])
+
+
+@functools.lru_cache(maxsize=16)
+def _set_state_sql(names: tuple[str, ...]) -> str:
+    """`_set_state`'s statement for these fields, built once per process: every email ends with one."""
     quote = connection.ops.quote_name
-    for name, value in {"state": state, "state_reason": reason, "state_changed_at": now, **fields}.items():
-        field = Email._meta.get_field(name)
-        if isinstance(value, Model):
-            value = value.pk
-        assert isinstance(field, Field)
-        assignments.append(f"{quote(str(field.column))} = %s")
-        params.append(field.get_db_prep_save(value, connection))
+    assignments = ", ".join(f"{quote(str(_email_field(name).column))} = %s" for name in names)
     emails, logs = (quote(m._meta.db_table) for m in (Email, EmailLog))
     # Column names are our models' own, quoted; every value is a parameter.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH changed AS (UPDATE {emails} SET {', '.join(assignments)} WHERE id = %s RETURNING id) "  # noqa: S608
-            f"INSERT INTO {logs} (email_id, at, state, message) SELECT id, %s, %s, %s FROM changed",
-            [*params, email_id, now, state, reason],
-        )
+    return (
+        f"WITH changed AS (UPDATE {emails} SET {assignments} WHERE id = %s RETURNING id) "  # noqa: S608
+        f"INSERT INTO {logs} (email_id, at, state, message) SELECT id, %s, %s, %s FROM changed"
+    )
 
 
 def _record_usage(organization: Organization, email: Email, usage: list[Usage]) -> Decimal:
