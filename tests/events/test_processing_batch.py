@@ -29,6 +29,29 @@ from tests.factories import EmailFactory
 from usage.models import UsageRecord
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _test_database(
+    django_db_setup: Any, django_db_blocker: Any, django_db_keepdb: bool, django_db_createdb: bool
+) -> Iterator[None]:
+    """The test database, set up here when pytest-django did not.
+
+    pytest-django sets it up only when a selected test asks for `db` (or the django_db mark),
+    and none here may: their rows must be committed for the threads to see them. Run alone,
+    this module would otherwise find no test database. tests/browser/conftest.py does the same.
+    """
+    creation = connection.creation
+    if connection.settings_dict["NAME"] == creation._get_test_db_name():
+        yield
+        return
+    old_name = connection.settings_dict["NAME"]
+    keepdb = django_db_keepdb and not django_db_createdb
+    with django_db_blocker.unblock():
+        creation.create_test_db(verbosity=0, autoclobber=True, keepdb=keepdb, serialize=False)
+    yield
+    with django_db_blocker.unblock():
+        creation.destroy_test_db(old_name, verbosity=0, keepdb=keepdb)
+
+
 @pytest.fixture
 def batch_org(session_orgs: Any, django_db_blocker: Any) -> Iterator[Organization]:
     with django_db_blocker.unblock():
