@@ -78,18 +78,22 @@ def header(email: EmailInput, name: str) -> str:
 
 def skip_reason(email: EmailInput) -> str:
     """Why this email should produce no events (an empty string when it should)."""
-    auto_submitted = header(email, "Auto-Submitted").strip().lower()
+    # Each name's first value, as `header` gives it: one pass over the headers instead of one per name.
+    first: dict[str, str] = {}
+    for key, value in email.headers:
+        first.setdefault(key.lower(), value)
+    auto_submitted = first.get("auto-submitted", "").strip().lower()
     if auto_submitted and auto_submitted != "no":
         return "auto-submitted"
     if (
-        header(email, "X-Autoreply")
-        or header(email, "X-Autorespond")
-        or header(email, "X-Auto-Response-Suppress").lower() == "all"
+        first.get("x-autoreply")
+        or first.get("x-autorespond")
+        or first.get("x-auto-response-suppress", "").lower() == "all"
     ):
         return "auto-reply"
-    if header(email, "Precedence").strip().lower() in {"bulk", "list", "junk", "auto_reply"}:
+    if first.get("precedence", "").strip().lower() in {"bulk", "list", "junk", "auto_reply"}:
         return "bulk"
-    if header(email, "List-Unsubscribe") or header(email, "List-Id"):
+    if first.get("list-unsubscribe") or first.get("list-id"):
         return "mailing list"
     if AUTO_SUBJECT.search(email.subject or ""):
         return "auto-reply subject"

@@ -83,6 +83,11 @@ def test_a_forward_keeps_the_forwarded_message_its_sender_and_its_date() -> None
     [
         ({"headers": [("Auto-Submitted", "auto-replied")]}, "auto-submitted"),
         ({"headers": [("Auto-Submitted", "no")]}, ""),
+        ({"headers": [("auto-submitted", "No"), ("Auto-Submitted", "auto-generated")]}, ""),
+        ({"headers": [("PRECEDENCE", " Bulk "), ("Precedence", "first-class")]}, "bulk"),
+        ({"headers": [("X-Auto-Response-Suppress", "All")]}, "auto-reply"),
+        ({"headers": [("X-Auto-Response-Suppress", "OOF")]}, ""),
+        ({"headers": [("List-Unsubscribe", "")]}, ""),
         ({"headers": [("List-Id", "<news.example>")]}, "mailing list"),
         ({"subject": "Abwesenheitsnotiz: Angebot"}, "auto-reply subject"),
         ({"subject": "Undeliverable: Kitchen"}, "auto-reply subject"),
