@@ -157,6 +157,29 @@ def _strip_manual(text: str) -> str:
     return "\n".join(lines).strip()
 
 
+# Gmail's forwarded-message date ("Fri, 20 Nov 2026 at 16:02"). dateparser reads it as the naive
+# date and time it states; reading it here saves dateparser's ~3 ms a call (~190 ms the first).
+GMAIL_FORWARD_DATE = re.compile(
+    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([1-9]|[12]\d|3[01]) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"(\d{4}) at ([01]?\d|2[0-3]):([0-5]\d)"
+)
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _gmail_forward_date(value: str) -> datetime | None:
+    match = GMAIL_FORWARD_DATE.fullmatch(value)
+    if match is None:
+        return None
+    weekday, day, month, year, hour, minute = match.groups()
+    try:
+        parsed = datetime(int(year), MONTHS.index(month) + 1, int(day), int(hour), int(minute))  # noqa: DTZ001
+    except ValueError:  # 31 Nov: left to dateparser, as before
+        return None
+    # A weekday that does not fit the date is left to dateparser too.
+    return parsed if WEEKDAYS[parsed.weekday()] == weekday else None
+
+
 def _parse_header_date(value: str) -> datetime | None:
     value = (value or "").strip()
     if not value:
@@ -165,6 +188,8 @@ def _parse_header_date(value: str) -> datetime | None:
         parsed = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         parsed = None
+    if parsed is None:
+        parsed = _gmail_forward_date(value)
     if parsed is None:
         import dateparser
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -98,3 +98,20 @@ def test_a_forward_keeps_the_forwarded_message_its_sender_and_its_date() -> None
 )
 def test_it_says_why_an_email_should_yield_nothing(kw: dict[str, Any], reason: str) -> None:
     assert skip_reason(email(kw.pop("text", "Hello"), **kw)) == reason
+
+
+def test_gmails_forwarded_date_reads_as_dateparser_reads_it() -> None:
+    import dateparser
+
+    from extraction.text import _parse_header_date
+
+    start = datetime(2024, 1, 1)
+    days = [start + timedelta(days=n) for n in range(0, 4 * 366, 31)]
+    times = ["0:00", "9:05", "09:05", "16:02", "23:59"]
+    values = [f"{d:%a}, {d.day} {d:%b %Y} at {times[n % len(times)]}" for n, d in enumerate(days)]
+    values += [f"{(d + timedelta(days=1)):%a}, {d.day} {d:%b %Y} at 10:00" for d in days[:10]]  # wrong weekday
+    values += ["Sat, 31 Nov 2026 at 10:12", "Fri, 06 Nov 2026 at 9:05", "fri, 20 nov 2026 at 16:02", "Fri, 20 Nov 2026"]
+
+    for value in values:
+        expected = dateparser.parse(value.replace(" at ", " "), settings={"RETURN_AS_TIMEZONE_AWARE": False})
+        assert _parse_header_date(value) == expected, value
