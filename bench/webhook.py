@@ -23,6 +23,7 @@ import threading
 import time
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from pathlib import Path
 
 from common import ROOT, percentile
 from perfdb import ORG_SLUG, WEBHOOK_PASSWORD, WEBHOOK_USER, children, gunicorn, peak_rss_mb, prepare, production_env
@@ -140,12 +141,36 @@ def floor_table_create(env: dict[str, str]) -> None:
 
 
 Results = dict[int, tuple[list[float], int, float]]  # concurrency → (latencies, errors, wall seconds)
+CpuUse = dict[int, tuple[float, float]]  # concurrency → (server CPU seconds, PostgreSQL CPU seconds)
 
 
-def run_interleaved(servers: dict[str, dict[str, str]]) -> tuple[dict[str, Results], float]:
+def cpu_seconds(pids: list[int], *, reaped: bool = False) -> float:
+    """User + system CPU of `pids` from /proc; with `reaped`, also what their exited children used."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12]) + ((int(fields[13]) + int(fields[14])) if reaped else 0)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu() -> float:
+    """CPU of the embedded PostgreSQL: its processes, and the backends it has reaped; NaN for a
+    server elsewhere (DATABASE_URL)."""
+    pidfile = ROOT / ".data" / "pg" / "postmaster.pid"
+    if os.environ.get("DATABASE_URL") or not pidfile.exists():
+        return float("nan")
+    postmaster = int(pidfile.read_text().split()[0])
+    return cpu_seconds([postmaster], reaped=True) + cpu_seconds(children(postmaster))
+
+
+def run_interleaved(servers: dict[str, dict[str, str]]) -> tuple[dict[str, Results], dict[str, CpuUse], float]:
     """Every server up at once, then each concurrency in ROUNDS rounds, each server taking its
     share of a round in turn (the order rotating): a drift of the machine during the run (other
-    load, the database's caches) falls on every server alike. Idle servers cost nothing."""
+    load, the database's caches) falls on every server alike. Idle servers cost nothing, so the
+    CPU its workers and PostgreSQL use during a server's share is that server's."""
     started = {}
     try:
         for label, env in servers.items():
@@ -153,11 +178,13 @@ def run_interleaved(servers: dict[str, dict[str, str]]) -> tuple[dict[str, Resul
             started[label] = (process, port)
             load(port, [payload(n, f"{label}-warm") for n in range(20)], 2)
         results: dict[str, Results] = {label: {} for label in servers}
+        cpu: dict[str, CpuUse] = {label: {} for label in servers}
         labels = list(servers)
         for concurrency, count in REQUESTS.items():
             share = max(1, count // ROUNDS)
             for label in labels:
                 results[label][concurrency] = ([], 0, 0.0)
+                cpu[label][concurrency] = (0.0, 0.0)
             for round_ in range(ROUNDS):
                 shift = round_ % len(labels)
                 for label in labels[shift:] + labels[:shift]:
@@ -165,15 +192,20 @@ def run_interleaved(servers: dict[str, dict[str, str]]) -> tuple[dict[str, Resul
                     # sender posting every round would reach the loop limit.
                     numbers = range(round_ * share, (round_ + 1) * share)
                     bodies = [payload(n, f"{label}-c{concurrency}") for n in numbers]
+                    workers = children(started[label][0].pid)
+                    server_before, postgres_before = cpu_seconds(workers), postgres_cpu()
                     latencies, errors, wall = load(started[label][1], bodies, concurrency)
+                    server_used, postgres_used = cpu_seconds(workers) - server_before, postgres_cpu() - postgres_before
                     before = results[label][concurrency]
                     results[label][concurrency] = (before[0] + latencies, before[1] + errors, before[2] + wall)
+                    used = cpu[label][concurrency]
+                    cpu[label][concurrency] = (used[0] + server_used, used[1] + postgres_used)
         rss = max((peak_rss_mb(pid) for pid in children(started["ours"][0].pid)), default=float("nan"))
     finally:
         for process, _ in started.values():
             process.terminate()
             process.wait(timeout=30)
-    return results, rss
+    return results, cpu, rss
 
 
 def main() -> None:
@@ -193,11 +225,11 @@ def main() -> None:
         "baseline-conn0": dict(baseline_env, CONN_MAX_AGE="0"),
         "ours-conn0": dict(env, CONN_MAX_AGE="0"),
     }
-    results, rss = run_interleaved(servers)
-    baseline, ours, floor = results["baseline"], results["ours"], results["floor"]
-    baseline_new, ours_new = results["baseline-conn0"], results["ours-conn0"]
+    measured, cpu, rss = run_interleaved(servers)
+    baseline, ours, floor = measured["baseline"], measured["ours"], measured["floor"]
+    baseline_new, ours_new = measured["baseline-conn0"], measured["ours-conn0"]
     stored = stored_emails(env) - before
-    if stored > 40 + sum(len(results[label][c][0]) for label in ("ours", "ours-conn0") for c in REQUESTS):
+    if stored > 40 + sum(len(measured[label][c][0]) for label in ("ours", "ours-conn0") for c in REQUESTS):
         raise SystemExit("a baseline server ran our receiver")
     phases = json.loads(
         subprocess.run(
@@ -260,6 +292,24 @@ def main() -> None:
             f"| {concurrency} | **{p50:.2f}×** {'✓' if p50 <= 1.5 else '✗'} | **{p99:.2f}×** {'✓' if p99 <= 2 else '✗'} "
             f"| {errors} {'✓' if errors == 0 else '✗'} |"
         )
+    print(
+        "\nCPU per request (diagnostic, same run): user + system time of the server's gunicorn workers and of "
+        "PostgreSQL (every process of the embedded server, exited backends included) during that server's "
+        "shares of the rounds, divided by its requests. The load generator's own CPU is not counted.\n"
+    )
+    print("| server | concurrency | gunicorn CPU ms / request | PostgreSQL CPU ms / request | both |")
+    print("|---|---|---|---|---|")
+    for label, name in (
+        ("baseline", "anymail + no-op (baseline)"),
+        ("ours", "ours"),
+        ("floor", "durable floor"),
+        ("baseline-conn0", "baseline, `CONN_MAX_AGE=0`"),
+        ("ours-conn0", "ours, `CONN_MAX_AGE=0`"),
+    ):
+        for concurrency in REQUESTS:
+            requests = len(measured[label][concurrency][0])
+            app, postgres = (1000 * seconds / requests for seconds in cpu[label][concurrency])
+            print(f"| {name} | {concurrency} | {app:.2f} | {postgres:.2f} | {app + postgres:.2f} |")
     print(
         "\nWhere our time goes (diagnostic, same run): one process, Django's test client, the same payloads; "
         "median ms of each step of the receiver, timed around the real functions (bench/webhook_phases.py).\n"
