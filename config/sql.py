@@ -63,14 +63,21 @@ class _PreparedDebugWrapper(CursorDebugWrapper):
 
 
 @contextmanager
-def prepared_cursor(using: str = DEFAULT_DB_ALIAS) -> Iterator[CursorWrapper]:
+def prepared_cursor(using: str = DEFAULT_DB_ALIAS, *, on_search_path: bool = False) -> Iterator[CursorWrapper]:
     """A cursor whose statements are prepared once per connection and get their values bound
-    by the server. Use it only for statements whose every table is named with its schema
-    (`tenant_table`): it does not set django-tenants' search path, and a statement prepared on
-    one schema's tables must not be reused on another's. Its placeholders need a type PostgreSQL
-    can infer (a column's, a cast), as with any server-side binding.
+    by the server. Its placeholders need a type PostgreSQL can infer (a column's, a cast), as
+    with any server-side binding.
+
+    By default it leaves the connection's search path as it is: for statements whose every
+    table is named with its schema (`tenant_table`), which then need no `SET search_path`.
+    With `on_search_path`, django-tenants first sets the current schema's path as for any
+    query (a round trip only when it changed); PostgreSQL re-plans a prepared statement whose
+    search path differs from the one it was planned with, so one statement text serves every
+    organization.
     """
     wrapper = connections[using]
+    if on_search_path:
+        wrapper.cursor().close()  # django-tenants sets the path when Django opens a cursor
     wrapper.close_if_health_check_failed()
     wrapper.ensure_connection()
     with wrapper.wrap_database_errors:
@@ -159,9 +166,9 @@ def rows_insert(*groups: Sequence[Model], using: str | None = None, schema_name:
     the event) takes that instance's new key within the statement. All rows are written or
     none: an IntegrityError (a unique constraint, say) leaves nothing behind.
 
-    Tables resolve on the connection's search path, like every ORM query; with `schema_name`
-    each is named with its schema instead (`tenant_table`) and the statement is prepared
-    (`prepared_cursor`), which is what the webhook does on every delivery.
+    The statement is prepared on the server (`prepared_cursor`). Tables resolve on the
+    connection's search path, like every ORM query; with `schema_name` each is named with its
+    schema instead (`tenant_table`), so the webhook stores without switching the path.
     """
     groups = tuple(group for group in groups if group)
     if not groups:
@@ -189,7 +196,7 @@ def rows_insert(*groups: Sequence[Model], using: str | None = None, schema_name:
         # The SQL is built from quoted column names of our models, no input.
         selects = [f"(SELECT array_agg({keys[i]} ORDER BY {keys[i]}) FROM i{i})" for i, _ in returned]  # noqa: S608
         select = ", ".join(selects) or "1"
-        with prepared_cursor(alias) if schema_name is not None else connections[alias].cursor() as cursor:
+        with prepared_cursor(alias, on_search_path=schema_name is None) as cursor:
             cursor.execute(f"WITH {', '.join(clauses)} SELECT {select}", params)
             row = cursor.fetchone()
     finally:

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from billing.limits import project_creation_allowed
-from config.sql import queryset_sql, rows_insert
+from config.sql import prepared_cursor, queryset_sql, rows_insert
 from events.models import Email, Event, EventHistory, EventStatus
 from extraction.types import ExtractedEvent, Extraction
 from organizations.models import Organization
@@ -115,7 +115,7 @@ def _thread_project(email: Email) -> Project | None:
     if not ids:
         return None
     unique_ids = list(dict.fromkeys(ids))  # as the ORM's IN: each id once
-    with connection.cursor() as cursor:
+    with prepared_cursor(on_search_path=True) as cursor:
         cursor.execute(_thread_project_sql(len(unique_ids)), [*unique_ids, email.pk])
         row = cursor.fetchone()
     return PROJECT_ROWS.instance(row) if row is not None else None
@@ -164,7 +164,7 @@ def project_match(*, email: Email, extraction: Extraction) -> Project | None:
             return matched
     if decision.action == "new" and decision.name:
         params = [decision.name, decision.name, *map(str, OPEN_STATUSES)]
-        with connection.cursor() as cursor:
+        with prepared_cursor(on_search_path=True) as cursor:
             cursor.execute(_named_project_sql(), params)
             row = cursor.fetchone()
         if row is not None:

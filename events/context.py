@@ -21,7 +21,7 @@ from functools import cached_property
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
-from config.sql import queryset_sql
+from config.sql import prepared_cursor, queryset_sql
 from events.models import Email, Event, EventStatus
 from extraction.types import Context, EmailInput, EventRef, ProjectRef, ThreadEmail
 from organizations.models import Membership
@@ -263,7 +263,7 @@ def context_build(email: Email, open_projects: OpenProjects | None = None) -> Co
     thread: list[ThreadEmail] = []
     ids = list(dict.fromkeys(i for i in [email.in_reply_to, *email.references] if i))  # as the ORM's IN
     if ids:
-        with connection.cursor() as cursor:
+        with prepared_cursor(on_search_path=True) as cursor:
             cursor.execute(_thread_sql(len(ids)), [*ids, email.pk])
             thread = [ThreadEmail(message_id=m, subject=s, project_id=p, date=d) for m, s, p, d in cursor.fetchall()]
 
@@ -271,7 +271,7 @@ def context_build(email: Email, open_projects: OpenProjects | None = None) -> Co
     since = (email.date or email.received_at).date() - timedelta(days=60)
     events: list[tuple[int, str, str, date | None, int]] = []
     if likely:  # as the ORM: an empty IN matches nothing, no query is sent
-        with connection.cursor() as cursor:
+        with prepared_cursor(on_search_path=True) as cursor:
             cursor.execute(_recent_events_sql(len(likely)), [since, *likely, str(EventStatus.ACTIVE)])
             events = cursor.fetchall()
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
 from billing.limits import ProcessingDecision, ProcessingGate, processing_decision
+from config.sql import prepared_cursor
 from events.apply import ProjectLimitReached, RowReader, extraction_apply_in_transaction
 from events.context import OpenProjects, context_build, email_input_build
 from events.models import Attachment, Email, EmailLog, EmailState
@@ -109,7 +110,7 @@ def _set_state(email_id: int, state: str, reason: str, **fields: object) -> None
     for name, value in values.items():
         field = _email_field(name)
         params.append(field.get_db_prep_save(value.pk if isinstance(value, Model) else value, connection))
-    with connection.cursor() as cursor:
+    with prepared_cursor(on_search_path=True) as cursor:
         cursor.execute(_set_state_sql(tuple(values)), [*params, email_id, now, state, reason])
 
 
@@ -158,7 +159,7 @@ def _claim_row(email_id: int) -> tuple[Email, list[str]] | None:
     row and its attachments' names), so neither is read again. Current schema.
     """
     now = timezone.now()
-    with connection.cursor() as cursor:
+    with prepared_cursor(on_search_path=True) as cursor:
         cursor.execute(
             _claim_sql(),
             [EmailState.PROCESSING, now, email_id, EmailState.QUEUED, now, EmailState.PROCESSING, "Processing"],
