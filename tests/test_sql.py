@@ -138,3 +138,24 @@ def test_a_prepared_cursors_statements_are_seen_by_django_query_logging(org):
     with CaptureQueriesContext(connection) as queries, prepared_cursor() as cursor:
         cursor.execute("SELECT %s::text AS logged", ["yes"])
     assert queries.captured_queries[0]["sql"] == "SELECT %s::text AS logged"
+
+
+def test_a_statement_prepared_on_one_organizations_search_path_reads_the_others_tables_on_theirs(org, other_org):
+    with schema_context(org.schema_name):
+        EmailFactory(message_id="<ours@path.test>")
+    with schema_context(other_org.schema_name):
+        EmailFactory(message_id="<theirs@path.test>")
+    query = "SELECT message_id FROM events_email WHERE message_id LIKE %s ORDER BY id"
+
+    def read(organization):
+        with schema_context(organization.schema_name), prepared_cursor(on_search_path=True) as cursor:
+            cursor.execute(query, ["%@path.test>"])
+            return [row[0] for row in cursor.fetchall()]
+
+    # Past PostgreSQL's fifth run the plan is generic and cached: it must still follow the path.
+    assert [read(org) for _ in range(6)] == [["<ours@path.test>"]] * 6
+    assert read(other_org) == ["<theirs@path.test>"]
+    assert read(org) == ["<ours@path.test>"]
+    assert [sql for sql in _prepared_statements() if "@path.test" in sql or "LIKE $1" in sql] == [
+        query.replace("%s", "$1")
+    ]
