@@ -11,7 +11,7 @@ models' saves.
 
 `queryset_sql`: building and compiling a query costs more CPU than PostgreSQL takes to run a
 small one, so a query asked for every email is compiled once per process and run with
-its parameters.
+its parameters; `RowReader` turns its rows into model instances as the ORM would.
 
 `prepared_cursor`: Django's cursors bind parameters on the client (the values are quoted into
 the SQL text, which PostgreSQL then parses and plans on every run). The webhook's statements
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, router
@@ -95,6 +95,49 @@ def tenant_table(model: type[Model], schema_name: str, using: str = DEFAULT_DB_A
     quote = connections[using].ops.quote_name
     tenant_model = model._meta.app_config is not None and model._meta.app_config.name in settings.TENANT_APPS
     return f"{quote(schema_name if tenant_model else get_public_schema_name())}.{quote(model._meta.db_table)}"
+
+
+M = TypeVar("M", bound=Model)
+
+
+class RowReader(Generic[M]):
+    """Instances of `model` from rows of fixed SQL that select its concrete fields in their order.
+
+    What a RawQuerySet works out again for every query it runs (which column is which field,
+    the fields' converters from the database) is worked out once here: on the worker's hot
+    path that bookkeeping cost more CPU than the query. Rows become instances through
+    `Model.from_db` and the converters the ORM itself would apply, as in a RawQuerySet.
+    """
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+        self.fields = list(model._meta.concrete_fields)
+        self.attnames = [field.attname for field in self.fields]
+        self._converters: list[tuple[int, list[Any], Any]] | None = None
+
+    def columns(self) -> str:
+        """The quoted column names, comma separated, in the order `instance` reads them."""
+        quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+        return ", ".join(quote(str(field.column)) for field in self.fields)
+
+    def instance(self, values: Sequence[Any], using: str = DEFAULT_DB_ALIAS) -> M:
+        """The instance of one row (its first len(fields) values), as loaded by the ORM on `using`."""
+        db = connections[using]
+        if self._converters is None:  # the same for every connection of the backend; racing threads agree
+            converters = []
+            for index, field in enumerate(self.fields):
+                col = field.get_col(field.model._meta.db_table)
+                found = db.ops.get_db_converters(col) + col.get_db_converters(db)
+                if found:
+                    converters.append((index, found, col))
+            self._converters = converters
+        row = list(values[: len(self.fields)])
+        for index, found, col in self._converters:
+            value = row[index]
+            for converter in found:
+                value = converter(value, col, db)
+            row[index] = value
+        return self.model.from_db(using, self.attnames, row)
 
 
 def queryset_sql(queryset: QuerySet[Any, Any], params: Sequence[object], what: str) -> str:

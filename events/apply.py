@@ -13,67 +13,24 @@ the same timeline as applying once. Events a person edited are never touched.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
-from django.db.models import Model, Q, QuerySet, Subquery
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
 
 from billing.limits import project_creation_allowed
-from config.sql import prepared_cursor, queryset_sql, rows_insert
+from config.sql import RowReader, prepared_cursor, queryset_sql, rows_insert
 from events.models import Email, Event, EventHistory, EventStatus
 from extraction.types import ExtractedEvent, Extraction
 from organizations.models import Organization
 from projects.models import OPEN_STATUSES, Project, ProjectAlias
 
 SNAPSHOT_FIELDS = ("kind", "title", "date", "time", "status")
-
-M = TypeVar("M", bound=Model)
-
-
-class RowReader(Generic[M]):
-    """Instances of `model` from rows of fixed SQL that select its concrete fields in their order.
-
-    What a RawQuerySet works out again for every query it runs (which column is which field,
-    the fields' converters from the database) is worked out once here: on the worker's hot
-    path that bookkeeping cost more CPU than the query. Rows become instances through
-    `Model.from_db` and the converters the ORM itself would apply, as in a RawQuerySet.
-    """
-
-    def __init__(self, model: type[M]) -> None:
-        self.model = model
-        self.fields = list(model._meta.concrete_fields)
-        self.attnames = [field.attname for field in self.fields]
-        self._converters: list[tuple[int, list[Any], Any]] | None = None
-
-    def columns(self) -> str:
-        """The quoted column names, comma separated, in the order `instance` reads them."""
-        quote = connection.ops.quote_name
-        return ", ".join(quote(str(field.column)) for field in self.fields)
-
-    def instance(self, values: Sequence[Any], using: str = DEFAULT_DB_ALIAS) -> M:
-        """The instance of one row (its first len(fields) values), as loaded by the ORM on `using`."""
-        db = connections[using]
-        if self._converters is None:  # the same for every connection of the backend; racing threads agree
-            converters = []
-            for index, field in enumerate(self.fields):
-                col = field.get_col(field.model._meta.db_table)
-                found = db.ops.get_db_converters(col) + col.get_db_converters(db)
-                if found:
-                    converters.append((index, found, col))
-            self._converters = converters
-        row = list(values[: len(self.fields)])
-        for index, found, col in self._converters:
-            value = row[index]
-            for converter in found:
-                value = converter(value, col, db)
-            row[index] = value
-        return self.model.from_db(using, self.attnames, row)
 
 
 class ProjectLimitReached(Exception):

@@ -25,8 +25,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
 from billing.limits import ProcessingDecision, ProcessingGate, processing_decision
-from config.sql import prepared_cursor
-from events.apply import ProjectLimitReached, RowReader, extraction_apply_in_transaction
+from config.sql import RowReader, prepared_cursor
+from events.apply import ProjectLimitReached, extraction_apply_in_transaction
 from events.context import OpenProjects, context_build, email_input_build
 from events.models import Attachment, Email, EmailLog, EmailState
 from extraction.api import extract
