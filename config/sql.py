@@ -14,13 +14,13 @@ small one, so a query asked for every email is compiled once per process and run
 its parameters; `RowReader` turns its rows into model instances as the ORM would.
 
 `prepared_cursor`: Django's cursors bind parameters on the client (the values are quoted into
-the SQL text, which PostgreSQL then parses and plans on every run). The webhook's statements
-run on every delivery, so they go through a cursor that sends the values apart from the SQL
-and has PostgreSQL prepare each statement once per connection: no planning on later runs (the
-loop check's planning took three times its execution) and no quoting of a 20 KB text.
-`tenant_table` names a table with its schema, so that such a statement does not depend on
-the connection's search path (django-tenants sets it with a round trip of its own whenever
-the schema changes).
+the SQL text, which PostgreSQL then parses and plans on every run). The statements the webhook
+runs on every delivery and the worker on every email go through a cursor that sends the
+values apart from the SQL and has PostgreSQL prepare each statement once per connection: no
+planning on later runs (the loop check's planning took three times its execution) and no
+quoting of a 20 KB text. `tenant_table` names a table with its schema, so that the webhook's
+statements do not depend on the connection's search path (django-tenants sets it with a
+round trip of its own whenever the schema changes).
 """
 
 from __future__ import annotations
