@@ -1,6 +1,7 @@
 """`make run`: database, migrations, demo organization, then web server + worker until Ctrl-C.
 
-Uses the embedded PostgreSQL in .data/pg unless DATABASE_URL is set; stops it on exit.
+Uses the embedded PostgreSQL in .data/pg unless DATABASE_URL is set, and stops it on exit if
+this run started it (a server already up may be serving tests or benchmarks).
 Running it again reuses the data.
 """
 
@@ -28,7 +29,10 @@ def main() -> int:
     env.setdefault("PYTHONUNBUFFERED", "1")
     # The venv's bin first, so honcho's processes use the project's Python and tools.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    embedded = not env.get("DATABASE_URL")
+    # A server that was already up belongs to whoever started it (a test run, a benchmark, a
+    # manage.py in another terminal): stopping it on exit would cut them off mid-query.
+    pid_file = ROOT / ".data" / "pg" / "postmaster.pid"  # config.embedded_pg.PG_DIR_NAME
+    stop_on_exit = not env.get("DATABASE_URL") and not pid_file.exists()
     started = time.perf_counter()
     try:
         print("▸ migrating the public schema, the template and every organization …", flush=True)
@@ -63,7 +67,7 @@ def main() -> int:
     except KeyboardInterrupt:
         return 130
     finally:
-        if embedded:
+        if stop_on_exit:
             subprocess.run([sys.executable, "-m", "config.embedded_pg", "stop"], cwd=ROOT, env=env, check=False)
 
 
