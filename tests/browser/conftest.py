@@ -281,7 +281,7 @@ class Recorder:
     dialogs: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
-    # Responses >= 400 for anything but the favicon (which no page links).
+    # Responses >= 400, the favicon's included (base.html links one).
     failed_responses: list[str] = field(default_factory=list)
 
     def nothing_ran(self) -> bool:
@@ -316,7 +316,7 @@ def page(context: Any, recorder: Recorder) -> Any:
             recorder.console_errors.append(message.text)
 
     def on_response(response: Any) -> None:
-        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+        if response.status >= 400:
             recorder.failed_responses.append(f"{response.status} {response.url}")
 
     page.on("dialog", on_dialog)
