@@ -50,15 +50,23 @@ def _decision_with_snapshot(organization: Organization, *, now: datetime) -> tup
     return _decision_from(organization, snapshot), snapshot
 
 
+def _resumes(snapshot: Snapshot) -> str:
+    return date_format(timezone.localtime(snapshot.period.end), "N j, Y")
+
+
+def _emails_limit_reached(snapshot: Snapshot) -> ProcessingDecision:
+    return ProcessingDecision(
+        allowed=False,
+        reason=f"The plan's limit of {snapshot.limits.emails} emails this period is reached; "
+        f"held until {_resumes(snapshot)} or an upgrade.",
+    )
+
+
 def _decision_from(organization: Organization, snapshot: Snapshot) -> ProcessingDecision:
     limit_notices_send(organization=organization, snapshot=snapshot)
-    resumes = date_format(timezone.localtime(snapshot.period.end), "N j, Y")
+    resumes = _resumes(snapshot)
     if snapshot.emails_exhausted:
-        return ProcessingDecision(
-            allowed=False,
-            reason=f"The plan's limit of {snapshot.limits.emails} emails this period is reached; "
-            f"held until {resumes} or an upgrade.",
-        )
+        return _emails_limit_reached(snapshot)
     if snapshot.ai_exhausted and not organization.overage_enabled:
         if organization.ai_budget_action == AIBudgetAction.RULES:
             return ProcessingDecision(allowed=True, provider_override="rules")
@@ -89,8 +97,9 @@ class ProcessingGate:
     means that the use counted so stays under the first notice threshold (80 %), so no notice is
     due and no limit can be reached before the next reading. Otherwise (near or over a limit,
     paused, on the rules fallback, or the reading is too old) the email gets the exact decision
-    of `processing_decision` from a fresh organization row: mail over a limit is held and notices
-    go out as for a single email. What other processes spend is seen at the next reading.
+    of `processing_decision` from a fresh organization row, with this gate's emails in flight
+    counted on top: mail over a limit is held and notices go out as for a single email. What
+    other processes spend is seen at the next reading.
 
     The caller reports each allowed email with `finished(cost)` once its usage is in the ledger.
     """
@@ -121,6 +130,11 @@ class ProcessingGate:
         organization = Organization.objects.get(pk=self.organization.pk)
         decision, snapshot = _decision_with_snapshot(organization, now=timezone.now())
         with self._lock:
+            if decision.allowed and snapshot is not None and not self._fits(_Reading(snapshot, *marks)):
+                # The ledger counts an email once it is done: the ones this gate let through and
+                # that are still running would otherwise be missed, and 16 threads near the limit
+                # would each take the last place.
+                decision = _emails_limit_reached(snapshot)
             reusable = decision.allowed and decision.provider_override is None and snapshot is not None
             self._reading = _Reading(snapshot, *marks) if reusable and snapshot is not None else None
             if decision.allowed:
@@ -133,13 +147,22 @@ class ProcessingGate:
             self._finished += 1
             self._spent += cost
 
+    def _emails_counted(self, reading: _Reading) -> int:
+        """This period's emails with the next one: the reading's, every email that may be missing
+        from it (in flight when it was taken, allowed since) and the next one."""
+        return reading.snapshot.emails + reading.pending + (self._allowed - reading.allowed_mark) + 1
+
+    def _fits(self, reading: _Reading) -> bool:
+        limit = reading.snapshot.limits.emails
+        return limit is None or self._emails_counted(reading) <= limit
+
     def _roomy(self) -> bool:
         reading = self._reading
         if reading is None or self.clock() - reading.read_at >= self.max_age:
             return False
         first = min(NOTICE_THRESHOLDS)
         limits = reading.snapshot.limits
-        emails = reading.snapshot.emails + reading.pending + (self._allowed - reading.allowed_mark) + 1
+        emails = self._emails_counted(reading)
         cost = reading.snapshot.ai_cost_usd + (self._spent - reading.spent_mark)
         emails_room = limits.emails is None or emails * 100 < first * limits.emails
         ai_room = limits.ai_budget_usd is None or cost * 100 < first * limits.ai_budget_usd

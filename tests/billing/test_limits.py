@@ -283,6 +283,29 @@ def test_the_gate_counts_emails_still_in_flight_when_it_reads(org: Organization)
     assert [answered_from_the_reading(gate) for _ in range(4)] == [True, True, True, False]
 
 
+def test_the_gate_lets_only_as_many_emails_through_as_places_are_left(org: Organization) -> None:
+    # Starter: 500 emails. Two places left, and nothing finishes while five threads ask.
+    ledger(org, emails=498)
+    gate = ProcessingGate(org, clock=Clock())
+
+    decisions = [gate.decide() for _ in range(5)]
+
+    assert [decision.allowed for decision in decisions] == [True, True, False, False, False]
+    assert "limit of 500 emails" in decisions[2].reason
+
+
+def test_the_gate_gives_a_place_back_when_an_allowed_email_ends_without_counting(org: Organization) -> None:
+    # An email that failed before any call leaves nothing in the ledger: its place is free again.
+    ledger(org, emails=499)
+    gate = ProcessingGate(org, clock=Clock())
+    assert gate.decide().allowed
+    assert not gate.decide().allowed
+
+    gate.finished()
+
+    assert gate.decide().allowed
+
+
 def test_the_gate_counts_the_ai_cost_recorded_since_its_reading(org: Organization) -> None:
     ledger(org, emails=1, cost_each=Decimal("15"))  # Starter's budget is $20: the notice is at $16
     gate = ProcessingGate(org, clock=Clock())

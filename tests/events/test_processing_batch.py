@@ -256,6 +256,22 @@ def test_the_batch_holds_the_emails_over_the_plans_email_limit(batch_org):
         assert all(reason.startswith("Plan limit: The plan's limit of 3 emails") for reason in held)
 
 
+def test_threads_racing_for_the_last_places_of_the_email_limit_take_no_more_than_are_left(batch_org):
+    Organization.objects.filter(pk=batch_org.pk).update(custom_email_limit=3)
+    ids = queue(batch_org, 8)
+    # The three allowed calls stay in flight until all three have started, so the other
+    # threads decide while nothing of theirs is in the ledger yet.
+    slow = SlowExtract(hold_until=3)
+    try:
+        with mock.patch("events.processing.extract", side_effect=slow):
+            result = emails_process_batch(schema_name=batch_org.schema_name, email_ids=ids, concurrency=8)
+    finally:
+        Organization.objects.filter(pk=batch_org.pk).update(custom_email_limit=None)
+        LimitNotice.objects.filter(organization=batch_org).delete()
+
+    assert result.states == {EmailState.PROCESSED: 3, EmailState.HELD: 5}
+
+
 def test_every_thread_tells_the_model_the_organizations_name(batch_org):
     queue(batch_org, 4)
     names: set[str] = set()
