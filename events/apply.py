@@ -8,13 +8,21 @@ then a new project, which must fit the plan (else ProjectLimitReached: the email
 Re-processing an email replaces exactly that email's events: its unedited events are
 deleted and what they superseded or cancelled is restored first, so applying twice gives
 the same timeline as applying once. Events a person edited are never touched.
+
+A reply that repeats an event already on the timeline ("Tuesday at 10am works") confirms it
+rather than adding a twin: a new event of the same kind, on the same date at the same time
+(untimed: with the same title; a payment: of the same amount) as an active event of the
+project from another email, or added by hand, becomes a "confirmed" history row on that event.
+Undated events are never merged: nothing says two "send the logo files" are one. Re-processing
+drops the email's confirmations before applying again; an event of the email that other emails
+confirmed passes to the earliest of them instead of being deleted, so it stays on the timeline.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from datetime import date, time
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -43,9 +51,12 @@ class ApplyResult:
     created_events: list[Event]
     updated_events: list[Event]
     project_created: bool = False
+    # Earlier events this email mentioned again: no new event, a "confirmed" history row on each.
+    confirmed_events: list[Event] = field(default_factory=list)
 
 
 PROJECT_ROWS = RowReader(Project)
+EVENT_ROWS = RowReader(Event)
 
 
 def _snapshot(event: Event) -> dict[str, Any]:
@@ -176,6 +187,20 @@ def _project_create(*, organization: Organization, extraction: Extraction) -> tu
 def _revert_earlier_run(email: Email) -> None:
     """Undo what a previous run for this email did, except events a person edited."""
     previous = Event.objects.filter(email=email, edited=False)
+    EventHistory.objects.filter(email=email, action="confirmed").delete()
+    # An event of this email that other emails confirmed passes to the earliest of them, so a
+    # meeting they still mention does not vanish with this run. Before the restores below: an
+    # event it superseded is then still superseded, and applying the email again confirms the
+    # event instead of rescheduling the earlier one a second time.
+    handed: set[int] = set()
+    confirmations = EventHistory.objects.filter(event__in=previous, action="confirmed", email__isnull=False)
+    for confirmation in confirmations.order_by("at", "id"):
+        if confirmation.event_id not in handed:
+            handed.add(confirmation.event_id)
+            Event.objects.filter(pk=confirmation.event_id).update(
+                email_id=confirmation.email_id, evidence=confirmation.note
+            )
+            confirmation.delete()
     for event in Event.objects.filter(superseded_by__in=previous, status=EventStatus.SUPERSEDED):
         before = _snapshot(event)
         Event.objects.filter(pk=event.pk).update(status=EventStatus.ACTIVE, superseded_by=None)
@@ -209,6 +234,47 @@ def _event_values(item: ExtractedEvent, extraction: Extraction) -> dict[str, Any
         "provider": extraction.provider[:30],
         "model": extraction.model[:100],
     }
+
+
+def _confirmation_key(kind: str, day: date | None, at: time | None, title: str, amount: Decimal | None) -> Any:
+    """What makes two events one: kind and date, then the time, else (untimed) the title; for a
+    payment also the amount. None for an undated event, which never matches another."""
+    if day is None:
+        return None
+    return (kind, day, at or title.casefold(), amount if kind == "payment" else None)
+
+
+def _confirmable_events(*, project: Project, email: Email, items: list[dict[str, Any]]) -> dict[Any, Event]:
+    """The project's active events that `items` (event values) would repeat, by confirmation key:
+    one query, for the dates of the items, and none when no item has a date."""
+    dates = sorted({values["date"] for values in items if values["date"] is not None})
+    if not dates:
+        return {}
+    with prepared_cursor(on_search_path=True) as cursor:
+        cursor.execute(_confirmable_events_sql(len(dates)), [*dates, project.pk, EventStatus.ACTIVE.value])
+        rows = cursor.fetchall()
+    found: dict[Any, Event] = {}
+    for row in rows:  # oldest first: the first of two twins already on the timeline is the one
+        event = EVENT_ROWS.instance(row)
+        if event.email_id != email.pk:  # its own events (kept edits) are not "earlier"
+            key = _confirmation_key(event.kind, event.date, event.time, event.title, event.amount)
+            found.setdefault(key, event)
+    return found
+
+
+@functools.lru_cache(maxsize=32)
+def _confirmable_events_sql(dates: int) -> str:
+    """The confirmation lookup's SQL for `dates` dates, compiled by the ORM once per process (see
+    `_named_project_sql`); its parameters are the dates, the project's id and the active status."""
+    placeholders = [date(1, 1, 1) + timedelta(days=n) for n in range(dates)]
+    events = Event.objects.filter(
+        date__in=placeholders, deleted_at__isnull=True, project_id=-1, status=EventStatus.ACTIVE
+    ).order_by("pk")
+    return queryset_sql(
+        events.values_list(*EVENT_ROWS.attnames),
+        [*placeholders, -1, EventStatus.ACTIVE.value],
+        "the confirmation lookup",
+    )
 
 
 @transaction.atomic
@@ -246,11 +312,18 @@ def extraction_apply_in_transaction(
         return ApplyResult(project=None, created_events=[], updated_events=[])
 
     kept = set() if first_run else {(e.kind, e.evidence) for e in Event.objects.filter(email=email, edited=True)}
+    # Less what a person already corrected (an edited event of this email, kept above).
+    items = [
+        (item, _event_values(item, extraction)) for item in extraction.events if (item.kind, item.evidence) not in kept
+    ]
+    # A cancellation never confirms anything, even when the event it names is gone.
+    confirmable = _confirmable_events(
+        project=project, email=email, items=[values for item, values in items if item.update_action != "cancel"]
+    )
     created: list[Event] = []
     updated: list[Event] = []
-    for item in extraction.events:
-        if (item.kind, item.evidence) in kept:
-            continue  # a person already corrected this one
+    confirmed: list[Event] = []
+    for item, values in items:
         earlier = None
         if item.updates_event_id is not None and item.update_action:
             earlier = (
@@ -272,7 +345,16 @@ def extraction_apply_in_transaction(
             )
             updated.append(earlier)
             continue
-        event = Event(project=earlier.project if earlier else project, email=email, **_event_values(item, extraction))
+        if earlier is None and item.update_action != "cancel":
+            same = confirmable.get(
+                _confirmation_key(values["kind"], values["date"], values["time"], values["title"], values["amount"])
+            )
+            if same is not None:
+                if same not in confirmed:  # said twice in one email: confirmed once
+                    EventHistory.objects.create(event=same, action="confirmed", email=email, note=item.evidence[:500])
+                    confirmed.append(same)
+                continue
+        event = Event(project=earlier.project if earlier else project, email=email, **values)
         # The event and its history row in one statement; the history row takes the event's new id.
         rows_insert([event], [EventHistory(event=event, action="created", email=email, after=_snapshot(event))])
         created.append(event)
@@ -303,4 +385,10 @@ def extraction_apply_in_transaction(
         Project.objects.filter(pk=project.pk).filter(
             Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=activity)
         ).update(last_activity_at=activity)
-    return ApplyResult(project=project, created_events=created, updated_events=updated, project_created=project_created)
+    return ApplyResult(
+        project=project,
+        created_events=created,
+        updated_events=updated,
+        project_created=project_created,
+        confirmed_events=confirmed,
+    )

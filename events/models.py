@@ -182,7 +182,8 @@ class Event(models.Model):
 
 
 class EventHistory(models.Model):
-    """What happened to an event: rescheduled, cancelled, edited, moved, restored."""
+    """What happened to an event: created, rescheduled, cancelled, confirmed (a later email said it
+    again), edited, moved, restored."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="history")
     at = models.DateTimeField(auto_now_add=True)

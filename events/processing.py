@@ -256,6 +256,8 @@ def _apply(
                 organization=organization, email=email, extraction=extraction, first_run=email.processed_at is None
             )
             reason = f"{len(result.created_events)} new, {len(result.updated_events)} updated events"
+            if result.confirmed_events:
+                reason += f", {len(result.confirmed_events)} confirmed"
             _set_state(
                 email.pk,
                 EmailState.PROCESSED,

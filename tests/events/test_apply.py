@@ -387,6 +387,238 @@ def test_a_first_run_does_not_look_for_an_earlier_run_to_undo(org):
 
     assert [e.title for e in result.created_events] == ["Site visit"]
     touching_events = [q["sql"] for q in captured.captured_queries if '"events_event"' in q["sql"]]
-    # Only the INSERT (with its history row in the same statement); nothing reads the table.
-    assert touching_events
-    assert all('INSERT INTO "events_event"' in sql and 'FROM "events_event"' not in sql for sql in touching_events)
+    # The project's events the new ones may repeat, then the INSERT (with its history row in the
+    # same statement); nothing reads the email's own events.
+    lookup, *inserts = touching_events
+    assert '"events_event"."email_id"' not in lookup.split("WHERE")[1]
+    assert inserts
+    assert all('INSERT INTO "events_event"' in sql and 'FROM "events_event"' not in sql for sql in inserts)
+
+
+def proposed_then_confirmed(org: Any, first: ExtractedEvent, second: ExtractedEvent) -> tuple[Any, Any, Any]:
+    """Email 1 of a project proposes `first`; email 2, a reply, mentions `second`. Returns both emails and
+    the second apply's result."""
+    project = ProjectFactory()
+    proposal, reply = EmailFactory(project=project), EmailFactory(project=project)
+    extraction_apply(organization=org, email=proposal, extraction=extraction(events=[first]))
+    return proposal, reply, extraction_apply(organization=org, email=reply, extraction=extraction(events=[second]))
+
+
+def timeline(project_id: int) -> list[tuple[str, dt.date | None, dt.time | None, str]]:
+    events = Event.objects.filter(project_id=project_id, deleted_at__isnull=True).order_by("date", "time", "pk")
+    return [(e.kind, e.date, e.time, e.status) for e in events]
+
+
+def test_a_reply_confirming_a_meeting_adds_no_twin_and_records_the_confirmation(org):
+    proposal, reply, result = proposed_then_confirmed(
+        org,
+        meeting(title="Kickoff meeting", evidence="Can we do a kickoff meeting next Tuesday at 10am?", confidence=0.7),
+        meeting(title="Meeting", evidence="Tuesday at 10am works, I've sent an invite.", confidence=0.9),
+    )
+
+    [kickoff] = Event.objects.filter(project=result.project)
+    assert (kickoff.email_id, kickoff.title, kickoff.confidence) == (proposal.pk, "Kickoff meeting", 0.7)
+    assert (result.created_events, result.updated_events, result.confirmed_events) == ([], [], [kickoff])
+    confirmation = EventHistory.objects.get(event=kickoff, action="confirmed")
+    assert (confirmation.email, confirmation.note) == (reply, "Tuesday at 10am works, I've sent an invite.")
+
+
+def test_a_meeting_at_another_time_or_of_another_kind_is_a_new_event(org):
+    _, _, later = proposed_then_confirmed(org, meeting(), meeting(time=dt.time(14, 0)))
+    _, _, deadline = proposed_then_confirmed(org, meeting(), meeting(kind="deadline", title="Drawings due"))
+
+    assert timeline(later.project.pk) == [
+        ("meeting", DAY, dt.time(10, 0), EventStatus.ACTIVE),
+        ("meeting", DAY, dt.time(14, 0), EventStatus.ACTIVE),
+    ]
+    assert [e.kind for e in deadline.created_events] == ["deadline"]
+    assert later.confirmed_events == deadline.confirmed_events == []
+
+
+def test_undated_events_are_never_merged(org):
+    chore = meeting(kind="action_item", title="Send the logo files", date=None, time=None)
+
+    _, _, result = proposed_then_confirmed(org, chore, chore)
+
+    assert [e.title for e in Event.objects.filter(project=result.project)] == ["Send the logo files"] * 2
+    assert result.confirmed_events == []
+
+
+def test_untimed_events_of_a_day_merge_only_with_the_same_title(org):
+    drawings = meeting(kind="deadline", title="Drawings due", time=None)
+
+    _, _, same = proposed_then_confirmed(org, drawings, meeting(kind="deadline", title="drawings DUE", time=None))
+    _, _, other = proposed_then_confirmed(org, drawings, meeting(kind="deadline", title="Contract due", time=None))
+
+    assert [e.title for e in same.confirmed_events] == ["Drawings due"]
+    assert [e.title for e in Event.objects.filter(project=other.project).order_by("pk")] == [
+        "Drawings due",
+        "Contract due",
+    ]
+
+
+def test_payments_on_the_same_day_merge_only_with_the_same_amount(org):
+    def deposit(amount: str) -> ExtractedEvent:
+        return meeting(kind="payment", title="Deposit", time=None, amount=Decimal(amount), currency="USD")
+
+    _, _, same = proposed_then_confirmed(org, deposit("2400"), deposit("2400.00"))
+    _, _, other = proposed_then_confirmed(org, deposit("2400"), deposit("3600"))
+
+    assert [e.amount for e in same.confirmed_events] == [Decimal("2400.00")]
+    assert [e.amount for e in other.created_events] == [Decimal("3600.00")]
+
+
+def test_only_an_active_event_is_confirmed(org):
+    project = ProjectFactory()
+    for status in (EventStatus.CANCELLED, EventStatus.SUPERSEDED):
+        EventFactory(project=project, date=DAY, time=dt.time(10, 0), status=status)
+    EventFactory(project=project, date=DAY, time=dt.time(10, 0), deleted_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+
+    result = extraction_apply(organization=org, email=EmailFactory(project=project), extraction=extraction())
+
+    assert result.confirmed_events == []
+    assert [e.status for e in result.created_events] == [EventStatus.ACTIVE]
+
+
+def test_a_meeting_in_another_project_is_not_confirmed(org):
+    EventFactory(project=ProjectFactory(), date=DAY, time=dt.time(10, 0))
+
+    result = extraction_apply(organization=org, email=EmailFactory(project=ProjectFactory()), extraction=extraction())
+
+    assert (len(result.created_events), result.confirmed_events) == (1, [])
+
+
+def test_a_meeting_added_by_hand_or_edited_is_confirmed_and_keeps_the_persons_changes(org):
+    project = ProjectFactory()
+    by_hand = EventFactory(
+        project=project, title="Kickoff", date=DAY, time=dt.time(10, 0), provider="manual", edited=True
+    )
+
+    result = extraction_apply(organization=org, email=EmailFactory(project=project), extraction=extraction())
+
+    assert result.confirmed_events == [by_hand]
+    [kept] = Event.objects.filter(project=project)
+    assert (kept.pk, kept.title, kept.email_id, kept.edited) == (by_hand.pk, "Kickoff", None, True)
+
+
+def test_a_cancellation_whose_event_is_gone_confirms_nothing(org):
+    project = ProjectFactory()
+    gone = EventFactory(project=project, date=DAY, time=dt.time(10, 0), status=EventStatus.CANCELLED)
+    twin = EventFactory(project=project, date=DAY, time=dt.time(10, 0))
+
+    extraction_apply(
+        organization=org,
+        email=EmailFactory(project=project),
+        extraction=extraction(events=[meeting(updates_event_id=gone.pk, update_action="cancel")]),
+    )
+
+    assert not EventHistory.objects.filter(event=twin, action="confirmed").exists()
+
+
+def test_a_reschedule_to_a_new_time_still_supersedes_the_earlier_meeting(org):
+    project = ProjectFactory()
+    earlier = EventFactory(project=project, date=DAY, time=dt.time(10, 0), email=EmailFactory(project=project))
+
+    result = extraction_apply(
+        organization=org,
+        email=EmailFactory(project=project),
+        extraction=extraction(
+            events=[meeting(time=dt.time(14, 0), updates_event_id=earlier.pk, update_action="reschedule")]
+        ),
+    )
+
+    assert result.confirmed_events == []
+    assert timeline(project.pk) == [
+        ("meeting", DAY, dt.time(10, 0), EventStatus.SUPERSEDED),
+        ("meeting", DAY, dt.time(14, 0), EventStatus.ACTIVE),
+    ]
+
+
+def test_re_processing_the_confirming_email_twice_gives_the_same_timeline(org):
+    proposal, reply, result = proposed_then_confirmed(org, meeting(), meeting(title="Meeting"))
+    once = timeline(result.project.pk)
+
+    for _ in range(2):
+        again = extraction_apply(
+            organization=org, email=reply, extraction=extraction(events=[meeting(title="Meeting")])
+        )
+
+    assert timeline(result.project.pk) == once
+    [kickoff] = again.confirmed_events
+    assert kickoff.email_id == proposal.pk
+    assert list(EventHistory.objects.filter(event=kickoff).values_list("action", "email")) == [
+        ("created", proposal.pk),
+        ("confirmed", reply.pk),
+    ]
+
+
+def test_re_processing_a_reply_that_no_longer_confirms_drops_its_confirmation(org):
+    _, reply, result = proposed_then_confirmed(org, meeting(), meeting())
+
+    extraction_apply(organization=org, email=reply, extraction=extraction(events=[]))
+
+    assert not EventHistory.objects.filter(action="confirmed").exists()
+    assert len(timeline(result.project.pk)) == 1
+
+
+def test_re_processing_the_proposal_keeps_the_meeting_its_reply_confirmed(org):
+    proposal, reply, result = proposed_then_confirmed(
+        org, meeting(evidence="Kickoff on Friday at 10am?"), meeting(evidence="Friday at 10am works.")
+    )
+    once = timeline(result.project.pk)
+
+    extraction_apply(organization=org, email=proposal, extraction=extraction(events=[]))
+
+    # The reply still mentions it: the meeting passes to the reply rather than vanish.
+    [kept] = Event.objects.filter(project=result.project)
+    assert (kept.email_id, kept.evidence) == (reply.pk, "Friday at 10am works.")
+    assert not EventHistory.objects.filter(action="confirmed").exists()
+
+    for _ in range(2):  # and the proposal, processed as at first, confirms it again
+        extraction_apply(
+            organization=org,
+            email=proposal,
+            extraction=extraction(events=[meeting(evidence="Kickoff on Friday at 10am?")]),
+        )
+    assert timeline(result.project.pk) == once
+    assert list(EventHistory.objects.filter(action="confirmed").values_list("event", "email")) == [
+        (kept.pk, proposal.pk)
+    ]
+
+
+def test_re_processing_the_proposal_of_a_confirmed_reschedule_does_not_reschedule_twice(org):
+    project = ProjectFactory()
+    earlier = EventFactory(project=project, date=DAY, time=dt.time(9, 0), email=EmailFactory(project=project))
+    move, reply = EmailFactory(project=project), EmailFactory(project=project)
+    moved = extraction(events=[meeting(updates_event_id=earlier.pk, update_action="reschedule")])
+    extraction_apply(organization=org, email=move, extraction=moved)
+    extraction_apply(organization=org, email=reply, extraction=extraction())
+    once = timeline(project.pk)
+
+    extraction_apply(organization=org, email=move, extraction=moved)
+
+    assert (
+        timeline(project.pk)
+        == once
+        == [
+            ("meeting", DAY, dt.time(9, 0), EventStatus.SUPERSEDED),
+            ("meeting", DAY, dt.time(10, 0), EventStatus.ACTIVE),
+        ]
+    )
+
+
+def test_the_confirmation_lookup_is_one_query_for_all_the_events_of_an_email(org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    project = ProjectFactory()
+    email = EmailFactory(project=project)
+    many = [meeting(date=DAY + dt.timedelta(days=n), evidence=f"Meeting {n}") for n in range(6)]
+
+    def reads(events: list[ExtractedEvent]) -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            extraction_apply(organization=org, email=email, extraction=extraction(events=events), first_run=True)
+        return [q["sql"] for q in captured.captured_queries if 'FROM "events_event"' in q["sql"]]
+
+    assert len(reads(many)) == 1
+    assert reads([meeting(kind="action_item", date=None, time=None)]) == []  # undated: nothing to look up

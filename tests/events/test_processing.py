@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from decimal import Decimal
 from unittest import mock
@@ -66,6 +67,23 @@ def test_it_processes_with_the_real_default_provider(org):
     result = email_process(schema_name=org.schema_name, email_id=email.pk)
     assert result.state == EmailState.PROCESSED
     assert UsageRecord.objects.filter(organization=org, email_code=email.code).exists()
+
+
+def test_the_log_of_a_reply_says_which_events_it_confirmed(org):
+    from datetime import date, time
+
+    from extraction.types import ExtractedEvent
+    from tests.factories import EventFactory, ProjectFactory
+
+    project = ProjectFactory()
+    EventFactory(project=project, date=date(2026, 12, 1), time=time(10, 0), email=EmailFactory(project=project))
+    reply = queued(project_hint=project.slug)
+    kickoff = ExtractedEvent(kind="meeting", title="Kickoff", date=date(2026, 12, 1), time=time(10, 0))
+    confirming = dataclasses.replace(extraction(), events=[kickoff])
+    with mock.patch("events.processing.extract", autospec=True, return_value=confirming):
+        email_process(schema_name=org.schema_name, email_id=reply.pk)
+    reply.refresh_from_db()
+    assert reply.state_reason == "0 new, 0 updated events, 1 confirmed"
 
 
 def test_only_one_claim_of_an_email_succeeds(org):
