@@ -103,6 +103,16 @@ def timeline_events(*, project: Project | None, filters: TimelineFilter, today: 
     return events.order_by("sort_date", "sort_time", "pk")
 
 
+def _history_shown() -> QuerySet[EventHistory]:
+    """An event's history as its row shows it, with who acted and the email behind a confirmation
+    in the same query (joined, without the email's bodies and headers)."""
+    return (
+        EventHistory.objects.select_related("actor", "email")
+        .defer("email__text", "email__html", "email__headers")
+        .order_by("at", "id")
+    )
+
+
 def timeline_page(
     *,
     project: Project | None,
@@ -125,7 +135,7 @@ def timeline_page(
         previous_key = month_key(after_date)
     rows = list(
         events.select_related("email", "edited_by", "superseded_by", "project").prefetch_related(
-            Prefetch("history", queryset=EventHistory.objects.select_related("actor").order_by("at", "id"))
+            Prefetch("history", queryset=_history_shown())
         )[: size + 1]
     )
     more = len(rows) > size
@@ -145,7 +155,7 @@ def event_get(*, project: Project, code: Any) -> Event:
     events = (
         Event.objects.filter(project=project, deleted_at__isnull=True)
         .select_related("email", "edited_by", "superseded_by", "project")
-        .prefetch_related(Prefetch("history", queryset=EventHistory.objects.select_related("actor")))
+        .prefetch_related(Prefetch("history", queryset=_history_shown()))
     )
     return get_object_or_404(events, code=code)
 

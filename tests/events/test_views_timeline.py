@@ -84,6 +84,16 @@ def test_it_strikes_superseded_and_cancelled_events_and_shows_their_history(worl
     assert "Replaced by “Meeting (moved)”" in row
 
 
+def test_a_confirmation_shows_who_confirmed_it_and_links_their_email(world, member, project):
+    event = EventFactory(project=project, title="Kickoff", email=EmailFactory(project=project))
+    reply = EmailFactory(project=project, from_name="Olivia Owner", subject="Re: Kickoff")
+    EventHistory.objects.create(event=event, action="confirmed", email=reply, note="Tuesday at 10am works.")
+    body = member.get(url("timeline", project)).content.decode()
+    row = re.search(r'<li class="history-confirmed">.*?</li>', body, re.S).group(0)
+    assert "confirmed by Olivia Owner in" in row
+    assert f'<a href="{reverse("events:email", args=[reply.code])}">Re: Kickoff</a>: Tuesday at 10am works.' in row
+
+
 def test_it_escapes_hostile_event_text(world, member, project):
     EventFactory(project=project, title="<script>alert(1)</script>", evidence='"><img src=x onerror=alert(1)>')
     body = member.get(url("timeline", project)).content.decode()
@@ -154,6 +164,7 @@ def test_the_timeline_costs_the_same_queries_with_1_and_500_events(world, member
     email = EmailFactory(project=project)
     first = EventFactory(project=project, email=email)
     EventHistory.objects.create(event=first, action="edited", actor=world.member)
+    EventHistory.objects.create(event=first, action="confirmed", email=email)
     with CaptureQueriesContext(connection) as one:
         assert member.get(url("timeline", project)).status_code == 200
     for i in range(499):
@@ -163,6 +174,7 @@ def test_the_timeline_costs_the_same_queries_with_1_and_500_events(world, member
             date=None if i % 7 == 0 else dt.date(2026, 1 + i % 12, 1 + i % 27),
         )
         EventHistory.objects.create(event=event, action="edited", actor=world.member)
+        EventHistory.objects.create(event=event, action="confirmed", email=EmailFactory(project=project))
     with django_assert_num_queries(len(one.captured_queries)):
         response = member.get(url("timeline", project))
     assert response.context["page"].count == 50
