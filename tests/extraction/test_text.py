@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -115,3 +117,66 @@ def test_gmails_forwarded_date_reads_as_dateparser_reads_it() -> None:
     for value in values:
         expected = dateparser.parse(value.replace(" at ", " "), settings={"RETURN_AS_TIMEZONE_AWARE": False})
         assert _parse_header_date(value) == expected, value
+
+
+# --- the reply parser's headers, found only where they can begin -------------------------------
+
+HEADER_EDGE_CASES = [
+    "",
+    "\n\n\n",
+    "Thanks, see you then.",
+    "Thanks\n\nOn Tue, 3 Dec 2026 at 10:00, Dana <d@client.example> wrote:\n> Can we meet?\n",
+    "> On Mon, Dana wrote:\n> > Am Montag, 2. Dezember 2026 schrieb Hans <h@x.de>:\n> > > Hallo\n",
+    "Fine.\n-----Original Message-----\nFrom: Dana\nSent: Monday\nTo: Sam\nSubject: Kitchen\n\nold text",
+    "Se nedenfor -----Oprindelig meddelelse-----\nFra: Per\nSendt: mandag\nTil: Sam\nEmne: Tag\n\ngammel",
+    "From: Dana <d@client.example>\nTo: Sam\nDate: Mon\n\nThe body starts with a header block.",
+    "Le lun. 3 déc. 2026 à 10:00, Marie <m@x.fr> a écrit :\n> Bonjour\n",
+    "Il giorno lun 3 dic 2026 alle 10:00 Luca ha scritto:\n> Ciao\n",
+    "Op ma 3 dec. 2026 om 10:00 schreef Jan <j@x.nl>:\n> Hoi\n",
+    "Dnia 3 grudnia 2026 Jan napisał(a):\n> Cześć\n",
+    "El lunes, 3 de diciembre de 2026, Ana escribió:\n> Hola\n",
+    "Den 3 dec 2026 skrev Per <p@x.se>:\n> Hej\n",
+    "Od: Jan\nDo: Sam\n\ntekst",
+    "No newline at the end From: x",
+    "-----\n----------\n-----Original Message-----",
+    "A line\n  \n* From: Dana\n* Sent: Monday\n* To: Sam\n",
+]
+
+
+def _reply_bodies() -> list[str]:
+    from tests.conftest import CORPORA
+    from tests.extraction.test_corpora import email_input
+
+    paths = sorted((CORPORA / "mime").glob("*")) + sorted(Path(__file__).parents[1].glob("data/labelled*/*.eml"))
+    texts = [email.text for email in map(email_input, paths) if email is not None and email.text]
+    assert len(texts) > 100  # the corpora and the labelled sets are there
+    rng = random.Random(8)
+    lines = [line for case in HEADER_EDGE_CASES for line in case.split("\n")]
+    shuffled = ["\n".join(rng.choices(lines, k=rng.randint(1, 30))) for _ in range(300)]
+    return texts + HEADER_EDGE_CASES + shuffled
+
+
+def test_the_reply_parsers_headers_are_found_as_the_librarys_findall_finds_them() -> None:
+    from mailparser_reply.parser import EmailMessage
+
+    from extraction.text import REPLY_LANGUAGES, _HeadersAtLineStarts
+
+    for text in _reply_bodies():
+        message = EmailMessage(text=text, languages=list(REPLY_LANGUAGES))
+        regex = message.HEADER_REGEX
+
+        assert _HeadersAtLineStarts(regex).findall(message.text) == regex.findall(message.text), text[:200]
+
+
+def test_the_reply_parser_splits_every_body_as_the_library_does() -> None:
+    from mailparser_reply import EmailReplyParser
+
+    from extraction.text import REPLY_LANGUAGES, _ReplyMessage
+
+    def parts(message: Any) -> list[tuple[Any, ...]]:
+        return [(r.content, r.headers, r.signatures, r.disclaimers) for r in message.replies]
+
+    for text in _reply_bodies():
+        ours = _ReplyMessage(text=text, languages=list(REPLY_LANGUAGES)).read()
+
+        assert parts(ours) == parts(EmailReplyParser(languages=REPLY_LANGUAGES).read(text)), text[:200]
