@@ -180,6 +180,32 @@ def email_get(code: Any) -> Email:
     return get_object_or_404(emails, code=code)
 
 
+def email_confirmed_events(email: Email) -> list[Event]:
+    """The live events of other emails that `email` confirmed (events.apply), each with the
+    sentence of `email` that confirmed it (`confirmation`) and its source email for the link:
+    one query, however many."""
+    return list(
+        Event.objects.filter(history__email=email, history__action="confirmed", deleted_at__isnull=True)
+        .annotate(confirmation=F("history__note"))
+        .select_related("email")
+        .defer("email__text", "email__html", "email__headers")
+        .order_by(F("date").asc(nulls_last=True), "time", "pk")
+    )
+
+
+def email_highlight(events: list[Event], confirmed: list[Event], code: str) -> tuple[Event | None, str]:
+    """The event the email page highlights (`?highlight=<code>`) and the sentence of this email
+    behind it: an event of the email and its evidence, or an earlier event it confirmed and the
+    sentence that confirmed it."""
+    for event in events:
+        if str(event.code) == code:
+            return event, event.evidence
+    for event in confirmed:
+        if str(event.code) == code:
+            return event, str(getattr(event, "confirmation", ""))
+    return None, ""
+
+
 _SPACE = re.compile(r"\s+")
 
 

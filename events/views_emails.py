@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from events import processing
 from events.ingest import sanitize_html
 from events.models import Attachment, Email
-from events.selectors import email_get, evidence_split
+from events.selectors import email_confirmed_events, email_get, email_highlight, evidence_split
 from organizations.access import workspace_view
 from organizations.models import Role
 
@@ -48,14 +48,16 @@ def reprocess_service() -> Callable[..., Any] | None:
 def email_detail(request: HttpRequest, code: str) -> HttpResponse:
     email = email_get(code)
     events = list(email.events.all())
-    highlight = request.GET.get("highlight", "")
-    highlighted = next((e for e in events if str(e.code) == highlight), None)
-    segments = evidence_split(email.text, highlighted.evidence) if highlighted else None
+    confirmed = email_confirmed_events(email)
+    highlighted, evidence = email_highlight(events, confirmed, request.GET.get("highlight", ""))
+    segments = evidence_split(email.text, evidence) if highlighted else None
     membership = request.membership  # type: ignore[attr-defined]
     context = {
         "email": email,
         "events": events,
+        "confirmed": confirmed,
         "highlighted": highlighted,
+        "evidence": evidence,
         "segments": segments,
         "frame_document": email_frame_document(email.html) if email.html else "",
         "summary_headers": [(n, v) for n, v in email.headers if str(n).lower() in SUMMARY_HEADERS],

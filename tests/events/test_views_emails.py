@@ -10,7 +10,7 @@ from django.urls import reverse
 from django_tenants.utils import schema_context
 
 from events import processing
-from events.models import EmailState
+from events.models import EmailState, EventHistory
 from tests.factories import AttachmentFactory, EmailFactory, EmailLogFactory, EventFactory, ProjectFactory
 
 HOSTILE_HTML = (
@@ -111,6 +111,31 @@ def test_another_workspaces_email_is_not_found(world, member, other_org):
     assert member.get(email_url(foreign)).status_code == 404
 
 
+def test_a_confirming_reply_lists_the_earlier_event_it_confirmed(world, member):
+    proposal = EmailFactory(subject="Kickoff")
+    event = EventFactory(project=proposal.project, email=proposal, title="Kickoff meeting")
+    reply = EmailFactory(project=proposal.project, subject="Re: Kickoff", text="Hi,\n\nTuesday at 10am works.\n")
+    EventHistory.objects.create(event=event, action="confirmed", email=reply, note="Tuesday at 10am works.")
+
+    body = member.get(email_url(reply)).content.decode()
+
+    confirmed = re.search(r'<ul class="email-events email-confirmed">.*?</ul>', body, re.S).group(0)
+    assert "Kickoff meeting" in confirmed
+    assert f'href="{email_url(proposal)}?highlight={event.code}#evidence"' in confirmed
+    assert "No events" not in body
+
+
+def test_the_highlight_of_a_confirmed_event_marks_the_sentence_that_confirmed_it(world, member):
+    proposal = EmailFactory()
+    event = EventFactory(project=proposal.project, email=proposal, evidence="Can we meet Tuesday at 10am?")
+    reply = EmailFactory(project=proposal.project, text="Hi,\n\nTuesday at 10am\nworks.\n")
+    EventHistory.objects.create(event=event, action="confirmed", email=reply, note="Tuesday at 10am works.")
+
+    body = member.get(email_url(reply), {"highlight": str(event.code)}).content.decode()
+
+    assert '<mark id="evidence">Tuesday at 10am\nworks.</mark>' in body
+
+
 def test_the_email_view_costs_the_same_queries_with_1_and_500_items(world, member, django_assert_num_queries):
     email = EmailFactory()
     EventFactory(project=email.project, email=email)
@@ -120,9 +145,12 @@ def test_the_email_view_costs_the_same_queries_with_1_and_500_items(world, membe
         assert member.get(email_url(email)).status_code == 200
     EventFactory.create_batch(499, project=email.project, email=email)
     EmailLogFactory.create_batch(499, email=email)
+    earlier = EventFactory.create_batch(500, project=email.project, email=EmailFactory(project=email.project))
+    EventHistory.objects.bulk_create(EventHistory(event=e, action="confirmed", email=email) for e in earlier)
     with django_assert_num_queries(len(one.captured_queries)):
         response = member.get(email_url(email))
     assert len(response.context["events"]) == 500
+    assert len(response.context["confirmed"]) == 500
 
 
 def test_the_reprocess_button_shows_for_admins_only_when_the_service_exists(world, client_as, monkeypatch):
