@@ -44,6 +44,11 @@ def reprocess_service() -> Callable[..., Any] | None:
     return service if callable(service) else None
 
 
+def _last_log_message(email: Email) -> tuple[str, ...]:
+    logs = list(email.logs.all())  # prefetched by email_get
+    return (logs[-1].message,) if logs else ()
+
+
 @workspace_view()
 def email_detail(request: HttpRequest, code: str) -> HttpResponse:
     email = email_get(code)
@@ -61,6 +66,8 @@ def email_detail(request: HttpRequest, code: str) -> HttpResponse:
         "segments": segments,
         "frame_document": email_frame_document(email.html) if email.html else "",
         "summary_headers": [(n, v) for n, v in email.headers if str(n).lower() in SUMMARY_HEADERS],
+        # The reason is usually the last log row's message already; shown again only when not.
+        "reason_unlogged": email.state_reason if email.state_reason not in _last_log_message(email) else "",
         "can_reprocess": membership.has_role(Role.ADMIN) and reprocess_service() is not None,
     }
     return render(request, "events/email.html", context)

@@ -136,6 +136,16 @@ def test_the_highlight_of_a_confirmed_event_marks_the_sentence_that_confirmed_it
     assert '<mark id="evidence">Tuesday at 10am\nworks.</mark>' in body
 
 
+def test_the_state_reason_is_shown_once_when_the_log_already_says_it(world, member):
+    email = EmailFactory(state=EmailState.PROCESSED, state_reason="2 new, 0 updated events")
+    EmailLogFactory(email=email, state=EmailState.PROCESSED, message="2 new, 0 updated events")
+    unlogged = EmailFactory(state=EmailState.HELD, state_reason="Held by an admin")
+    EmailLogFactory(email=unlogged, state=EmailState.QUEUED, message="Received")
+
+    assert member.get(email_url(email)).content.decode().count("2 new, 0 updated events") == 1
+    assert "Held by an admin" in member.get(email_url(unlogged)).content.decode()
+
+
 def test_the_email_view_costs_the_same_queries_with_1_and_500_items(world, member, django_assert_num_queries):
     email = EmailFactory()
     EventFactory(project=email.project, email=email)
