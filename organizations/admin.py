@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_tenants.admin import TenantAdminMixin
@@ -68,12 +69,16 @@ class OrganizationAdmin(TenantAdminMixin, admin.ModelAdmin):
             if not organization.email:
                 self.message_user(request, f"{organization} has no billing email to invite.", messages.WARNING)
                 continue
-            services.invitation_create(
-                organization=organization,
-                email=organization.email,
-                role=Role.OWNER,
-                invited_by=request.user,  # type: ignore[arg-type]
-            )
+            try:
+                services.invitation_create(
+                    organization=organization,
+                    email=organization.email,
+                    role=Role.OWNER,
+                    invited_by=request.user,  # type: ignore[arg-type]
+                )
+            except ValidationError as exc:
+                self.message_user(request, exc.messages[0], messages.WARNING)
+                continue
             self.message_user(request, f"Invitation sent to {organization.email} for {organization}.")
 
 

@@ -200,6 +200,8 @@ def invitation_create(
     email = email.strip().lower()
     if role not in Role.values:
         raise ValidationError(f"Unknown role '{role}'.")
+    if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+        raise ValidationError(f"{email} is already a member of {organization.name}; change their role instead.")
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         # A new invitation replaces any pending one for the same address.

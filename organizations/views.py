@@ -8,6 +8,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -208,8 +209,11 @@ def _team_context(request: HttpRequest, form: InviteForm | None = None) -> dict[
                 can_remove=may_touch and m.pk != acting.pk,
             )
         )
+    # An address that became a member some other way (staff, another invitation) is no longer pending.
+    member_emails = Membership.objects.filter(organization=organization).values(lowered=Lower("user__email"))
     invitations = (
         Invitation.objects.filter(organization=organization, accepted_at__isnull=True, revoked_at__isnull=True)
+        .exclude(email__in=member_emails)
         .select_related("invited_by")
         .order_by("-created_at")
     )
@@ -249,13 +253,17 @@ def team(request: HttpRequest) -> HttpResponse:
     if form.cleaned_data["role"] == Role.OWNER and not _acting_membership(request).has_role(Role.OWNER):
         messages.error(request, "Only an owner can invite an owner.")
         return _team_done(request)
-    services.invitation_create(
-        organization=organization,
-        email=form.cleaned_data["email"],
-        role=form.cleaned_data["role"],
-        invited_by=cast(User, request.user),
-        base_url=_base_url(request),
-    )
+    try:
+        services.invitation_create(
+            organization=organization,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            invited_by=cast(User, request.user),
+            base_url=_base_url(request),
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return _team_done(request)
     messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
     return _team_done(request)
 

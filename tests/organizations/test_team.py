@@ -127,6 +127,23 @@ def test_it_shows_the_form_again_with_the_error_for_a_bad_address(world, client_
     assert not Invitation.objects.filter(organization=world.org, email="not-an-address").exists()
 
 
+def test_it_does_not_invite_someone_who_is_already_a_member(world, client_as):
+    response = client_as(world.admin).post(TEAM, {"email": world.viewer.email.upper(), "role": "admin"}, **HTMX)
+
+    assert "is already a member of" in response.content.decode()
+    assert not Invitation.objects.filter(organization=world.org, email__iexact=world.viewer.email).exists()
+
+
+def test_an_invitation_whose_address_became_a_member_is_no_longer_listed(world, client_as):
+    invitation_create(organization=world.org, email="joins@example.com", role=Role.MEMBER, invited_by=None, send=False)
+    Membership.objects.create(organization=world.org, user=make_user("joins@example.com"), role=Role.MEMBER)
+
+    body = client_as(world.owner).get(TEAM).content.decode()
+
+    assert "joins@example.com</td>" not in body
+    assert "joins@example.com" in body  # as a member
+
+
 def test_it_refuses_an_owner_invitation_from_an_admin(world, client_as):
     response = client_as(world.admin).post(TEAM, {"email": "boss@example.com", "role": "owner"}, follow=True)
 
