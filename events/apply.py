@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import F, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -198,7 +198,9 @@ def _revert_earlier_run(email: Email) -> None:
         if confirmation.event_id not in handed:
             handed.add(confirmation.event_id)
             Event.objects.filter(pk=confirmation.event_id).update(
-                email_id=confirmation.email_id, evidence=confirmation.note
+                email_id=confirmation.email_id,
+                evidence=confirmation.note,
+                confidence=confirmation.after.get("confidence", F("confidence")),
             )
             confirmation.delete()
     for event in Event.objects.filter(superseded_by__in=previous, status=EventStatus.SUPERSEDED):
@@ -351,7 +353,14 @@ def extraction_apply_in_transaction(
             )
             if same is not None:
                 if same not in confirmed:  # said twice in one email: confirmed once
-                    EventHistory.objects.create(event=same, action="confirmed", email=email, note=item.evidence[:500])
+                    EventHistory.objects.create(
+                        event=same,
+                        action="confirmed",
+                        email=email,
+                        note=item.evidence[:500],
+                        # This email's own reading: the timeline combines it (Event.corroborated_confidence).
+                        after={"confidence": values["confidence"]},
+                    )
                     confirmed.append(same)
                 continue
         event = Event(project=earlier.project if earlier else project, email=email, **values)

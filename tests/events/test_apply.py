@@ -421,6 +421,29 @@ def test_a_reply_confirming_a_meeting_adds_no_twin_and_records_the_confirmation(
     assert (result.created_events, result.updated_events, result.confirmed_events) == ([], [], [kickoff])
     confirmation = EventHistory.objects.get(event=kickoff, action="confirmed")
     assert (confirmation.email, confirmation.note) == (reply, "Tuesday at 10am works, I've sent an invite.")
+    assert confirmation.after == {"confidence": 0.9}
+
+
+def test_each_email_that_says_an_event_makes_it_surer(org):
+    _, _, result = proposed_then_confirmed(org, meeting(confidence=0.45), meeting(confidence=0.45))
+
+    [event] = Event.objects.filter(project=result.project)
+
+    assert event.confidence == 0.45  # the first email's own reading is kept as it was
+    assert event.corroborated_confidence == pytest.approx(1 - 0.55 * 0.55)
+
+
+def test_a_persons_event_is_as_sure_as_they_made_it_whatever_confirms_it(org):
+    project = ProjectFactory()
+    by_hand = EventFactory(
+        project=project, email=None, provider="manual", kind="meeting", date=DAY, time=dt.time(10, 0)
+    )
+    Event.objects.filter(pk=by_hand.pk).update(confidence=0.5)
+    extraction_apply(
+        organization=org, email=EmailFactory(project=project), extraction=extraction(events=[meeting(confidence=0.9)])
+    )
+
+    assert Event.objects.get(pk=by_hand.pk).corroborated_confidence == 0.5
 
 
 def test_a_meeting_at_another_time_or_of_another_kind_is_a_new_event(org):
@@ -563,7 +586,7 @@ def test_re_processing_a_reply_that_no_longer_confirms_drops_its_confirmation(or
 
 def test_re_processing_the_proposal_keeps_the_meeting_its_reply_confirmed(org):
     proposal, reply, result = proposed_then_confirmed(
-        org, meeting(evidence="Kickoff on Friday at 10am?"), meeting(evidence="Friday at 10am works.")
+        org, meeting(evidence="Kickoff on Friday at 10am?"), meeting(evidence="Friday at 10am works.", confidence=0.6)
     )
     once = timeline(result.project.pk)
 
@@ -571,7 +594,7 @@ def test_re_processing_the_proposal_keeps_the_meeting_its_reply_confirmed(org):
 
     # The reply still mentions it: the meeting passes to the reply rather than vanish.
     [kept] = Event.objects.filter(project=result.project)
-    assert (kept.email_id, kept.evidence) == (reply.pk, "Friday at 10am works.")
+    assert (kept.email_id, kept.evidence, kept.confidence) == (reply.pk, "Friday at 10am works.", 0.6)
     assert not EventHistory.objects.filter(action="confirmed").exists()
 
     for _ in range(2):  # and the proposal, processed as at first, confirms it again

@@ -94,6 +94,25 @@ def test_a_confirmation_shows_who_confirmed_it_and_links_their_email(world, memb
     assert f'<a href="{reverse("events:email", args=[reply.code])}">Re: Kickoff</a>: Tuesday at 10am works.' in row
 
 
+def test_a_confirmed_event_says_so_and_is_no_longer_shown_as_doubtful(world, member, project):
+    doubtful = EventFactory(project=project, title="Kickoff", confidence=0.45)
+    alone = EventFactory(project=project, title="Deposit", confidence=0.45)
+    reply = EmailFactory(project=project)
+    EventHistory.objects.create(event=doubtful, action="confirmed", email=reply, after={"confidence": 0.45})
+
+    body = member.get(url("timeline", project)).content.decode()
+
+    def row(event):
+        return re.search(rf'<li class="event[^"]*" id="event-{event.code}">.*?</li>\s*(?=<li|</ol>)', body, re.S).group(
+            0
+        )
+
+    assert ">Confirmed</span>" in row(doubtful)
+    assert "% sure" not in row(doubtful)  # 45 % twice reads 70 %
+    assert ">Confirmed</span>" not in row(alone)
+    assert "45% sure" in row(alone)
+
+
 def test_it_escapes_hostile_event_text(world, member, project):
     EventFactory(project=project, title="<script>alert(1)</script>", evidence='"><img src=x onerror=alert(1)>')
     body = member.get(url("timeline", project)).content.decode()
