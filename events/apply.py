@@ -131,13 +131,16 @@ def project_match(*, email: Email, extraction: Extraction) -> Project | None:
         if matched is not None:
             return matched
     if decision.action == "new" and decision.name:
-        params = [decision.name, decision.name, *map(str, OPEN_STATUSES)]
-        with prepared_cursor(on_search_path=True) as cursor:
-            cursor.execute(_named_project_sql(), params)
-            row = cursor.fetchone()
-        if row is not None:
-            return PROJECT_ROWS.instance(row)
+        return _named_project(decision.name)
     return None
+
+
+def _named_project(name: str) -> Project | None:
+    """The open project named or aliased `name`, if any."""
+    with prepared_cursor(on_search_path=True) as cursor:
+        cursor.execute(_named_project_sql(), [name, name, *map(str, OPEN_STATUSES)])
+        row = cursor.fetchone()
+    return PROJECT_ROWS.instance(row) if row is not None else None
 
 
 @functools.cache
@@ -160,12 +163,22 @@ def _named_project_sql() -> str:
 
 
 def _project_create(*, organization: Organization, extraction: Extraction) -> tuple[Project, bool]:
-    open_count = Project.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True).count()
-    if not project_creation_allowed(organization, current_count=open_count):
-        raise ProjectLimitReached(f"the plan allows {open_count} open projects")
     decision = extraction.project
     name = decision.name.strip()[:200] or "Untitled project"
+    open_count = Project.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True).count()
+    # Another worker may have created this very project since project_match looked (two emails
+    # of one new thread at once): the email goes there, rather than into a twin of the same
+    # name or onto hold because the twin would not fit the plan. Asked again after the slug is
+    # chosen, which may already reflect that project.
+    if not project_creation_allowed(organization, current_count=open_count):
+        twin = _named_project(name)
+        if twin is not None:
+            return twin, False
+        raise ProjectLimitReached(f"the plan allows {open_count} open projects")
     slug = _unique_slug(name)
+    twin = _named_project(name)
+    if twin is not None:
+        return twin, False
     try:
         with transaction.atomic():  # a savepoint: the unique slug may be taken by a concurrent worker
             project = Project.objects.create(

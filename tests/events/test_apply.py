@@ -199,6 +199,38 @@ def test_it_holds_the_email_when_the_plan_allows_no_more_projects(org, monkeypat
     assert seen["count"] == count
 
 
+# Two emails of one new thread processed at once: the second worker's project_match looked before
+# the first worker committed the project, so it comes to create one that exists by now.
+
+
+def test_a_project_created_meanwhile_by_another_worker_gets_the_email_instead_of_a_twin(org):
+    from django.db import transaction
+
+    from events.apply import _project_create
+
+    existing = ProjectFactory(name="Henderson kitchen", slug="henderson-kitchen")
+
+    with transaction.atomic():
+        project, created = _project_create(organization=org, extraction=extraction())
+
+    assert (project, created) == (existing, False)
+    assert list(Project.objects.values_list("slug", flat=True)) == ["henderson-kitchen"]
+
+
+def test_a_project_created_meanwhile_is_used_even_when_the_plan_has_no_room_for_another(org, monkeypatch):
+    from django.db import transaction
+
+    from events.apply import _project_create
+
+    monkeypatch.setattr("events.apply.project_creation_allowed", lambda organization, *, current_count: False)
+    existing = ProjectFactory(name="Henderson kitchen")
+
+    with transaction.atomic():
+        project, created = _project_create(organization=org, extraction=extraction())
+
+    assert (project, created) == (existing, False)
+
+
 def test_a_reschedule_supersedes_the_earlier_event_and_keeps_its_history(org):
     project = ProjectFactory()
     earlier = EventFactory(project=project, date=dt.date(2026, 12, 1), email=EmailFactory(project=project))
