@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
+from django.utils.functional import cached_property
 
 
 class EmailState(models.TextChoices):
@@ -180,7 +181,7 @@ class Event(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @property
+    @cached_property
     def confirmations(self) -> list[EventHistory]:
         """The later emails that said this event again (events.apply), from the history as loaded
         (the timeline prefetches it; elsewhere this reads it)."""
@@ -192,7 +193,7 @@ class Event(models.Model):
         evidence: 1 − Π(1 − p). Two "45 % sure" readings of the same meeting make 70 %. A
         confirmation keeps its email's own reading in `after["confidence"]`; a person's event
         (edited or added by hand) is as sure as they made it."""
-        if self.edited or self.provider == "manual":
+        if self.edited or self.provider == "manual" or not self.confirmations:
             return self.confidence
         doubt = 1.0 - self.confidence
         for entry in self.confirmations:
