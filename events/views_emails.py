@@ -44,9 +44,10 @@ def reprocess_service() -> Callable[..., Any] | None:
     return service if callable(service) else None
 
 
-def _last_log_message(email: Email) -> tuple[str, ...]:
+def _reason_unlogged(email: Email) -> str:
+    """The state's reason, unless the last log row already says it (it usually does)."""
     logs = list(email.logs.all())  # prefetched by email_get
-    return (logs[-1].message,) if logs else ()
+    return "" if logs and logs[-1].message == email.state_reason else email.state_reason
 
 
 @workspace_view()
@@ -66,8 +67,7 @@ def email_detail(request: HttpRequest, code: str) -> HttpResponse:
         "segments": segments,
         "frame_document": email_frame_document(email.html) if email.html else "",
         "summary_headers": [(n, v) for n, v in email.headers if str(n).lower() in SUMMARY_HEADERS],
-        # The reason is usually the last log row's message already; shown again only when not.
-        "reason_unlogged": email.state_reason if email.state_reason not in _last_log_message(email) else "",
+        "reason_unlogged": _reason_unlogged(email),
         "can_reprocess": membership.has_role(Role.ADMIN) and reprocess_service() is not None,
     }
     return render(request, "events/email.html", context)
