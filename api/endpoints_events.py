@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from uuid import UUID
 
+from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.errors import HttpError
@@ -15,7 +16,7 @@ from api.errors import ApiFieldError
 from api.pagination import bad_cursor, cursor_param, limit_param
 from api.schemas import ERRORS, EventIn, EventKindName, EventOut, EventPage, EventPatch, WhenName
 from events.models import Event
-from events.selectors import TimelineFilter, cursor_decode, timeline_page
+from events.selectors import TimelineFilter, cursor_decode, event_history, timeline_page
 from events.services import event_create, event_delete, event_mark_done, event_update
 from projects.models import Project
 
@@ -25,7 +26,12 @@ _NULLABLE = {"date", "time", "amount"}
 
 
 def _event(code: UUID) -> Event:
-    event = Event.objects.filter(code=code, deleted_at__isnull=True).select_related("project", "email").first()
+    event = (
+        Event.objects.filter(code=code, deleted_at__isnull=True)
+        .select_related("project", "email")
+        .prefetch_related(Prefetch("history", queryset=event_history()))
+        .first()
+    )
     if event is None:
         raise HttpError(404, "No event with this code.")
     return event

@@ -99,6 +99,10 @@ class EventOut(Schema):
     done: bool
     edited: bool
     email: UUID | None = None
+    confirmed_by: list[UUID] = Field(
+        default_factory=list,
+        description="Later emails that said this event again, oldest first (`confidence` stays the first email's).",
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -106,6 +110,11 @@ class EventOut(Schema):
     def resolve_email(obj: object) -> UUID | None:
         email = getattr(obj, "email", None)
         return email.code if email is not None else None
+
+    @staticmethod
+    def resolve_confirmed_by(obj: object) -> list[UUID]:
+        confirmations = getattr(obj, "confirmations", [])  # events.models.Event.confirmations
+        return [entry.email.code for entry in confirmations if entry.email is not None]
 
 
 class EventPage(Schema):

@@ -103,7 +103,7 @@ def timeline_events(*, project: Project | None, filters: TimelineFilter, today: 
     return events.order_by("sort_date", "sort_time", "pk")
 
 
-def _history_shown() -> QuerySet[EventHistory]:
+def event_history() -> QuerySet[EventHistory]:
     """An event's history as its row shows it, with who acted and the email behind a confirmation
     in the same query (joined, without the email's bodies and headers)."""
     return (
@@ -135,7 +135,7 @@ def timeline_page(
         previous_key = month_key(after_date)
     rows = list(
         events.select_related("email", "edited_by", "superseded_by", "project").prefetch_related(
-            Prefetch("history", queryset=_history_shown())
+            Prefetch("history", queryset=event_history())
         )[: size + 1]
     )
     more = len(rows) > size
@@ -155,7 +155,7 @@ def event_get(*, project: Project, code: Any) -> Event:
     events = (
         Event.objects.filter(project=project, deleted_at__isnull=True)
         .select_related("email", "edited_by", "superseded_by", "project")
-        .prefetch_related(Prefetch("history", queryset=_history_shown()))
+        .prefetch_related(Prefetch("history", queryset=event_history()))
     )
     return get_object_or_404(events, code=code)
 

@@ -78,10 +78,24 @@ def test_the_list_costs_the_same_queries_for_1_and_100_events(reader, project):
     params = {"project": str(project.code), "limit": 100}
     with CaptureQueriesContext(connection) as one:
         assert len(titles(reader.get(URL, params))) == 1
-    EventFactory.create_batch(99, project=project, email=email)
+    more = EventFactory.create_batch(99, project=project, email=email)
+    EventHistory.objects.bulk_create(EventHistory(event=e, action="confirmed", email=email) for e in more)
     with CaptureQueriesContext(connection) as hundred:
         assert len(titles(reader.get(URL, params))) == 100
     assert len(hundred) == len(one), [q["sql"] for q in hundred]
+
+
+def test_an_event_names_the_later_emails_that_confirmed_it_oldest_first(reader, project):
+    event = EventFactory(project=project, email=EmailFactory(project=project), date=dt.date(2030, 1, 5))
+    first, second = EmailFactory(project=project), EmailFactory(project=project)
+    for email in (first, second):
+        EventHistory.objects.create(event=event, action="confirmed", email=email, after={"confidence": 0.9})
+    EventHistory.objects.create(event=event, action="edited")
+
+    listed = reader.get(URL, {"project": str(project.code)}).json()["items"][0]
+    detail = reader.get(f"{URL}/{event.code}").json()
+
+    assert listed["confirmed_by"] == detail["confirmed_by"] == [str(first.code), str(second.code)]
 
 
 def test_an_event_created_with_a_write_key_shows_on_the_dashboard_timeline(writer, world, client_as, project):
