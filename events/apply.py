@@ -200,7 +200,9 @@ def _project_create(*, organization: Organization, extraction: Extraction) -> tu
 def _revert_earlier_run(email: Email) -> None:
     """Undo what a previous run for this email did, except events a person edited."""
     previous = Event.objects.filter(email=email, edited=False)
-    EventHistory.objects.filter(email=email, action="confirmed").delete()
+    withdrawn = EventHistory.objects.filter(email=email, action="confirmed")
+    Event.objects.filter(pk__in=withdrawn.values("event_id")).update(updated_at=timezone.now())
+    withdrawn.delete()
     # An event of this email that other emails confirmed passes to the earliest of them, so a
     # meeting they still mention does not vanish with this run. Before the restores below: an
     # event it superseded is then still superseded, and applying the email again confirms the
@@ -374,6 +376,9 @@ def extraction_apply_in_transaction(
                         # This email's own reading: the timeline combines it (Event.corroborated_confidence).
                         after={"confidence": values["confidence"]},
                     )
+                    # Its API representation (confirmed_by) and its sureness changed: sync
+                    # clients and the digest see it by its updated_at.
+                    Event.objects.filter(pk=same.pk).update(updated_at=timezone.now())
                     confirmed.append(same)
                 continue
         event = Event(project=earlier.project if earlier else project, email=email, **values)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +26,7 @@ from django_q.models import Schedule
 from django_q.tasks import async_task
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from events.models import Email, Event, EventStatus
+from events.models import Email, Event, EventHistory, EventStatus
 from organizations.models import Membership, Organization
 from projects.models import ProjectStatus
 
@@ -95,6 +95,8 @@ def _change_of(event: Event, since: dt.datetime) -> str:
         return "done"
     if event.edited:
         return "edited"
+    if any(entry.at >= since for entry in event.confirmations):
+        return "confirmed"
     return "updated"
 
 
@@ -122,7 +124,9 @@ def digest_build(*, organization: Organization, now: dt.datetime | None = None) 
         .select_related("project")
         .order_by("project__name", "date", "time", "id")
     )
-    changed = list(changed_qs[: MAX_ITEMS + 1])
+    # Their confirmations, to tell a confirmed event from an otherwise updated one (one query).
+    confirmations = Prefetch("history", queryset=EventHistory.objects.filter(action="confirmed"))
+    changed = list(changed_qs.prefetch_related(confirmations)[: MAX_ITEMS + 1])
     due_qs = (
         visible.filter(
             status=EventStatus.ACTIVE, done=False, date__gte=today, date__lte=today + dt.timedelta(days=DUE_DAYS)

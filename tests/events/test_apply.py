@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from events.apply import ProjectLimitReached, extraction_apply
 from events.models import Event, EventHistory, EventStatus
@@ -454,6 +455,22 @@ def test_a_reply_confirming_a_meeting_adds_no_twin_and_records_the_confirmation(
     confirmation = EventHistory.objects.get(event=kickoff, action="confirmed")
     assert (confirmation.email, confirmation.note) == (reply, "Tuesday at 10am works, I've sent an invite.")
     assert confirmation.after == {"confidence": 0.9}
+
+
+def test_a_confirmation_and_its_withdrawal_each_mark_the_event_changed(org):
+    project = ProjectFactory()
+    proposal, reply = EmailFactory(project=project), EmailFactory(project=project)
+    extraction_apply(organization=org, email=proposal, extraction=extraction(events=[meeting()]))
+    [event] = Event.objects.filter(project=project)
+    long_ago = timezone.now() - dt.timedelta(days=3)
+
+    Event.objects.filter(pk=event.pk).update(updated_at=long_ago)
+    extraction_apply(organization=org, email=reply, extraction=extraction(events=[meeting()]), first_run=True)
+    assert Event.objects.get(pk=event.pk).updated_at > long_ago  # confirmed
+
+    Event.objects.filter(pk=event.pk).update(updated_at=long_ago)
+    extraction_apply(organization=org, email=reply, extraction=extraction(events=[]))
+    assert Event.objects.get(pk=event.pk).updated_at > long_ago  # no longer confirmed
 
 
 def test_each_email_that_says_an_event_makes_it_surer(org):

@@ -17,7 +17,7 @@ from events.digest import (
     digest_send_organization,
     schedules_ensure,
 )
-from events.models import Email, Event, EventKind, EventStatus
+from events.models import Email, Event, EventHistory, EventKind, EventStatus
 from organizations.models import Membership, Organization
 from projects.models import Project, ProjectStatus
 
@@ -58,6 +58,22 @@ def test_it_lists_what_changed_in_the_last_day_with_the_kind_of_change(org):
 
     changes = {line.title: line.change for line in digest.changed}
     assert changes == {"New deadline": "new", "Edited meeting": "edited", "Cancelled call": "cancelled"}
+
+
+def test_an_event_a_later_email_confirmed_shows_as_confirmed(org):
+    kitchen = project()
+    confirmed = event(kitchen, "Kickoff", days=5, kind=EventKind.MEETING)
+    confirmed_long_ago = event(kitchen, "Survey", days=6, kind=EventKind.MEETING)
+    for e in (confirmed, confirmed_long_ago):
+        age(e, 3)
+    EventHistory.objects.create(event=confirmed, action="confirmed")
+    old = EventHistory.objects.create(event=confirmed_long_ago, action="confirmed")
+    EventHistory.objects.filter(pk=old.pk).update(at=timezone.now() - dt.timedelta(days=3))
+    Event.objects.filter(pk__in=[confirmed.pk, confirmed_long_ago.pk]).update(updated_at=timezone.now())
+
+    changes = {line.title: line.change for line in digest_build(organization=org).changed}
+
+    assert changes == {"Kickoff": "confirmed", "Survey": "updated"}
 
 
 def test_it_lists_what_is_due_in_the_next_seven_days_in_date_order(org):
