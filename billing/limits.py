@@ -129,14 +129,15 @@ class ProcessingGate:
         # A fresh row: a failed payment or a plan change applies at the next exact decision.
         organization = Organization.objects.get(pk=self.organization.pk)
         decision, snapshot = _decision_with_snapshot(organization, now=timezone.now())
+        reading = _Reading(snapshot, *marks) if snapshot is not None else None
         with self._lock:
-            if decision.allowed and snapshot is not None and not self._fits(_Reading(snapshot, *marks)):
+            if decision.allowed and reading is not None and not self._fits(reading):
                 # The ledger counts an email once it is done: the ones this gate let through and
                 # that are still running would otherwise be missed, and 16 threads near the limit
                 # would each take the last place.
-                decision = _emails_limit_reached(snapshot)
-            reusable = decision.allowed and decision.provider_override is None and snapshot is not None
-            self._reading = _Reading(snapshot, *marks) if reusable and snapshot is not None else None
+                decision = _emails_limit_reached(reading.snapshot)
+            reusable = decision.allowed and decision.provider_override is None
+            self._reading = reading if reusable else None
             if decision.allowed:
                 self._allowed += 1
         return decision
