@@ -345,6 +345,10 @@ PROJECTR_RETRY_DELAYS = env.list("PROJECTR_RETRY_DELAYS", cast=int, default=[60,
 PROJECTR_STALE_PROCESSING_SECONDS = env.int("PROJECTR_STALE_PROCESSING_SECONDS", default=0)
 # In-flight AI calls per batch worker process (threads: the calls wait on the network, not the CPU).
 PROJECTR_AI_CONCURRENCY = env.int("PROJECTR_AI_CONCURRENCY", default=16)
+# An email whose project decision is less sure than this waits in Unfiled for a person (sure
+# signals, the thread and what people taught, file whatever it is). docs/extraction.md: how
+# the default was measured.
+PROJECTR_FILING_THRESHOLD = env.float("PROJECTR_FILING_THRESHOLD", default=0.6)
 # Per-model prices (USD per million tokens) that override extraction.prices.PRICES.
 PROJECTR_AI_PRICE_OVERRIDES: dict[str, dict[str, Decimal]] = {}
 

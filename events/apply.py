@@ -26,6 +26,7 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -33,8 +34,8 @@ from django.utils.text import slugify
 
 from billing.limits import project_creation_allowed
 from config.sql import RowReader, prepared_cursor, queryset_sql, rows_insert
-from events.models import Email, Event, EventHistory, EventStatus
-from extraction.types import ExtractedEvent, Extraction
+from events.models import Email, Event, EventHistory, EventStatus, FilingState
+from extraction.types import ExtractedEvent, Extraction, ProjectDecision
 from organizations.models import Organization
 from projects.models import OPEN_STATUSES, Project, ProjectAlias
 
@@ -53,6 +54,9 @@ class ApplyResult:
     project_created: bool = False
     # Earlier events this email mentioned again: no new event, a "confirmed" history row on each.
     confirmed_events: list[Event] = field(default_factory=list)
+    filing: str = ""  # events.models.FilingState
+    filing_reason: str = ""
+    waiting: dict[str, Any] = field(default_factory=dict)  # an unfiled email's events, until it is filed
 
 
 PROJECT_ROWS = RowReader(Project)
@@ -111,28 +115,118 @@ def _thread_project_sql(message_ids: int) -> str:
 
 def project_match(*, email: Email, extraction: Extraction) -> Project | None:
     """The existing project this email belongs to, or None when a new one is needed (or none at all)."""
+    return project_decide(email=email, extraction=extraction)[0]
+
+
+def project_decide(*, email: Email, extraction: Extraction) -> tuple[Project | None, str, str]:
+    """(project, filing state, reason): where the email goes, and whether that is sure enough.
+
+    The `slug+hint@` address, the email's own filing (re-processing keeps it), and the thread
+    decide on their own. The provider's decision files only when it is sure (a taught sender) or
+    at least as confident as PROJECTR_FILING_THRESHOLD; otherwise the email is Unfiled and waits
+    for a person. A new project is named here but created by the caller (`_project_create`).
+    """
     if email.project_hint:
         hinted = Project.objects.filter(slug=email.project_hint.lower(), merged_into__isnull=True).first()
         if hinted is None:
             alias = ProjectAlias.objects.filter(alias__iexact=email.project_hint).select_related("project").first()
             hinted = alias.project if alias else None
         if hinted is not None:
-            return hinted
+            return hinted, FilingState.AUTO, "its address names the project"
     if email.project_id is not None:
         filed = Project.objects.filter(pk=email.project_id, merged_into__isnull=True).first()
         if filed is not None:
-            return filed
+            kept = email.filing if email.filing in (FilingState.AUTO, FilingState.HAND) else FilingState.AUTO
+            return filed, kept, email.filing_reason or "filed before"
+    if email.filing == FilingState.NOT_PROJECT and email.filings.exists():
+        return None, FilingState.NOT_PROJECT, "a person said it is not project mail"
     threaded = _thread_project(email)
     if threaded is not None:
-        return threaded
+        return threaded, FilingState.AUTO, "same thread"
     decision = extraction.project
+    if decision.action == "none":
+        return None, FilingState.NOT_PROJECT, decision.reason or "not about a project"
+    confident = decision.sure or decision.confidence >= settings.PROJECTR_FILING_THRESHOLD
+    reason = decision.reason or decision.action
     if decision.action == "existing" and decision.project_id is not None:
         matched = Project.objects.filter(pk=decision.project_id, merged_into__isnull=True).first()
         if matched is not None:
-            return matched
+            return (matched, FilingState.AUTO, reason) if confident else (None, FilingState.UNFILED, reason)
     if decision.action == "new" and decision.name:
-        return _named_project(decision.name)
-    return None
+        named = _named_project(decision.name)
+        if named is not None and confident:
+            return named, FilingState.AUTO, "a project of that name"
+        return None, FilingState.AUTO if confident else FilingState.UNFILED, reason
+    return None, FilingState.UNFILED, reason
+
+
+def suggestions_of(extraction: Extraction) -> list[dict[str, Any]]:
+    """The decision's ranked candidates as stored on the email (Email.suggestions)."""
+    return [
+        {
+            "project": c.project_id,
+            "score": round(float(c.score), 2),
+            "name": c.name,
+            "client_name": c.client_name,
+            "client_email": c.client_email,
+        }
+        for c in extraction.project.candidates[:3]
+    ]
+
+
+def waiting_of(extraction: Extraction) -> dict[str, Any]:
+    """The extraction's events as JSON, kept on an unfiled email until it is filed."""
+    return {
+        "provider": extraction.provider,
+        "model": extraction.model,
+        "summary": extraction.summary,
+        "events": [
+            {
+                "kind": e.kind,
+                "title": e.title,
+                "date": e.date.isoformat() if e.date else None,
+                "time": e.time.isoformat() if e.time else None,
+                "timezone": e.timezone,
+                "people": list(e.people),
+                "amount": str(e.amount) if e.amount is not None else None,
+                "currency": e.currency,
+                "evidence": e.evidence,
+                "confidence": e.confidence,
+                "updates_event_id": e.updates_event_id,
+                "update_action": e.update_action,
+            }
+            for e in extraction.events
+        ],
+    }
+
+
+def extraction_from_waiting(waiting: dict[str, Any], *, project: Project) -> Extraction:
+    """The kept extraction of an unfiled email, as though it had decided on `project`."""
+    events = [
+        ExtractedEvent(
+            kind=item["kind"],
+            title=item["title"],
+            date=date.fromisoformat(item["date"]) if item.get("date") else None,
+            time=time.fromisoformat(item["time"]) if item.get("time") else None,
+            timezone=item.get("timezone", ""),
+            people=list(item.get("people", [])),
+            amount=Decimal(item["amount"]) if item.get("amount") is not None else None,
+            currency=item.get("currency", ""),
+            evidence=item.get("evidence", ""),
+            confidence=float(item.get("confidence", 0.5)),
+            updates_event_id=item.get("updates_event_id"),
+            update_action=item.get("update_action", ""),
+        )
+        for item in waiting.get("events", [])
+    ]
+    return Extraction(
+        project=ProjectDecision(action="existing", project_id=project.pk, confidence=1.0, sure=True),
+        events=events,
+        summary=waiting.get("summary", ""),
+        usage=[],
+        provider=waiting.get("provider", ""),
+        model=waiting.get("model", ""),
+    )
 
 
 def _named_project(name: str) -> Project | None:
@@ -318,15 +412,22 @@ def extraction_apply_in_transaction(
     caller's rollback does not.
     """
     assert transaction.get_connection().in_atomic_block, "call extraction_apply outside a transaction"
-    project = project_match(email=email, extraction=extraction)
+    project, filing, reason = project_decide(email=email, extraction=extraction)
     project_created = False
-    if project is None and extraction.project.action == "new":
+    if project is None and filing == FilingState.AUTO and extraction.project.action == "new":
         project, project_created = _project_create(organization=organization, extraction=extraction)
 
     if not first_run:
         _revert_earlier_run(email)
     if project is None:
-        return ApplyResult(project=None, created_events=[], updated_events=[])
+        return ApplyResult(
+            project=None,
+            created_events=[],
+            updated_events=[],
+            filing=filing,
+            filing_reason=reason,
+            waiting=waiting_of(extraction) if filing == FilingState.UNFILED else {},
+        )
 
     kept = set() if first_run else {(e.kind, e.evidence) for e in Event.objects.filter(email=email, edited=True)}
     # Less what a person already corrected (an edited event of this email, kept above).
@@ -418,4 +519,6 @@ def extraction_apply_in_transaction(
         updated_events=updated,
         project_created=project_created,
         confirmed_events=confirmed,
+        filing=filing,
+        filing_reason=reason,
     )

@@ -23,9 +23,9 @@ from django.db.models import Prefetch, QuerySet
 
 from config.sql import prepared_cursor, queryset_sql
 from events.models import Email, Event, EventStatus
-from extraction.types import Context, EmailInput, EventRef, ProjectRef, ThreadEmail
+from extraction.types import Context, EmailInput, EventRef, ProjectRef, TaughtSignal, ThreadEmail
 from organizations.models import Membership
-from projects.models import OPEN_STATUSES, Project, ProjectAlias
+from projects.models import OPEN_STATUSES, Project, ProjectAlias, ProjectSignal
 
 MAX_PROJECTS = 50
 SUBJECTS_PER_PROJECT = 5
@@ -122,6 +122,14 @@ class _Organization:
         return list(refs), list(domains)
 
     @cached_property
+    def taught(self) -> list[TaughtSignal]:
+        return [
+            TaughtSignal(kind=signal.kind, value=signal.value, project_id=project.pk)  # type: ignore[arg-type]
+            for project in self.projects
+            for signal in project.signals.all()
+        ]
+
+    @cached_property
     def _recent_ids(self) -> frozenset[int]:
         return frozenset(row[0] for row in self.recent)
 
@@ -159,7 +167,10 @@ def _refs(
 def _organization_read(*, exclude_email: int | None, scanned: int) -> _Organization:
     projects = list(
         Project.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True)
-        .prefetch_related(Prefetch("aliases", queryset=ProjectAlias.objects.only("id", "project_id", "alias")))
+        .prefetch_related(
+            Prefetch("aliases", queryset=ProjectAlias.objects.only("id", "project_id", "alias")),
+            Prefetch("signals", queryset=ProjectSignal.objects.only("id", "project_id", "kind", "value")),
+        )
         .order_by("-last_activity_at", "-created_at")[:MAX_PROJECTS]
     )
     rows = Email.objects.filter(project_id__in=[p.pk for p in projects])
@@ -281,4 +292,5 @@ def context_build(email: Email, open_projects: OpenProjects | None = None) -> Co
         recent_events=[EventRef(id=i, kind=k, title=t, date=d, project_id=p) for i, k, t, d, p in events],
         organization_domains=organization_domains,
         organization_name=getattr(getattr(connection, "tenant", None), "name", "") or "",
+        taught=list(shared.taught),
     )

@@ -24,6 +24,16 @@ class EmailState(models.TextChoices):
 PENDING_STATES = (EmailState.QUEUED, EmailState.PROCESSING)
 
 
+class FilingState(models.TextChoices):
+    """Where a processed email stands with projects (its processing state says how far it got)."""
+
+    UNDECIDED = "", "Not decided"  # not processed yet (or processed before filing had states)
+    AUTO = "auto", "Filed automatically"
+    HAND = "hand", "Filed by a person"
+    UNFILED = "unfiled", "Unfiled"  # not sure enough: waits for a person, with suggestions
+    NOT_PROJECT = "not_project", "Not project mail"  # noise, or a person said so
+
+
 def raw_mail_path(instance: Email, filename: str) -> str:
     return f"mail/{instance.received_at:%Y/%m}/{instance.code}.eml"
 
@@ -59,6 +69,14 @@ class Email(models.Model):
         "projects.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
     )
     summary = models.TextField(blank=True)
+    filing = models.CharField(max_length=20, choices=FilingState.choices, default=FilingState.UNDECIDED, blank=True)
+    filing_confidence = models.FloatField(null=True, blank=True)
+    filing_reason = models.CharField(max_length=200, blank=True)
+    # Ranked places to file an unfiled email: [{"project": id | None, "score", "name", "client_name", "client_email"}]
+    suggestions = models.JSONField(default=list, blank=True)
+    # The events an unfiled email's extraction found, waiting to be applied when it is filed
+    # (extraction.types.ExtractedEvent as JSON, with the extraction's provider and model).
+    waiting = models.JSONField(default=dict, blank=True)
     # Indexed by email_state_changed (state, state_changed_at), which starts with it.
     state = models.CharField(max_length=20, choices=EmailState.choices, default=EmailState.QUEUED)
     state_reason = models.TextField(blank=True)
@@ -81,10 +99,40 @@ class Email(models.Model):
                 name="email_unique_provider_event",
             ),
         ]
-        indexes = [models.Index(fields=["state", "state_changed_at"], name="email_state_changed")]
+        indexes = [
+            models.Index(fields=["state", "state_changed_at"], name="email_state_changed"),
+            models.Index(fields=["received_at"], condition=Q(filing="unfiled"), name="email_unfiled"),
+        ]
 
     def __str__(self) -> str:
         return self.subject or self.message_id
+
+
+class EmailFiling(models.Model):
+    """One filing of an email by a person (or its undo): where it was and where it went."""
+
+    email = models.ForeignKey(Email, on_delete=models.CASCADE, related_name="filings")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_project = models.ForeignKey(
+        "projects.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_project = models.ForeignKey(
+        "projects.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_filing = models.CharField(max_length=20, choices=FilingState.choices, blank=True)
+    to_filing = models.CharField(max_length=20, choices=FilingState.choices, blank=True)
+    undone = models.BooleanField(default=False)
+    # The signals this filing taught (projects.ProjectSignal: kind, value, project), forgotten on undo.
+    taught = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_project_id} → {self.to_project_id}"
 
 
 class Attachment(models.Model):

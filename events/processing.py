@@ -26,9 +26,9 @@ from django_tenants.utils import schema_context, tenant_context
 
 from billing.limits import ProcessingDecision, ProcessingGate, processing_decision
 from config.sql import RowReader, prepared_cursor
-from events.apply import ProjectLimitReached, extraction_apply_in_transaction
+from events.apply import ProjectLimitReached, extraction_apply_in_transaction, suggestions_of
 from events.context import OpenProjects, context_build, email_input_build
-from events.models import Attachment, Email, EmailLog, EmailState
+from events.models import Attachment, Email, EmailLog, EmailState, FilingState
 from extraction.api import extract
 from extraction.types import Extraction, ExtractionError, RetryableExtractionError, Usage
 from organizations.models import Organization
@@ -258,6 +258,8 @@ def _apply(
             reason = f"{len(result.created_events)} new, {len(result.updated_events)} updated events"
             if result.confirmed_events:
                 reason += f", {len(result.confirmed_events)} confirmed"
+            if result.filing == FilingState.UNFILED:
+                reason = f"Unfiled ({result.filing_reason}): {len(result.waiting.get('events', []))} events wait for a project"
             _set_state(
                 email.pk,
                 EmailState.PROCESSED,
@@ -265,6 +267,11 @@ def _apply(
                 project=result.project,
                 summary=extraction.summary,
                 processed_at=timezone.now(),
+                filing=result.filing,
+                filing_confidence=extraction.project.confidence,
+                filing_reason=result.filing_reason[:200],
+                suggestions=suggestions_of(extraction) if result.filing == FilingState.UNFILED else [],
+                waiting=result.waiting,
             )
     except ProjectLimitReached as error:
         reason = f"{HOLD_PROJECT_PREFIX}: {error or 'the plan allows no more projects'}"

@@ -64,12 +64,35 @@ class EventRef:
 
 
 @dataclass(frozen=True)
+class TaughtSignal:
+    """What a person's filing taught the organization: mail with this sender address
+    (`sender`), from this company domain (`domain`), or with this distinctive subject word
+    (`word`) belongs to `project_id`."""
+
+    kind: Literal["sender", "domain", "word"]
+    value: str
+    project_id: int
+
+
+@dataclass(frozen=True)
 class Context:
     projects: list[ProjectRef] = field(default_factory=list)  # the organization's open projects
     thread: list[ThreadEmail] = field(default_factory=list)  # earlier emails of the thread
     recent_events: list[EventRef] = field(default_factory=list)  # upcoming events of the likely projects
     organization_domains: list[str] = field(default_factory=list)  # our own people's domains
     organization_name: str = ""  # "Brightline Studio": a domain like brightline.studio is ours too
+    taught: list[TaughtSignal] = field(default_factory=list)  # from people's filing (projects.ProjectSignal)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One place the email could be filed: an existing project, or (project_id None) a new one."""
+
+    project_id: int | None
+    score: float  # 0..1, comparable with ProjectDecision.confidence
+    name: str = ""  # for a new project
+    client_name: str = ""
+    client_email: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,6 +103,16 @@ class ProjectDecision:
     client_name: str = ""
     client_email: str = ""
     confidence: float = 0.0
+    # Up to three ranked places, the decision's own first; a person picks from these when the
+    # decision is not sure enough to file (events.apply: FILING_THRESHOLD).
+    candidates: list[Candidate] = field(default_factory=list)
+    # A signal that decides on its own (the thread, a taught sender): filed whatever the threshold.
+    sure: bool = False
+    # Why, in a few words, for the email page ("same thread", "taught: sender", "subject words").
+    reason: str = ""
+    # For action "none": what kind of mail this is when it is not project mail at all
+    # (newsletter, auto-reply, receipt, notification, pitch, internal); never creates a project.
+    noise: str = ""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -53,3 +54,30 @@ class ProjectAlias(models.Model):
 
     def __str__(self) -> str:
         return self.alias
+
+
+class SignalKind(models.TextChoices):
+    SENDER = "sender", "Sender"
+    DOMAIN = "domain", "Sender's domain"
+    WORD = "word", "Subject word"
+
+
+class ProjectSignal(models.Model):
+    """What people taught by filing mail: mail with this sender, domain or subject word belongs
+    here. Read into every extraction's context (extraction.types.TaughtSignal); a person can
+    see and remove them in the project's settings."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="signals")
+    kind = models.CharField(max_length=10, choices=SignalKind.choices)
+    value = models.CharField(max_length=320)
+    taught_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "value"]
+        constraints = [models.UniqueConstraint(fields=["project", "kind", "value"], name="project_signal_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.value}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -16,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from extraction.dates import GENERIC_TLDS, MONTHS, WEEKDAY_RE, DateMention, day_first_for, find_dates, find_time
 from extraction.text import PreparedText, address_domain, normalise_subject, parse_address, prepare, skip_reason
 from extraction.types import (
+    Candidate,
     Context,
     EmailInput,
     EventKind,
@@ -340,6 +342,63 @@ def _org_from_domain(domain: str) -> str:
     return " ".join(word.capitalize() for word in re.split(r"[-_]+", core) if word)
 
 
+LEGAL_SUFFIXES = {
+    "ltd", "limited", "llc", "inc", "gmbh", "ag", "bv", "b.v.", "nv", "ab", "aps", "as", "asa", "oy", "pty",
+    "plc", "sa", "s.a.", "sl", "srl", "spa", "lda", "sas", "sarl", "kg", "co.", "corp", "company",
+}  # fmt: skip
+_WORD = re.compile(r"[\w][\w'’.-]*|&")
+
+
+def _squash(word: str) -> str:
+    folded = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]", "", folded)
+
+
+def _org_in_text(domain: str, texts: Iterable[str]) -> str:
+    """The organisation's name as its people write it ("Crumb & Co", "Northwind Coffee"), found as
+    a run of words whose letters spell the domain's name; '' when no text spells it.
+
+    The domain is how the organisation is reached, not how it is called: "northwindcoffee.com"
+    is shown as "Northwind Coffee" only because a signature or display name writes it so.
+    """
+    parts = domain.lower().split(".")
+    while len(parts) > 2 and parts[-2] in {"co", "com", "org", "net", "ac", "gov"}:
+        parts = [*parts[:-2], parts[-1]]
+    core = _squash(parts[-2] if len(parts) >= 2 else parts[0])
+    if len(core) < 3:
+        return ""
+    for text in texts:
+        words = _WORD.findall(text or "")
+        for start, first in enumerate(words):
+            if not _squash(first) or not core.startswith(_squash(first)[:1]) or not first[:1].isupper():
+                continue
+            spelled = [""]
+            for end in range(start, min(start + 6, len(words))):
+                piece = words[end]
+                options = ["and", ""] if piece in {"&", "+"} else [_squash(piece)]
+                spelled = [s + o for s in spelled for o in options if core.startswith(s + o)]
+                if not spelled:
+                    break
+                if core in spelled:
+                    found = words[start : end + 1]
+                    rest = words[end + 1 : end + 3]
+                    while rest and rest[0].lower().rstrip(",") in LEGAL_SUFFIXES:
+                        found.append(rest.pop(0).rstrip(","))
+                    if found[-1].endswith(".") and found[-1].lower() not in LEGAL_SUFFIXES:
+                        found[-1] = found[-1].rstrip(".")
+                    return " ".join(found).strip(" ,-")
+    return ""
+
+
+def _org_from_domain(domain: str) -> str:
+    """'mueller-bau.de' → 'Mueller Bau'; 'mail.acme-corp.co.uk' → 'Acme Corp' (a last resort: see _org_in_text)."""
+    parts = domain.lower().split(".")
+    while len(parts) > 2 and parts[-2] in {"co", "com", "org", "net", "ac", "gov"}:
+        parts = [*parts[:-2], parts[-1]]
+    core = parts[-2] if len(parts) >= 2 else parts[0]
+    return " ".join(word.capitalize() for word in re.split(r"[-_]+", core) if word)
+
+
 @dataclass(frozen=True)
 class Party:
     name: str  # organisation (or the person, for personal mail domains)
@@ -394,7 +453,9 @@ def client_party(email: EmailInput, prepared: PreparedText, context: Context) ->
         if domain in GENERIC_MAIL_DOMAINS:
             label = name or address.split("@")[0].replace(".", " ").title()
         else:
-            label = _org_from_domain(domain)
+            label = _org_in_text(
+                domain, [name, email.from_name, prepared.forwarded_from, email.text[-1500:], email.text]
+            ) or _org_from_domain(domain)
         parties.append(Party(name=label, address=address, domain=domain))
     if not parties:
         return None
@@ -460,6 +521,9 @@ def project_name(subject: str, party: Party | None) -> str:
     name = " ".join(words)
     if len(name) < 3:
         name = f"{party.name} project" if party else (best or cleaned or "Untitled project")
+    elif party is not None and party.name and not _overlap(_tokens(name), client):
+        # The client's organisation and the subject's topic, as a person would name it.
+        name = f"{party.name} – {name}"
     if name.islower():
         name = name[0].upper() + name[1:]
     return name[:120]
@@ -473,99 +537,222 @@ def _client_words(project: ProjectRef) -> str:
     return " ".join([project.client_name, person, _org_from_domain(domain) if domain else ""])
 
 
+PITCH = re.compile(
+    r"\b(seo|search rankings?|backlinks?|lead generation|book a (quick |short |free )?(call|demo|meeting)|"
+    r"free (audit|trial|consultation|quote)|i came across your|we help (companies|businesses|brands|firms)|"
+    r"special offer|limited[- ]time|\d+ ?% off|discount code|webinar|case stud(y|ies) from|"
+    r"would you be (open|interested)|are you the right person|schedule a (quick|short) call)\b",
+    re.IGNORECASE,
+)
+RECEIPT_SUBJECT = re.compile(
+    r"\b(receipt|your order|order confirmation|payment (received|confirmation)|thank you for your (order|purchase|payment)|"
+    r"kvitto|quittung|reçu|recibo|ontvangstbevestiging|betalingsbevestiging|orderbekräftelse|領収書)\b",
+    re.IGNORECASE,
+)
+
+
+def noise_kind(email: EmailInput, prepared: PreparedText, context: Context, party: Party | None) -> str:
+    """What kind of mail this is when it is plainly not project mail ('' when it may be)."""
+    reason = skip_reason(email)
+    if reason:
+        return reason
+    if RECEIPT_SUBJECT.search(email.subject or ""):
+        return "receipt"
+    # A cold pitch: an outside sender starting a conversation with sales language.
+    if party is not None and not email.in_reply_to and not email.references and PITCH.search(prepared.body[:3000]):
+        return "pitch"
+    return ""
+
+
+def _vocabulary(project: ProjectRef, taught_words: set[str]) -> set[str]:
+    return _tokens(" ".join([project.name, *project.aliases, *project.recent_subjects])) | taught_words
+
+
+def _sure(project_id: int, reason: str) -> ProjectDecision:
+    return ProjectDecision(
+        action="existing",
+        project_id=project_id,
+        confidence=0.97,
+        sure=True,
+        reason=reason,
+        candidates=[Candidate(project_id=project_id, score=0.97)],
+    )
+
+
 def decide_project(email: EmailInput, prepared: PreparedText, context: Context, party: Party | None) -> ProjectDecision:
-    """Thread, telling subject, the client's only project, name or alias, the client's best project,
-    shared words; else a new project (or none for internal chatter)."""
+    """Where this email belongs, how sure that is, and the next best places.
+
+    Sure signals decide alone: the thread, and a sender a person filed into exactly one open
+    project. Otherwise each open project is scored on the evidence (the client's address or
+    domain, taught or seen; subject words that only it has; its name or a site of it in the
+    text) and the confidence is the best score's share, lowered when a second project or a new
+    one is nearly as likely. Below the organization's threshold the email waits, Unfiled, with
+    the ranked candidates (events.apply).
+    """
     open_ids = {p.id for p in context.projects}
     for earlier in sorted(context.thread, key=lambda t: t.date.timestamp() if t.date else 0.0, reverse=True):
         if earlier.project_id is not None and (not open_ids or earlier.project_id in open_ids):
-            return ProjectDecision(action="existing", project_id=earlier.project_id, confidence=0.95)
+            return _sure(earlier.project_id, "same thread")
+
+    sender = (
+        parse_address(prepared.forwarded_from)[1] if prepared.forwarded_from else ""
+    ) or email.from_address.lower()
+    taught_senders: dict[str, set[int]] = {}
+    taught_domains: dict[str, set[int]] = {}
+    taught_words: dict[int, set[str]] = {}
+    for signal in context.taught:
+        if signal.project_id not in open_ids:
+            continue
+        if signal.kind == "sender":
+            taught_senders.setdefault(signal.value.lower(), set()).add(signal.project_id)
+        elif signal.kind == "domain":
+            taught_domains.setdefault(signal.value.lower(), set()).add(signal.project_id)
+        else:
+            taught_words.setdefault(signal.project_id, set()).add(signal.value.lower())
+    for address in dict.fromkeys([sender, party.address if party else ""]):
+        projects = taught_senders.get(address, set())
+        if len(projects) == 1:
+            return _sure(next(iter(projects)), "taught: this sender")
+
+    noise = noise_kind(email, prepared, context, party)
+    if noise:
+        return ProjectDecision(action="none", confidence=0.9, noise=noise, reason=f"not project mail ({noise})")
 
     subject = normalise_subject(prepared.forwarded_subject or email.subject)
-    # "Re: Invoice" or "Quick question" says nothing about which project; only telling subjects match.
-    if subject and _tokens(subject):
-        for project in context.projects:
-            if any(normalise_subject(s) == subject for s in project.recent_subjects):
-                return ProjectDecision(action="existing", project_id=project.id, confidence=0.9)
-
-    new_cue = NEW_PROJECT_CUE.search(f"{email.subject}\n{prepared.body[:600]}") is not None
-    # A street address or site named in a project's name or recent subjects ("14 Ocean View Rd").
-    addresses = {a.lower() for a in ADDRESS.findall(f"{email.subject}\n{prepared.forwarded_subject}\n{prepared.body}")}
-    if addresses and not new_cue:
-        for project in context.projects:
-            known_text = " ".join([project.name, *project.aliases, *project.recent_subjects]).lower()
-            if any(a in known_text for a in addresses):
-                return ProjectDecision(action="existing", project_id=project.id, confidence=0.8)
-    same_client: list[ProjectRef] = []
-    if party is not None and not new_cue:
-        same_client = [
-            p
-            for p in context.projects
-            if (p.client_email and p.client_email.lower() == party.address)
-            or (party.domain not in GENERIC_MAIL_DOMAINS and address_domain(p.client_email) == party.domain)
-        ]
-        if len(same_client) == 1:
-            return ProjectDecision(action="existing", project_id=same_client[0].id, confidence=0.75)
-
-    haystack = f"{email.subject} {prepared.forwarded_subject}\n{prepared.body}".lower()
-    if not new_cue:
-        for project in same_client or context.projects:
-            names = [project.name] if len(_tokens(project.name)) >= 2 or len(project.name) >= 8 else []
-            for label in [*names, *project.aliases]:
-                label = label.strip().lower()
-                if len(label) >= 4 and re.search(r"(?<!\w)" + re.escape(label) + r"(?!\w)", haystack):
-                    return ProjectDecision(action="existing", project_id=project.id, confidence=0.85)
-
     subject_tokens = _tokens(f"{email.subject} {prepared.forwarded_subject}")
     body_tokens = _tokens(prepared.body[:2000])
-    known = {
-        p.id: _tokens(" ".join([p.name, *p.aliases, *p.recent_subjects, _client_words(p)])) for p in context.projects
-    }
-    named = {p.id: _tokens(" ".join([p.name, *p.aliases, _client_words(p)])) for p in context.projects}
+    haystack = f"{email.subject} {prepared.forwarded_subject}\n{prepared.body}".lower()
+    new_cue = NEW_PROJECT_CUE.search(f"{email.subject}\n{prepared.body[:600]}") is not None
+    addresses = {a.lower() for a in ADDRESS.findall(f"{email.subject}\n{prepared.forwarded_subject}\n{prepared.body}")}
 
+    vocab = {p.id: _vocabulary(p, taught_words.get(p.id, set())) for p in context.projects}
     clients = {p.id: _tokens(_client_words(p)) for p in context.projects}
+    word_projects: dict[str, int] = {}
+    for words in vocab.values():
+        for word in words:
+            word_projects[word] = word_projects.get(word, 0) + 1
 
-    def score(project: ProjectRef) -> float:
-        # The client's own name in the body ("For the Veritas party") counts as much as a subject word.
-        return (
-            len(_overlap(subject_tokens, known[project.id]))
-            + 0.5 * len(_overlap(body_tokens, named[project.id] - clients[project.id]))
-            + len({w for w in _overlap(body_tokens, clients[project.id]) if len(w) >= 5})
+    def client_of(project: ProjectRef) -> bool:
+        if party is None:
+            return False
+        if project.client_email and project.client_email.lower() == party.address:
+            return True
+        if party.domain in GENERIC_MAIL_DOMAINS:
+            return False
+        return address_domain(project.client_email) == party.domain or project.id in taught_domains.get(
+            party.domain, set()
         )
 
-    def distinctive(project: ProjectRef) -> bool:
-        """A shared word that no other open project has (a client's name, a site, a code)."""
-        mine = _overlap(subject_tokens | body_tokens, known[project.id])
-        others = set().union(*(known[p.id] for p in context.projects if p.id != project.id))
-        return any(len(w) >= 4 and not _overlap({w}, others) for w in mine)
+    same_client = [p for p in context.projects if client_of(p)]
+    evidence: dict[int, float] = {}
+    why: dict[int, str] = {}
+    for project in context.projects:
+        score = 0.0
+        reasons = []
+        if project in same_client:
+            score += 2.0
+            reasons.append("the client's address")
+        # Subject words: one only this project has counts fully, one it shares with others a little.
+        mine = _overlap(subject_tokens, vocab[project.id])
+        for word in mine:
+            shared = sum(1 for w, n in word_projects.items() if n > 1 and _same_word(w, word))
+            score += 1.0 if not shared else 0.3
+        if mine:
+            reasons.append("subject words")
+        if subject and any(normalise_subject(s) == subject for s in project.recent_subjects) and _tokens(subject):
+            score += 2.0
+            reasons.append("same subject")
+        names = [project.name] if len(_tokens(project.name)) >= 2 or len(project.name) >= 8 else []
+        for label in [*names, *project.aliases]:
+            label = label.strip().lower()
+            if len(label) >= 4 and re.search(r"(?<!\w)" + re.escape(label) + r"(?!\w)", haystack):
+                score += 2.0
+                reasons.append("its name")
+                break
+        known_text = " ".join([project.name, *project.aliases, *project.recent_subjects]).lower()
+        if any(a in known_text for a in addresses):
+            score += 2.0
+            reasons.append("its site")
+        score += 0.5 * min(len(_overlap(body_tokens, vocab[project.id] - clients[project.id])), 4)
+        score += min(len({w for w in _overlap(body_tokens, clients[project.id]) if len(w) >= 5}), 2)
+        evidence[project.id] = score
+        why[project.id] = ", ".join(reasons) or "shared words"
 
-    if same_client:
-        best = max(same_client, key=score)  # ties: the most recently active (context order)
-        return ProjectDecision(action="existing", project_id=best.id, confidence=0.6)
+    proposed: Candidate | None = None
+    if party is not None:
+        proposed = Candidate(
+            project_id=None,
+            score=0.0,
+            name=project_name(prepared.forwarded_subject or email.subject, party),
+            client_name=party.name,
+            client_email=party.address,
+        )
+    # How strongly the mail asks for a project of its own: a party nobody filed before, a cue
+    # ("new project"), a subject that no open project's words explain.
+    new_evidence = 0.0
+    if proposed is not None:
+        new_evidence = 1.0
+        if not same_client:
+            new_evidence += 1.5
+        if new_cue:
+            new_evidence += 3.0
+        informative = _tokens(proposed.name)
+        if same_client and len(informative) >= 2 and not any(_overlap(informative, vocab[p.id]) for p in same_client):
+            new_evidence += 1.5  # the client's known project shares none of this subject's words
 
-    if context.projects and not new_cue:
-        best_score, best_project = max(((score(p), p) for p in context.projects), key=lambda item: item[0])
-        # An outside sender needs two shared words or the client's name; our own staff one word no
-        # other project has.
-        names_client = any(len(w) >= 5 for w in _overlap(body_tokens | subject_tokens, clients[best_project.id]))
-        if (
-            best_score >= 2
-            or (party is None and best_score >= 0.5 and distinctive(best_project))
-            or (party is not None and names_client and distinctive(best_project))
-        ):
+    ranked = sorted(context.projects, key=lambda p: evidence[p.id], reverse=True)
+    top = ranked[0] if ranked else None
+    top_score = evidence[top.id] if top else 0.0
+    second = evidence[ranked[1].id] if len(ranked) > 1 else 0.0
+    if top is None or top_score < 1.0:
+        if proposed is None:
             return ProjectDecision(
-                action="existing", project_id=best_project.id, confidence=min(0.5 + 0.05 * best_score, 0.7)
+                action="none", confidence=0.6, noise="internal", reason="our own people, no project named"
             )
+        confidence = 0.75 if new_evidence >= 2.5 else 0.5
+        return ProjectDecision(
+            action="new",
+            name=proposed.name,
+            client_name=proposed.client_name,
+            client_email=proposed.client_email,
+            confidence=confidence,
+            reason="a new client" if not same_client else "a new subject",
+            candidates=[replace(proposed, score=confidence)]
+            + [
+                Candidate(project_id=p.id, score=round(min(evidence[p.id] / 6, 0.3), 2))
+                for p in ranked[:2]
+                if evidence[p.id] > 0
+            ],
+        )
 
-    if party is None:
-        # Only our own people on it and no project recognised: internal chatter, not a project.
-        return ProjectDecision(action="none", confidence=0.5)
+    # Scores to a share: the top project against the runner-up and a new project.
+    total = top_score + second + new_evidence + 1.0
+    confidence = top_score / total
+    # A clear margin over the runner-up is itself evidence (two shared subject words, the client's only project).
+    if top_score - max(second, new_evidence) >= 2.0:
+        confidence = max(confidence, 0.8)
+    if new_evidence > top_score and proposed is not None:
+        share = new_evidence / total
+        return ProjectDecision(
+            action="new",
+            name=proposed.name,
+            client_name=proposed.client_name,
+            client_email=proposed.client_email,
+            confidence=round(share, 2),
+            reason="a new subject from a known client" if same_client else "a new client",
+            candidates=[
+                replace(proposed, score=round(share, 2)),
+                Candidate(project_id=top.id, score=round(confidence, 2)),
+            ]
+            + ([Candidate(project_id=ranked[1].id, score=round(second / total, 2))] if second > 0 else []),
+        )
+    candidates = [Candidate(project_id=top.id, score=round(confidence, 2))]
+    if second > 0:
+        candidates.append(Candidate(project_id=ranked[1].id, score=round(second / total, 2)))
+    if proposed is not None and len(candidates) < 3:
+        candidates.append(replace(proposed, score=round(new_evidence / total, 2)))
     return ProjectDecision(
-        action="new",
-        name=project_name(prepared.forwarded_subject or email.subject, party),
-        client_name=party.name,
-        client_email=party.address,
-        confidence=0.6,
+        action="existing", project_id=top.id, confidence=round(confidence, 2), reason=why[top.id], candidates=candidates
     )
 
 
@@ -959,7 +1146,9 @@ def extract(email: EmailInput, context: Context) -> Extraction:
     reason = skip_reason(email)
     if reason:
         return Extraction(
-            project=ProjectDecision(action="none"),
+            project=ProjectDecision(
+                action="none", confidence=0.95, noise=reason, reason=f"not project mail ({reason})"
+            ),
             events=[],
             summary=f"No events: {reason}.",
             usage=usage,
@@ -970,7 +1159,8 @@ def extract(email: EmailInput, context: Context) -> Extraction:
     party = client_party(email, prepared, context)
     decision = decide_project(email, prepared, context, party)
     project_id = decision.project_id if decision.action == "existing" else None
-    events = find_events(email, prepared, context, project_id)
+    # Not project mail (a receipt, a pitch): nothing of it belongs on a timeline.
+    events = [] if decision.noise else find_events(email, prepared, context, project_id)
     return Extraction(
         project=decision,
         events=events[:MAX_EVENTS],
