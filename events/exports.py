@@ -7,12 +7,20 @@ The JSON shape is a public contract (issue 4 point 6):
              "evidence", "confidence", "status"}]}
 Every event ever extracted is listed, superseded and cancelled ones included; soft-deleted
 ones are not. Ids are the database ids (stable within a workspace).
+
+An Unfiled email (events.models.FilingState) is in no project: `project_id: null`. The events
+its extraction found wait on the email, not on any timeline; the workspace export lists them
+after the stored events with `project_id: null`, `id: null` (they are not stored events yet) and
+status "active", and with exactly the keys of every other event: the shape stays the contract.
+A project's export has none of them, and neither has the iCalendar export: they are on no
+calendar until the email is filed.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -22,7 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import icalendar
 from django.utils import timezone
 
-from events.models import Email, Event, EventStatus
+from events.models import Email, Event, EventStatus, FilingState
 from projects.models import Project
 
 EVENT_COLUMNS = (
@@ -68,8 +76,36 @@ def event_row(event: Event) -> dict[str, Any]:
     }
 
 
+def waiting_rows() -> Iterable[dict[str, Any]]:
+    """The events that Unfiled emails wait with, as export rows (no id, no project), in the
+    emails' arrival order. One query."""
+    emails = (
+        Email.objects.filter(filing=FilingState.UNFILED, project__isnull=True)
+        .only("pk", "message_id", "waiting")
+        .order_by("received_at", "pk")
+    )
+    for email in emails.iterator(chunk_size=500):
+        items = email.waiting.get("events") if isinstance(email.waiting, dict) else None
+        for item in items or []:
+            if not isinstance(item, dict):
+                continue
+            at = str(item.get("time") or "")
+            yield {
+                "id": None,
+                "project_id": None,
+                "kind": item.get("kind", ""),
+                "date": item.get("date") or None,
+                "time": at[:5] or None,  # stored as HH:MM[:SS]; exported as HH:MM like the others
+                "title": item.get("title", ""),
+                "source_message_id": email.message_id,
+                "evidence": item.get("evidence", ""),
+                "confidence": item.get("confidence", 0.5),
+                "status": EventStatus.ACTIVE.value,
+            }
+
+
 def export_data(*, organization_slug: str, project: Project | None = None) -> dict[str, Any]:
-    """The whole export as plain data (four queries)."""
+    """The whole export as plain data (five queries; four for one project)."""
     projects = Project.objects.filter(merged_into__isnull=True).order_by("pk")
     emails = Email.objects.order_by("received_at", "pk")
     if project is not None:
@@ -85,7 +121,8 @@ def export_data(*, organization_slug: str, project: Project | None = None) -> di
             {"message_id": e.message_id, "project_id": e.project_id, "status": e.state}
             for e in emails.only("message_id", "project_id", "state").iterator(chunk_size=2000)
         ],
-        "events": [event_row(event) for event in _events(project)],
+        "events": [event_row(event) for event in _events(project)]
+        + ([] if project is not None else list(waiting_rows())),
     }
 
 
@@ -94,12 +131,12 @@ def export_json(data: dict[str, Any]) -> str:
 
 
 def export_csv(*, project: Project | None = None) -> str:
-    """The event columns of the JSON export, one row per event."""
+    """The event columns of the JSON export, one row per event (and per waiting event, as there)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=EVENT_COLUMNS)
     writer.writeheader()
-    for event in _events(project):
-        row = event_row(event)
+    rows = map(event_row, _events(project))
+    for row in itertools.chain(rows, [] if project is not None else waiting_rows()):
         # Spreadsheet formula injection: a cell starting with = + - @ would be evaluated.
         for key in ("title", "evidence"):
             if str(row[key]).startswith(("=", "+", "-", "@")):
@@ -128,7 +165,8 @@ def export_ics(
     project: Project | None = None,
     link: Callable[[Event], str] | None = None,
 ) -> bytes:
-    """One VEVENT per active dated event: what a calendar subscription shows."""
+    """One VEVENT per active dated event: what a calendar subscription shows. An Unfiled email's
+    waiting events are not events yet (they are on no timeline), so never in a calendar."""
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from events.exports import EVENT_COLUMNS, export_csv, export_data, export_ics
-from events.models import EmailState, EventKind, EventStatus
+from events.models import EmailState, EventKind, EventStatus, FilingState
 from tests.factories import EmailFactory, EventFactory, ProjectFactory
 
 
@@ -130,3 +130,129 @@ def test_the_command_writes_json_csv_and_ics_to_stdout(timeline, org):
 def test_the_command_refuses_an_unknown_organization(org):
     with pytest.raises(CommandError, match="No organization"):
         call_command("export_timeline", "--org", "nope", stdout=io.StringIO())
+
+
+WAITING = {
+    "provider": "rules",
+    "model": "rules",
+    "summary": "Kick-off for the newsletter migration.",
+    "events": [
+        {
+            "kind": "meeting",
+            "title": "Kick-off call",
+            "date": "2026-12-07",
+            "time": "10:00:00",
+            "timezone": "Europe/London",
+            "people": ["Mia"],
+            "amount": None,
+            "currency": "",
+            "evidence": "Kick-off call on Monday at 10:00.",
+            "confidence": 0.8,
+            "updates_event_id": None,
+            "update_action": "",
+        },
+        {
+            "kind": "action_item",
+            "title": "=HYPERLINK(1)",
+            "date": None,
+            "time": None,
+            "timezone": "",
+            "people": [],
+            "amount": None,
+            "currency": "",
+            "evidence": "Send the list export.",
+            "confidence": 0.5,
+            "updates_event_id": None,
+            "update_action": "",
+        },
+    ],
+}
+
+
+@pytest.fixture
+def unfiled(timeline):
+    """An email that waits in Unfiled with its events, and one a person filed since (whose kept
+    `waiting` must not be listed again: its events are on the timeline now)."""
+    project, *_ = timeline
+    email = EmailFactory(
+        project=None,
+        message_id="<wait@crumb.example>",
+        filing=FilingState.UNFILED,
+        filing_confidence=0.4,
+        waiting=WAITING,
+    )
+    EmailFactory(project=project, message_id="<filed@crumb.example>", filing=FilingState.HAND, waiting=WAITING)
+    return email
+
+
+def test_an_unfiled_email_and_its_waiting_events_have_no_project_in_the_same_shape(unfiled):
+    data = export_data(organization_slug="testorg")
+    assert list(data) == ["organization", "projects", "emails", "events"]
+    assert {"message_id": "<wait@crumb.example>", "project_id": None, "status": "processed"} in data["emails"]
+    waiting = [e for e in data["events"] if e["source_message_id"] == "<wait@crumb.example>"]
+    assert waiting == [
+        {
+            "id": None,
+            "project_id": None,
+            "kind": "meeting",
+            "date": "2026-12-07",
+            "time": "10:00",
+            "title": "Kick-off call",
+            "source_message_id": "<wait@crumb.example>",
+            "evidence": "Kick-off call on Monday at 10:00.",
+            "confidence": 0.8,
+            "status": "active",
+        },
+        {
+            "id": None,
+            "project_id": None,
+            "kind": "action_item",
+            "date": None,
+            "time": None,
+            "title": "=HYPERLINK(1)",
+            "source_message_id": "<wait@crumb.example>",
+            "evidence": "Send the list export.",
+            "confidence": 0.5,
+            "status": "active",
+        },
+    ]
+    # Every event, filed or waiting, has exactly the contract's keys; only waiting ones lack a project.
+    assert all(list(e) == list(EVENT_COLUMNS) for e in data["events"])
+    assert [e["title"] for e in data["events"] if e["project_id"] is None] == ["Kick-off call", "=HYPERLINK(1)"]
+    assert not [e for e in data["events"] if e["source_message_id"] == "<filed@crumb.example>"]
+
+
+def test_a_project_export_has_no_waiting_events(unfiled, timeline):
+    project, *_ = timeline
+    data = export_data(organization_slug="testorg", project=project)
+    assert {e["project_id"] for e in data["events"]} == {project.pk}
+    assert "<wait@crumb.example>" not in [e["message_id"] for e in data["emails"]]
+
+
+def test_the_csv_lists_waiting_events_without_id_or_project(unfiled, timeline):
+    project, *_ = timeline
+    rows = list(csv.DictReader(io.StringIO(export_csv())))
+    waiting = [r for r in rows if r["source_message_id"] == "<wait@crumb.example>"]
+    assert [(r["id"], r["project_id"], r["title"], r["time"]) for r in waiting] == [
+        ("", "", "Kick-off call", "10:00"),
+        ("", "", "'=HYPERLINK(1)", ""),
+    ]
+    assert len(rows) == 5
+    assert not [r for r in export_csv(project=project).splitlines() if "wait@crumb.example" in r]
+
+
+def test_waiting_events_are_on_no_calendar(unfiled):
+    cal = icalendar.Calendar.from_ical(export_ics(calendar_name="Test Org"))
+    assert [str(e["summary"]) for e in cal.walk("VEVENT")] == ["Site meeting (Kitchen refit)"]
+
+
+def test_the_command_exports_an_unfiled_email_with_project_id_null(unfiled):
+    out = io.StringIO()
+    call_command("export_timeline", "--org", "testorg", "--format", "json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert {"message_id": "<wait@crumb.example>", "project_id": None, "status": "processed"} in data["emails"]
+    assert len(data["events"]) == 5
+    assert sum(e["project_id"] is None for e in data["events"]) == 2
+    out = io.StringIO()
+    call_command("export_timeline", "--org", "testorg", "--format", "ics", stdout=out)
+    assert out.getvalue().count("BEGIN:VEVENT") == 1
