@@ -52,6 +52,8 @@ from extraction.types import Context, EmailInput, EventRef, Extraction, ProjectR
 
 DEFAULT_DATA = ROOT / "tests" / "data" / "labelled"
 MODEL = "claude-haiku-5-5"
+# config.settings.PROJECTR_FILING_THRESHOLD's default (this script runs without Django).
+FILING_THRESHOLD = 0.6
 TOKENIZER_FACTOR = 1.3
 
 
@@ -103,6 +105,7 @@ class Pipeline:
         self.email_projects: dict[str, int | None] = {}
         self.events: list[Event] = []
         self.sender_projects: dict[str, set[int]] = {}
+        self.last_unfiled = False
 
     def context(self, email: EmailInput) -> Context:
         ids = [i for i in [email.in_reply_to, *email.references] if i]
@@ -149,6 +152,12 @@ class Pipeline:
                 project_id = self.email_projects[ref]
                 break
         decision = result.project
+        # As events.apply.project_decide: below the threshold the email waits, Unfiled.
+        self.last_unfiled = False
+        if project_id is None and not (decision.sure or decision.confidence >= FILING_THRESHOLD):
+            self.last_unfiled = decision.action != "none"
+            self.email_projects[email.message_id] = None
+            return None
         if project_id is None and decision.action == "existing" and decision.project_id in self.projects:
             project_id = decision.project_id
         if project_id is None and decision.action == "new":
@@ -245,7 +254,7 @@ def evaluate(data: Path, verbose: bool = False, unknown_org: bool = False) -> di
         predicted_projects.append(project_id)
         found = (
             Counter((e.kind, e.date.isoformat() if e.date else None) for e in result.events)
-            if project_id
+            if project_id or pipeline.last_unfiled  # an unfiled email's events wait on its page
             else Counter()
         )
         wanted = Counter((kind, when) for kind, when in label["events"])

@@ -179,10 +179,16 @@ def run_set(folder: str, *, reviewer: bool) -> SetResult:
                 day = entry.before.get("date") if entry.action == "cancelled" else None
                 day = day or (entry.event.date.isoformat() if entry.event.date else None)
                 found[(entry.event.kind, day)] += 1
+            if email.project_id is None and email.waiting:
+                # An unfiled email's events wait for a person to file it: extracted, shown on its page.
+                for item in email.waiting.get("events", []):
+                    found[(item["kind"], item.get("date"))] += 1
             wanted = Counter((kind, when_) for kind, when_ in label.get("events", []))
             gold = label.get("project")
             arrivals.append(Arrival(name, gold, email.project_id, found, wanted))
-            if file_by_hand is not None:
+            if email.state != "processed":
+                result.details.append(f"{name}: {email.state} ({email.state_reason})")
+            elif file_by_hand is not None:
                 _review(file_by_hand, email, gold, owner, result, labels)
 
         stands_for = _stands_for(arrivals)

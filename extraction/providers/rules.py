@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
+from extraction.calendar import CalendarReading, Invitation, calendars_read
 from extraction.dates import GENERIC_TLDS, MONTHS, WEEKDAY_RE, DateMention, day_first_for, find_dates, find_time
 from extraction.text import PreparedText, address_domain, normalise_subject, parse_address, prepare, skip_reason
 from extraction.types import (
@@ -24,6 +25,7 @@ from extraction.types import (
     EventRef,
     ExtractedEvent,
     Extraction,
+    InvitationRef,
     ProjectDecision,
     ProjectRef,
     Usage,
@@ -321,6 +323,11 @@ def _tokens(text: str) -> set[str]:
     }
 
 
+def _folded(text: str) -> set[str]:
+    """Tokens without accents: "Café Lumière" and "cafe-lumiere" name the same."""
+    return {_squash(t) for t in _tokens(text)} - {""}
+
+
 def _same_word(a: str, b: str) -> bool:
     """'cabinet' ~ 'cabinets', 'delivery' ~ 'delivered', 'henderson' ~ 'hendersonfamily'."""
     if a == b:
@@ -404,6 +411,8 @@ class Party:
     name: str  # organisation (or the person, for personal mail domains)
     address: str
     domain: str
+    # The name as people write it (a signature, a display name), not a domain's letters respaced.
+    spelled: bool = True
 
 
 def _named_like_us(domain: str, organization_name: str) -> bool:
@@ -450,13 +459,14 @@ def client_party(email: EmailInput, prepared: PreparedText, context: Context) ->
         if not address or _is_ours(address, context):
             continue
         domain = address_domain(address)
+        spelled = True
         if domain in GENERIC_MAIL_DOMAINS:
             label = name or address.split("@")[0].replace(".", " ").title()
         else:
-            label = _org_in_text(
-                domain, [name, email.from_name, prepared.forwarded_from, email.text[-1500:], email.text]
-            ) or _org_from_domain(domain)
-        parties.append(Party(name=label, address=address, domain=domain))
+            label = _org_in_text(domain, [name, email.from_name, prepared.forwarded_from, email.text])
+            if not label:
+                label, spelled = _org_from_domain(domain), False
+        parties.append(Party(name=label, address=address, domain=domain, spelled=spelled))
     if not parties:
         return None
     # When our own domains are unknown, our staff look external too; the party the subject names
@@ -521,7 +531,7 @@ def project_name(subject: str, party: Party | None) -> str:
     name = " ".join(words)
     if len(name) < 3:
         name = f"{party.name} project" if party else (best or cleaned or "Untitled project")
-    elif party is not None and party.name and not _overlap(_tokens(name), client):
+    elif party is not None and party.spelled and party.name and not _overlap(_folded(name), _folded(party.name)):
         # The client's organisation and the subject's topic, as a person would name it.
         name = f"{party.name} – {name}"
     if name.islower():
@@ -552,10 +562,19 @@ RECEIPT_SUBJECT = re.compile(
 
 
 def noise_kind(email: EmailInput, prepared: PreparedText, context: Context, party: Party | None) -> str:
-    """What kind of mail this is when it is plainly not project mail ('' when it may be)."""
+    """What kind of mail this is when it is plainly not project mail ('' when it may be).
+
+    A client's own receipt ("Payment confirmation" from a client's accounts team) is project
+    mail: only a party that no open project knows can send a receipt or a pitch that is noise.
+    """
     reason = skip_reason(email)
     if reason:
         return reason
+    if party is not None and any(
+        p.client_email and (p.client_email.lower() == party.address or address_domain(p.client_email) == party.domain)
+        for p in context.projects
+    ):
+        return ""
     if RECEIPT_SUBJECT.search(email.subject or ""):
         return "receipt"
     # A cold pitch: an outside sender starting a conversation with sales language.
@@ -696,7 +715,10 @@ def decide_project(email: EmailInput, prepared: PreparedText, context: Context, 
             new_evidence += 1.5
         if new_cue:
             new_evidence += 3.0
-        informative = _tokens(proposed.name)
+        # The topic's own words: the client's name is in every project of theirs.
+        informative = (
+            _tokens(proposed.name) - _tokens(proposed.client_name) - set().union(*(clients[p.id] for p in same_client))
+        )
         if same_client and len(informative) >= 2 and not any(_overlap(informative, vocab[p.id]) for p in same_client):
             new_evidence += 1.5  # the client's known project shares none of this subject's words
 
@@ -704,56 +726,51 @@ def decide_project(email: EmailInput, prepared: PreparedText, context: Context, 
     top = ranked[0] if ranked else None
     top_score = evidence[top.id] if top else 0.0
     second = evidence[ranked[1].id] if len(ranked) > 1 else 0.0
-    if top is None or top_score < 1.0:
-        if proposed is None:
-            return ProjectDecision(
-                action="none", confidence=0.6, noise="internal", reason="our own people, no project named"
-            )
-        confidence = 0.75 if new_evidence >= 2.5 else 0.5
+
+    def new_project(confidence: float, reason: str) -> ProjectDecision:
+        assert proposed is not None
+        others = [Candidate(project_id=p.id, score=round(min(evidence[p.id] / 6, 0.4), 2)) for p in ranked[:2]]
         return ProjectDecision(
             action="new",
             name=proposed.name,
             client_name=proposed.client_name,
             client_email=proposed.client_email,
             confidence=confidence,
-            reason="a new client" if not same_client else "a new subject",
-            candidates=[replace(proposed, score=confidence)]
-            + [
-                Candidate(project_id=p.id, score=round(min(evidence[p.id] / 6, 0.3), 2))
-                for p in ranked[:2]
-                if evidence[p.id] > 0
-            ],
+            reason=reason,
+            candidates=[replace(proposed, score=confidence), *[c for c in others if c.score > 0]],
         )
 
-    # Scores to a share: the top project against the runner-up and a new project.
-    total = top_score + second + new_evidence + 1.0
-    confidence = top_score / total
-    # A clear margin over the runner-up is itself evidence (two shared subject words, the client's only project).
-    if top_score - max(second, new_evidence) >= 2.0:
-        confidence = max(confidence, 0.8)
-    if new_evidence > top_score and proposed is not None:
-        share = new_evidence / total
+    def existing(confidence: float) -> ProjectDecision:
+        assert top is not None
+        candidates = [Candidate(project_id=top.id, score=confidence)]
+        if second > 0:
+            candidates.append(Candidate(project_id=ranked[1].id, score=round(min(second / 6, confidence - 0.05), 2)))
+        if proposed is not None and len(candidates) < 3:
+            candidates.append(replace(proposed, score=round(min(new_evidence / 6, 0.4), 2)))
         return ProjectDecision(
-            action="new",
-            name=proposed.name,
-            client_name=proposed.client_name,
-            client_email=proposed.client_email,
-            confidence=round(share, 2),
-            reason="a new subject from a known client" if same_client else "a new client",
-            candidates=[
-                replace(proposed, score=round(share, 2)),
-                Candidate(project_id=top.id, score=round(confidence, 2)),
-            ]
-            + ([Candidate(project_id=ranked[1].id, score=round(second / total, 2))] if second > 0 else []),
+            action="existing", project_id=top.id, confidence=confidence, reason=why[top.id], candidates=candidates
         )
-    candidates = [Candidate(project_id=top.id, score=round(confidence, 2))]
-    if second > 0:
-        candidates.append(Candidate(project_id=ranked[1].id, score=round(second / total, 2)))
-    if proposed is not None and len(candidates) < 3:
-        candidates.append(replace(proposed, score=round(new_evidence / total, 2)))
-    return ProjectDecision(
-        action="existing", project_id=top.id, confidence=round(confidence, 2), reason=why[top.id], candidates=candidates
-    )
+
+    # Pipedrive's rule, with words to break ties: the client's only open project takes its mail
+    # unless the subject plainly starts something new; between two projects of one client, only
+    # words that one of them has decide, and without them a person is asked.
+    if top is not None and top in same_client:
+        rivals = [evidence[p.id] for p in same_client if p is not top]
+        if not rivals:
+            if new_evidence >= 2.5 and proposed is not None:
+                return new_project(0.45, "a new subject from a known client")
+            return existing(0.8)
+        return existing(0.75 if top_score - max(rivals) >= 1.0 else 0.45)
+    # A third party (a supplier, a council) or our own people: the words alone.
+    if top is not None and top_score >= 2.0 and top_score - second >= 1.0:
+        return existing(0.75)
+    if proposed is not None:
+        return new_project(0.75 if top_score < 1.0 else 0.45, "a new client" if top_score < 1.0 else "a new sender")
+    if top is None or top_score < 1.0:
+        return ProjectDecision(
+            action="none", confidence=0.6, noise="internal", reason="our own people, no project named"
+        )
+    return existing(0.45)
 
 
 def _money(sentence: str) -> tuple[Decimal | None, str]:
@@ -1133,6 +1150,87 @@ def _event(
     )
 
 
+def _invitation_evidence(invitation: Invitation) -> str:
+    """The short line an invitation's event shows as its source."""
+    if invitation.method == "REPLY":
+        answers = ", ".join(f"{p.label} {p.answer}" for p in invitation.attendees if p.answer) or "an answer"
+        return f"Reply to “{invitation.summary}”: {answers}"[:1000]
+    label = "Cancelled" if invitation.method == "CANCEL" else "Invitation"
+    if invitation.occurrence is not None:
+        label += f" (the occurrence of {invitation.occurrence:%d %b %Y})"
+    start = invitation.start_text()
+    return f"{label}: {invitation.summary}, {start}"[:1000] if start else f"{label}: {invitation.summary}"[:1000]
+
+
+def invitation_events(reading: CalendarReading, context: Context, project_id: int | None) -> list[ExtractedEvent]:
+    """One meeting per calendar invitation (extraction.calendar), exact where sentences guess:
+    the organizer's local date and time, the summary as title, the attendees as people.
+
+    events.apply finds the meeting an update, cancellation or reply is about by its UID. A
+    cancellation whose UID the timeline does not know names the project's meeting on that day
+    instead, when there is one.
+    """
+    related = [e for e in context.recent_events if project_id is None or e.project_id == project_id]
+    events: list[ExtractedEvent] = []
+    for invitation in reading.invitations:
+        if invitation.method != "REPLY" and invitation.day is None:
+            continue
+        title = invitation.summary
+        if invitation.recurrence:
+            title = f"{title} (repeats {invitation.recurrence})"
+        updates: int | None = None
+        if invitation.method == "CANCEL" and not any(e.ical_uid == invitation.uid for e in context.recent_events):
+            same_day = [e for e in related if e.kind == "meeting" and e.date == invitation.day]
+            named = [e for e in same_day if _overlap(_tokens(invitation.summary), _tokens(e.title))]
+            updates = (named or same_day)[0].id if same_day else None
+        events.append(
+            ExtractedEvent(
+                kind="meeting",
+                title=title[:200],
+                date=invitation.day,
+                time=invitation.at,
+                timezone=invitation.zone,
+                people=invitation.people,
+                evidence=_invitation_evidence(invitation),
+                confidence=0.95,
+                updates_event_id=updates,
+                update_action="cancel" if invitation.method == "CANCEL" else "",
+                invitation=InvitationRef(
+                    method=invitation.method,
+                    uid=invitation.uid,
+                    sequence=invitation.sequence,
+                    location=invitation.location,
+                    recurrence=invitation.recurrence,
+                    occurrence=invitation.occurrence,
+                    answers=[(p.label, p.answer) for p in invitation.attendees if p.answer],
+                ),
+            )
+        )
+    return events
+
+
+def invitations_first(
+    invited: list[ExtractedEvent], found: list[ExtractedEvent], context: Context
+) -> list[ExtractedEvent]:
+    """The invitations' meetings, then the sentences' events less those the invitations say better:
+    a meeting on an invitation's day (or on the day the invited meeting had until now), and a
+    sentence that moves or cancels the meeting an invitation is about."""
+    if not invited:
+        return found
+    uids = {e.invitation.uid for e in invited if e.invitation is not None and e.invitation.uid}
+    known = [e for e in context.recent_events if e.ical_uid and e.ical_uid in uids]
+    days = {e.date for e in invited if e.date is not None} | {e.date for e in known if e.date is not None}
+    days |= {e.invitation.occurrence for e in invited if e.invitation is not None and e.invitation.occurrence}
+    about = {e.id for e in known} | {e.updates_event_id for e in invited if e.updates_event_id is not None}
+    kept = [
+        e
+        for e in found
+        if not (e.kind == "meeting" and e.date in days)
+        and not (e.updates_event_id is not None and e.updates_event_id in about)
+    ]
+    return invited + kept
+
+
 def _summary(prepared: PreparedText, subject: str) -> str:
     _, sentences = _sentences(prepared.body)
     for sentence in sentences:
@@ -1160,7 +1258,10 @@ def extract(email: EmailInput, context: Context) -> Extraction:
     decision = decide_project(email, prepared, context, party)
     project_id = decision.project_id if decision.action == "existing" else None
     # Not project mail (a receipt, a pitch): nothing of it belongs on a timeline.
-    events = [] if decision.noise else find_events(email, prepared, context, project_id)
+    calendars = calendars_read(email.calendars, sent_at=email.date) if email.calendars else CalendarReading()
+    invited = [] if decision.noise else invitation_events(calendars, context, project_id)
+    found = [] if decision.noise else find_events(email, prepared, context, project_id)
+    events = invitations_first(invited, found, context)
     return Extraction(
         project=decision,
         events=events[:MAX_EVENTS],
@@ -1168,6 +1269,7 @@ def extract(email: EmailInput, context: Context) -> Extraction:
         usage=usage,
         provider=PROVIDER,
         model=PROVIDER,
+        notes=list(calendars.problems),
     )
 
 

@@ -24,7 +24,11 @@ def extraction(
     return Extraction(
         project=project
         or ProjectDecision(
-            action="new", name="Henderson kitchen", client_name="Henderson", client_email="sarah@henderson.example"
+            action="new",
+            name="Henderson kitchen",
+            client_name="Henderson",
+            client_email="sarah@henderson.example",
+            confidence=0.9,
         ),
         events=events if events is not None else [meeting()],
         summary="Site visit agreed.",
@@ -95,7 +99,9 @@ def test_the_hint_wins_over_the_thread_and_the_provider(org):
     email = EmailFactory(project=None, project_hint="loft", in_reply_to="<first@x>")
 
     result = extraction_apply(
-        organization=org, email=email, extraction=extraction(ProjectDecision(action="existing", project_id=proposed.pk))
+        organization=org,
+        email=email,
+        extraction=extraction(ProjectDecision(action="existing", project_id=proposed.pk, confidence=0.9)),
     )
 
     assert result.project == hinted
@@ -107,7 +113,9 @@ def test_the_thread_wins_over_the_providers_match(org):
     email = EmailFactory(project=None, in_reply_to="<other@x>", references=["<root@x>", "<other@x>"])
 
     result = extraction_apply(
-        organization=org, email=email, extraction=extraction(ProjectDecision(action="existing", project_id=proposed.pk))
+        organization=org,
+        email=email,
+        extraction=extraction(ProjectDecision(action="existing", project_id=proposed.pk, confidence=0.9)),
     )
 
     assert result.project == threaded
@@ -120,7 +128,9 @@ def test_a_thread_whose_project_was_merged_leaves_the_choice_to_the_provider(org
     email = EmailFactory(project=None, in_reply_to="<root@x>", references=["<root@x>"])
 
     result = extraction_apply(
-        organization=org, email=email, extraction=extraction(ProjectDecision(action="existing", project_id=proposed.pk))
+        organization=org,
+        email=email,
+        extraction=extraction(ProjectDecision(action="existing", project_id=proposed.pk, confidence=0.9)),
     )
 
     assert result.project == proposed
@@ -153,7 +163,7 @@ def test_it_follows_the_providers_match_when_there_is_no_thread(org):
     result = extraction_apply(
         organization=org,
         email=EmailFactory(project=None),
-        extraction=extraction(ProjectDecision(action="existing", project_id=proposed.pk)),
+        extraction=extraction(ProjectDecision(action="existing", project_id=proposed.pk, confidence=0.9)),
     )
 
     assert result.project == proposed
@@ -402,7 +412,7 @@ def test_a_project_created_meanwhile_by_another_worker_is_reused(org, monkeypatc
     result = extraction_apply(
         organization=org,
         email=EmailFactory(project=None),
-        extraction=extraction(ProjectDecision(action="new", name="Henderson kitchen")),
+        extraction=extraction(ProjectDecision(action="new", name="Henderson kitchen", confidence=0.9)),
     )
 
     assert (result.project, result.project_created) == (rival, False)

@@ -89,7 +89,8 @@ def test_it_runs_a_fixed_number_of_queries(org, django_assert_num_queries):
         ProjectAlias.objects.create(project=project, alias=f"alias {index}")
         EmailFactory(project=project)
         EventFactory(project=project)
-    with django_assert_num_queries(6):
+    # projects, aliases, taught signals, member domains, recent mail, thread, events
+    with django_assert_num_queries(7):
         context_build(email)
     for index in range(5):
         project = ProjectFactory()
@@ -97,7 +98,7 @@ def test_it_runs_a_fixed_number_of_queries(org, django_assert_num_queries):
         EmailFactory(project=project)
         EventFactory(project=project)
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         context = context_build(email)
 
     assert len(context.projects) >= 7

@@ -305,7 +305,7 @@ def test_processing_an_email_again_replaces_the_events_of_its_first_run(org, dja
     def found(title: str) -> Extraction:
         visit = ExtractedEvent(kind="meeting", title=title, date=timezone.localdate(), evidence=title)
         return Extraction(
-            project=ProjectDecision(action="new", name="Henderson kitchen"),
+            project=ProjectDecision(action="new", name="Henderson kitchen", confidence=0.9),
             events=[visit],
             summary=title,
             usage=[Usage(provider="anthropic", model="claude-haiku-5-5")],

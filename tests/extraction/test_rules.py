@@ -63,13 +63,23 @@ def test_the_same_normalised_subject_matches_a_project() -> None:
     assert result.project.project_id == 5
 
 
-def test_a_known_clients_new_thread_joins_their_project() -> None:
+def test_a_known_clients_new_thread_on_their_projects_words_joins_it() -> None:
+    result = extract(
+        email("Tiles chosen for the lobby.", subject="Lobby tiles", from_address="accounts@acmecorp.com"),
+        context(projects=[KITCHEN, LOBBY]),
+    )
+
+    assert (result.project.project_id, result.project.confidence >= 0.6) == (5, True)
+
+
+def test_a_known_clients_thread_on_a_subject_none_of_their_projects_has_asks_a_person() -> None:
     result = extract(
         email("Tiles chosen.", subject="Something else entirely", from_address="accounts@acmecorp.com"),
         context(projects=[KITCHEN, LOBBY]),
     )
 
-    assert result.project.project_id == 5
+    assert result.project.confidence < 0.6
+    assert [c.project_id for c in result.project.candidates] == [None, 5]
 
 
 def test_a_known_client_announcing_a_new_project_gets_a_new_one() -> None:
@@ -111,7 +121,7 @@ def test_a_private_client_on_a_mail_provider_is_named_after_the_person() -> None
         context(),
     )
 
-    assert (result.project.name, result.project.client_name) == ("Loft conversion", "Priya Patel")
+    assert (result.project.name, result.project.client_name) == ("Priya Patel – Loft conversion", "Priya Patel")
 
 
 def test_staff_talking_about_a_project_by_its_clients_name_reach_that_project() -> None:
