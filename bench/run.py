@@ -17,6 +17,7 @@ import time
 from common import ROOT, machine
 
 BENCHMARKS: dict[str, list[str]] = {
+    "unseen": ["bench/pipeline_eval.py", "--markdown"],
     "extraction": ["bench/extraction_eval.py", "--markdown"],
     "tenants": ["bench/tenants.py"],
     "webhook": ["bench/webhook.py"],
