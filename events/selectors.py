@@ -14,8 +14,9 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from events.models import Email, Event, EventHistory, EventKind
+from events.models import Email, EmailFiling, Event, EventHistory, EventKind, FilingState
 from projects.models import Project
+from projects.selectors import project_filing_choices
 
 PAGE_SIZE = 50
 # Undated events sort after every dated one; untimed ones first on their day.
@@ -223,3 +224,135 @@ def evidence_split(text: str, evidence: str) -> tuple[str, str, str] | None:
     if found is None:
         return None
     return text[: found.start()], found.group(0), text[found.end() :]
+
+
+# --- filing: Unfiled, suggestions, waiting events ---------------------------------------------
+
+UNFILED_FIELDS = (
+    "code", "subject", "from_address", "from_name", "date", "received_at", "state", "project_id",
+    "filing", "filing_confidence", "filing_reason", "suggestions", "waiting",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A ranked place to file an email: an existing open project, or (project None) a new one."""
+
+    project: Project | None
+    score: float
+    name: str = ""
+    client_name: str = ""
+    client_email: str = ""
+
+    @property
+    def percent(self) -> int:
+        return round(self.score * 100)
+
+
+@dataclass(frozen=True)
+class WaitingEvent:
+    """One event of an unfiled email's extraction, kept on the email until it is filed."""
+
+    kind: str
+    kind_label: str
+    title: str
+    date: date | None
+    time: time | None
+
+
+@dataclass
+class FilingRow:
+    """An email as the filing controls show it: its ranked suggestions and its waiting events."""
+
+    email: Email
+    suggestions: list[Suggestion]
+    events: list[WaitingEvent]
+
+    @property
+    def proposal(self) -> Suggestion | None:
+        """The proposed new project, if the decision proposed one."""
+        return next((s for s in self.suggestions if s.project is None), None)
+
+
+def unfiled_emails() -> QuerySet[Email]:
+    """The emails that wait for a person, newest first (the partial index email_unfiled)."""
+    return Email.objects.filter(filing=FilingState.UNFILED).only(*UNFILED_FIELDS).order_by("-received_at", "-id")
+
+
+def unfiled_count() -> int:
+    """How many emails wait for a person: one COUNT on the partial index email_unfiled."""
+    return Email.objects.filter(filing=FilingState.UNFILED).count()
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _time(value: Any) -> time | None:
+    try:
+        return time.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def waiting_events(email: Email) -> list[WaitingEvent]:
+    """The events waiting on an unfiled email, in date order (undated last)."""
+    labels = dict(EventKind.choices)
+    events = [
+        WaitingEvent(
+            kind=str(item.get("kind", "")),
+            kind_label=str(labels.get(item.get("kind", ""), item.get("kind", ""))),
+            title=str(item.get("title", "")),
+            date=_date(item.get("date")),
+            time=_time(item.get("time")),
+        )
+        for item in (email.waiting or {}).get("events", [])
+        if isinstance(item, dict)
+    ]
+    return sorted(events, key=lambda e: (e.date or _UNDATED, e.time or _NO_TIME))
+
+
+def filing_rows(emails: list[Email]) -> list[FilingRow]:
+    """Each email with its suggestions resolved: the suggested projects of every email in ONE
+    query; a suggestion whose project was closed, merged or deleted since is left out."""
+    ids = {s.get("project") for e in emails for s in e.suggestions or [] if isinstance(s, dict)} - {None}
+    projects = (
+        {p.pk: p for p in project_filing_choices().filter(pk__in=[i for i in ids if isinstance(i, int)])} if ids else {}
+    )
+    rows = []
+    for email in emails:
+        suggestions = []
+        for item in email.suggestions or []:
+            if not isinstance(item, dict):
+                continue
+            project_id = item.get("project")
+            project = projects.get(project_id) if project_id is not None else None
+            if project_id is not None and project is None:
+                continue
+            suggestions.append(
+                Suggestion(
+                    project=project,
+                    score=float(item.get("score") or 0),
+                    name=str(item.get("name") or ""),
+                    client_name=str(item.get("client_name") or ""),
+                    client_email=str(item.get("client_email") or ""),
+                )
+            )
+        rows.append(FilingRow(email=email, suggestions=suggestions, events=waiting_events(email)))
+    return rows
+
+
+def email_filing_latest(email: Email | None = None, *, code: Any = None) -> EmailFiling | None:
+    """The filing an Undo would take back: the email's latest one not undone (one query, by the
+    email or by its code, with the projects and the person it names)."""
+    filings = EmailFiling.objects.filter(undone=False).select_related("email", "from_project", "to_project", "actor")
+    if email is not None:
+        filings = filings.filter(email=email)
+    elif code is not None:
+        filings = filings.filter(email__code=code)
+    else:
+        return None
+    return filings.defer("email__text", "email__html", "email__headers").order_by("-at", "-id").first()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from projects.models import Project, ProjectAlias, ProjectStatus
+from projects.models import OPEN_STATUSES, Project, ProjectAlias, ProjectSignal, ProjectStatus, SignalKind
 
 # Events are reached through the reverse relation rather than imported: data flows from
 # events to projects, never back (DESIGN.md §3).
@@ -51,6 +51,30 @@ def project_choices(*, exclude: Project | None = None) -> QuerySet[Project]:
     if exclude is not None:
         projects = projects.exclude(pk=exclude.pk)
     return projects
+
+
+def project_filing_choices() -> QuerySet[Project]:
+    """Open projects (not merged away) that mail can be filed into or moved to, by name."""
+    return (
+        Project.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True)
+        .only("pk", "code", "name", "client_name", "last_activity_at")
+        .order_by(Lower("name"), "pk")
+    )
+
+
+def project_filing_menu(*, limit: int) -> tuple[list[Project], bool]:
+    """The open projects a list page offers in each row's select: the `limit` most recently
+    active, by name, and whether there are more (one query)."""
+    recent = list(project_filing_choices().order_by(F("last_activity_at").desc(nulls_last=True), "-pk")[: limit + 1])
+    return sorted(recent[:limit], key=lambda p: (p.name.lower(), p.pk)), len(recent) > limit
+
+
+def project_signals(project: Project) -> list[ProjectSignal]:
+    """What people taught about this project (senders, domains, subject words), with who taught
+    each: one query."""
+    signals = ProjectSignal.objects.filter(project=project).select_related("taught_by").order_by("value", "pk")
+    order = [SignalKind.SENDER.value, SignalKind.DOMAIN.value, SignalKind.WORD.value]
+    return sorted(signals, key=lambda s: order.index(s.kind) if s.kind in order else len(order))
 
 
 def project_get(code: object) -> Project:
