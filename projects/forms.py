@@ -55,3 +55,9 @@ class ProjectMergeForm(forms.Form):
 
 class FeedForm(forms.Form):
     action = forms.ChoiceField(choices=[("rotate", "Create or regenerate"), ("revoke", "Revoke")])
+
+
+class SignalForm(forms.Form):
+    """One thing Projectr learned about the project (projects.ProjectSignal), to forget."""
+
+    signal = forms.IntegerField(min_value=1)

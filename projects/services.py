@@ -1,4 +1,4 @@
-"""Project services: create, update, merge, feed tokens. Each owns its transaction."""
+"""Project services: create, update, merge, taught signals, feed tokens. Each owns its transaction."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.utils.text import slugify
 
 from billing.limits import project_creation_allowed
 from organizations.models import Organization
-from projects.models import OPEN_STATUSES, Project, ProjectAlias, ProjectStatus
+from projects.models import OPEN_STATUSES, Project, ProjectAlias, ProjectSignal, ProjectStatus
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -134,6 +134,13 @@ def project_merge(*, source: Project, target: Project, actor: User | None) -> Pr
     target.last_activity_at = latest or timezone.now()
     target.save(update_fields=["last_activity_at", "updated_at"])
     return target
+
+
+@transaction.atomic
+def project_signal_remove(*, signal: ProjectSignal, actor: User | None) -> None:
+    """Forget one thing people taught about a project: later mail is no longer decided by it
+    (the filing that taught it can still be undone; there is nothing left to forget then)."""
+    ProjectSignal.objects.filter(pk=signal.pk).delete()
 
 
 def feed_token_new() -> str:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<uuid:code>/settings/", views.project_settings, name="edit"),
     path("<uuid:code>/merge/", views.project_merge, name="merge"),
     path("<uuid:code>/feed/", views.project_feed, name="feed"),
+    path("<uuid:code>/learned/remove/", views.project_signal_remove, name="signal_remove"),
     # The timeline and its events (events app: data flows from events to projects, not back).
     path("", include("events.urls_timeline")),
 ]

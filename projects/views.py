@@ -1,5 +1,6 @@
 """Project pages: the list (search + status filter, htmx in place), create, settings (rename,
-status, merge), calendar feed secrets. The timeline itself lives in events.views_timeline."""
+status, merge, what Projectr learned), calendar feed secrets. The timeline itself lives in
+events.views_timeline."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from typing import TYPE_CHECKING, cast
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
@@ -16,9 +17,9 @@ from django.views.decorators.http import require_POST
 from organizations.access import request_organization, workspace_view
 from organizations.models import Role
 from projects import services
-from projects.forms import FeedForm, ProjectEditForm, ProjectFilterForm, ProjectForm, ProjectMergeForm
-from projects.models import Project
-from projects.selectors import project_get, project_list
+from projects.forms import FeedForm, ProjectEditForm, ProjectFilterForm, ProjectForm, ProjectMergeForm, SignalForm
+from projects.models import Project, ProjectSignal
+from projects.selectors import project_get, project_list, project_signals
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -113,6 +114,7 @@ def _settings_context(request: HttpRequest, project: Project, **extra: object) -
         "project": project,
         "merge_form": ProjectMergeForm(source=project),
         "aliases": list(project.aliases.order_by("alias").values_list("alias", flat=True)),
+        "signals": project_signals(project),
         "feed_url": feed,
         "webcal_url": feed.replace("https://", "webcal://").replace("http://", "webcal://"),
         **extra,
@@ -134,6 +136,25 @@ def project_merge(request: HttpRequest, code: str) -> HttpResponse:
         return redirect("projects:edit", code=project.code)
     messages.success(request, f"“{project.name}” was merged into “{target.name}”; its name is kept as an alias.")
     return redirect("projects:timeline", code=target.code)
+
+
+@workspace_view(Role.MEMBER)
+@require_POST
+def project_signal_remove(request: HttpRequest, code: str) -> HttpResponse:
+    project = project_get(code)
+    form = SignalForm(request.POST)
+    if not form.is_valid():
+        raise Http404("No such signal")
+    signal = get_object_or_404(ProjectSignal, pk=form.cleaned_data["signal"], project=project)
+    services.project_signal_remove(signal=signal, actor=_actor(request))
+    forgot = f"Forgot the {signal.get_kind_display().lower()} “{signal.value}”."
+    if _htmx(request):
+        context = {"project": project, "signals": project_signals(project), "forgot": forgot}
+        response = render(request, "projects/settings.html#learned", context)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+    messages.success(request, forgot)
+    return redirect(reverse("projects:edit", args=[project.code]) + "#learned")
 
 
 @workspace_view(Role.MEMBER)

@@ -1,11 +1,12 @@
 import pytest
 
-from projects.models import Project, ProjectAlias, ProjectStatus
+from projects.models import Project, ProjectAlias, ProjectSignal, ProjectStatus
 from projects.services import (
     ProjectError,
     ProjectLimitError,
     project_create,
     project_merge,
+    project_signal_remove,
     project_update,
 )
 from tests.factories import EmailFactory, EventFactory, ProjectFactory
@@ -57,3 +58,11 @@ def test_merge_moves_everything_and_refuses_to_merge_twice_or_into_itself(world)
         project_merge(source=source, target=target, actor=None)
     with pytest.raises(ProjectError):
         project_merge(source=target, target=target, actor=None)
+
+
+def test_removing_a_signal_forgets_it_for_that_project_only(world):
+    project, other = ProjectFactory(), ProjectFactory()
+    signal = ProjectSignal.objects.create(project=project, kind="sender", value="ana@harbour.example")
+    kept = ProjectSignal.objects.create(project=other, kind="sender", value="ana@harbour.example")
+    project_signal_remove(signal=signal, actor=world.member)
+    assert list(ProjectSignal.objects.values_list("pk", flat=True)) == [kept.pk]

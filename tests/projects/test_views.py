@@ -1,4 +1,5 @@
-"""The project pages: list (search, status filter, htmx fragment), create, settings, merge, feeds."""
+"""The project pages: list (search, status filter, htmx fragment), create, settings, merge, feeds,
+and what Projectr learned."""
 
 import pytest
 from django.db import connection
@@ -7,7 +8,7 @@ from django.urls import reverse
 from django_tenants.utils import schema_context
 
 from organizations.models import Organization
-from projects.models import Project, ProjectAlias, ProjectStatus
+from projects.models import Project, ProjectAlias, ProjectSignal, ProjectStatus
 from tests.factories import EmailFactory, EventFactory, ProjectFactory
 
 
@@ -219,3 +220,64 @@ def test_another_workspaces_project_is_not_found(world, member, other_org):
         foreign = ProjectFactory(name="Foreign")
     assert member.get(reverse("projects:edit", args=[foreign.code])).status_code == 404
     assert member.post(reverse("projects:merge", args=[foreign.code]), {}).status_code == 404
+
+
+# --- what Projectr learned ----------------------------------------------------------------------
+
+
+def _learned(project, actor):
+    return [
+        ProjectSignal.objects.create(project=project, kind=kind, value=value, taught_by=actor)
+        for kind, value in (("word", "boards"), ("domain", "harbour.example"), ("sender", "ana@harbour.example"))
+    ]
+
+
+def test_the_settings_show_what_projectr_learned_and_who_taught_it(world, member):
+    project = ProjectFactory(name="Harbour cafe")
+    _learned(project, world.admin)
+    _learned(ProjectFactory(name="Elsewhere"), world.admin)[0].delete()
+    body = member.get(reverse("projects:edit", args=[project.code])).content.decode()
+    learned = body[body.index('<article id="learned">') :]
+    learned = learned[: learned.index("</article>")]
+    assert learned.count('<tr id="signal-') == 3
+    # Senders first, then domains, then words.
+    assert learned.index("ana@harbour.example") < learned.index("harbour.example<") < learned.index("boards")
+    assert "Sender&#x27;s domain" in learned and "Subject word" in learned
+    assert learned.count("admin@testorg.test") == 3
+
+
+def test_the_settings_say_when_nothing_was_learned_yet(world, member):
+    project = ProjectFactory()
+    assert "Nothing yet." in member.get(reverse("projects:edit", args=[project.code])).content.decode()
+
+
+def test_a_member_removes_a_signal_with_htmx_and_the_section_is_redrawn(world, member):
+    project = ProjectFactory()
+    sender = _learned(project, world.admin)[2]
+    response = member.post(
+        reverse("projects:signal_remove", args=[project.code]), {"signal": sender.pk}, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert body.lstrip().startswith('<article id="learned">')
+    assert "Forgot the sender “ana@harbour.example”." in body
+    assert body.count('<tr id="signal-') == 2
+    assert not ProjectSignal.objects.filter(pk=sender.pk).exists()
+
+
+def test_removing_a_signal_without_javascript_redirects_to_the_section(world, member):
+    project = ProjectFactory()
+    word = _learned(project, world.admin)[0]
+    response = member.post(reverse("projects:signal_remove", args=[project.code]), {"signal": word.pk})
+    assert response["Location"] == reverse("projects:edit", args=[project.code]) + "#learned"
+    assert "Forgot the subject word “boards”." in member.get(response["Location"]).content.decode()
+
+
+def test_a_viewer_cannot_remove_a_signal_nor_another_projects_one(world, member, viewer):
+    project, other = ProjectFactory(), ProjectFactory()
+    signal = _learned(project, world.admin)[0]
+    url = reverse("projects:signal_remove", args=[project.code])
+    assert viewer.post(url, {"signal": signal.pk}).status_code == 403
+    assert member.post(reverse("projects:signal_remove", args=[other.code]), {"signal": signal.pk}).status_code == 404
+    assert member.post(url, {"signal": "nope"}).status_code == 404
+    assert member.get(url).status_code == 405
+    assert ProjectSignal.objects.filter(pk=signal.pk).exists()
