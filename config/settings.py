@@ -164,6 +164,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "organizations.context_processors.workspace",
                 "billing.context.banners",
+                "events.context_processors.unfiled",
             ],
         },
     }

@@ -1,4 +1,4 @@
-"""Workspace URLs under /inbox/: the inbox (events.urls_inbox) and single emails (events.urls_emails)."""
+"""Workspace URLs under /inbox/: the inbox and Unfiled (events.urls_inbox) and single emails (events.urls_emails)."""
 
 from django.urls import include, path
 

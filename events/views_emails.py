@@ -1,5 +1,6 @@
 """One received email: headers, text (with the evidence of an event highlighted), its HTML in a
-sandboxed frame, attachments, the events it produced and its processing history."""
+sandboxed frame, attachments, the events it produced (or that wait for it to be filed), its
+project with the controls to file or move it, and its processing history."""
 
 from __future__ import annotations
 
@@ -14,10 +15,19 @@ from django.views.decorators.http import require_POST
 
 from events import processing
 from events.ingest import sanitize_html
-from events.models import Attachment, Email
-from events.selectors import email_confirmed_events, email_get, email_highlight, evidence_split
+from events.models import Attachment, Email, EmailState, FilingState
+from events.selectors import (
+    FilingRow,
+    email_confirmed_events,
+    email_filing_latest,
+    email_get,
+    email_highlight,
+    evidence_split,
+    filing_rows,
+)
 from organizations.access import workspace_view
 from organizations.models import Role
+from projects.selectors import project_filing_choices
 
 SUMMARY_HEADERS = ("from", "to", "cc", "date", "subject", "message-id", "reply-to")
 
@@ -50,6 +60,21 @@ def _reason_unlogged(email: Email) -> str:
     return "" if logs and logs[-1].message == email.state_reason else email.state_reason
 
 
+def _filing_panel(email: Email, *, can_file: bool, here: str) -> dict[str, Any]:
+    """Where the email stands with projects: an unfiled one with its suggestions and waiting
+    events, the latest filing (for its Undo), and every open project to file or move it to."""
+    unfiled = email.filing == FilingState.UNFILED
+    fileable = can_file and (email.state == EmailState.PROCESSED or email.project_id is not None or unfiled)
+    return {
+        "filing_row": filing_rows([email])[0] if unfiled else FilingRow(email=email, suggestions=[], events=[]),
+        "latest_filing": email_filing_latest(email),
+        "choices": list(project_filing_choices()) if fileable else [],
+        "can_file": fileable,
+        "shown_in": "email",
+        "here": here,
+    }
+
+
 @workspace_view()
 def email_detail(request: HttpRequest, code: str) -> HttpResponse:
     email = email_get(code)
@@ -69,6 +94,7 @@ def email_detail(request: HttpRequest, code: str) -> HttpResponse:
         "summary_headers": [(n, v) for n, v in email.headers if str(n).lower() in SUMMARY_HEADERS],
         "reason_unlogged": _reason_unlogged(email),
         "can_reprocess": membership.has_role(Role.ADMIN) and reprocess_service() is not None,
+        **_filing_panel(email, can_file=membership.has_role(Role.MEMBER), here=request.path),
     }
     return render(request, "events/email.html", context)
 

@@ -1,4 +1,5 @@
-"""The inbox: every received email with its processing state, and (for admins) refused deliveries."""
+"""The inbox: every received email with its processing state and project (members move it to another
+project from its row), and (for admins) refused deliveries."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from events.models import PENDING_STATES, Email, EmailState
 from events.processing import email_reprocess, emails_reprocess
+from events.views_filing import INBOX_ROW_FIELDS, can_file, filing_menu, just_filed
 from inbound.models import Delivery, Verdict
 from organizations.access import for_organization, request_organization, workspace_view
 from organizations.models import Role
@@ -26,10 +28,7 @@ REPROCESS_ALL_STATES = (EmailState.FAILED, EmailState.HELD)
 def inbox(request: HttpRequest) -> HttpResponse:
     organization = request_organization(request)
     state = request.GET.get("state", "")
-    emails = Email.objects.select_related("project").only(
-        "code", "subject", "from_address", "from_name", "received_at", "state", "state_reason",
-        "project__name", "project__code",
-    )  # fmt: skip
+    emails = Email.objects.select_related("project").only(*INBOX_ROW_FIELDS)
     if state in EmailState.values:
         emails = emails.filter(state=state)
     page = Paginator(emails.order_by("-received_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -41,6 +40,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "state": state,
         "pending": any(email.state in PENDING_STATES for email in rows),
         "can_reprocess": is_admin,
+        "can_file": can_file(request),
+        "here": request.get_full_path(),
+        **filing_menu(request),
     }
     if getattr(request, "htmx", False):
         response = render(request, "events/inbox.html#rows", context)
@@ -48,6 +50,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         counts = dict(Email.objects.order_by().values_list("state").annotate(n=Count("id")).values_list("state", "n"))
         context["states"] = [(choice, label, counts.get(choice, 0)) for choice, label in EmailState.choices]
         context["total"] = sum(counts.values())
+        context["just_filed"] = just_filed(request)
         context["needs_attention"] = sum(counts.get(s, 0) for s in REPROCESS_ALL_STATES)
         context["refused"] = (
             list(

@@ -1,5 +1,7 @@
-"""The email view: headers, text with the evidence highlighted, sandboxed HTML, attachments, history."""
+"""The email view: headers, text with the evidence highlighted, sandboxed HTML, attachments, history,
+and where it is filed (state, confidence, waiting events, file, move and undo)."""
 
+import datetime as dt
 import html
 import re
 
@@ -7,10 +9,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from events import processing
-from events.models import EmailState, EventHistory
+from events.models import EmailFiling, EmailState, EventHistory, FilingState
 from tests.factories import AttachmentFactory, EmailFactory, EmailLogFactory, EventFactory, ProjectFactory
 
 HOSTILE_HTML = (
@@ -192,3 +195,136 @@ def test_an_admin_requeues_a_failed_email_through_the_pipeline(world, client_as)
     assert "queued to be processed again" in response.content.decode()
     again = client_as(world.admin).post(reverse("events:email_reprocess", args=[email.code]), follow=True)
     assert "already waiting" in again.content.decode()
+
+
+# --- filing: state, confidence, waiting events, move and undo ---------------------------------
+
+
+def _unfiled(**fields):
+    day = timezone.localdate() + dt.timedelta(days=5)
+    return EmailFactory(
+        project=None,
+        filing=FilingState.UNFILED,
+        filing_confidence=0.42,
+        filing_reason="subject words",
+        waiting={
+            "provider": "rules",
+            "events": [{"kind": "deadline", "title": "Menu copy due", "date": day.isoformat(), "evidence": "x"}],
+        },
+        **fields,
+    )
+
+
+def test_it_shows_the_filing_state_confidence_and_reason(world, member):
+    email = EmailFactory(filing=FilingState.AUTO, filing_confidence=0.87, filing_reason="same thread")
+    body = member.get(email_url(email)).content.decode()
+    panel = re.search(r'<article id="filing".*?</article>', body, re.S).group(0)
+    assert "Filed automatically" in panel and email.project.name in panel
+    assert "<dt>Confidence</dt><dd>87%</dd>" in panel
+    assert "<dt>Reason</dt><dd>same thread</dd>" in panel
+
+
+def test_an_unfiled_email_shows_its_waiting_events_and_the_filing_controls(world, member):
+    cafe = ProjectFactory(name="Harbour cafe")
+    email = _unfiled(
+        suggestions=[{"project": cafe.pk, "score": 0.42, "name": "", "client_name": "", "client_email": ""}]
+    )
+    body = member.get(email_url(email)).content.decode()
+    panel = re.search(r'<article id="filing".*?</article>', body, re.S).group(0)
+    assert "Unfiled" in panel and "42%" in panel
+    assert "Menu copy due" in panel and "Deadline" in panel
+    assert reverse("events:email_file", args=[email.code]) in panel
+    assert '<ol class="suggestions"' in panel and "Harbour cafe" in panel
+    assert "Not project mail" in panel and "New project" in panel
+    assert "hx-post" not in panel  # plain forms: the page reloads with the result
+    assert "its events wait until it is filed" in body
+
+
+def test_a_filed_email_offers_to_move_it_to_another_open_project(world, member):
+    email = EmailFactory(filing=FilingState.AUTO)
+    ProjectFactory(name="Bathroom")
+    ProjectFactory(name="Old job", status="archived")
+    panel = re.search(r'<article id="filing".*?</article>', member.get(email_url(email)).content.decode(), re.S)
+    select = re.search(r'<select name="project".*?</select>', panel.group(0), re.S).group(0)
+    assert "Move to…" in select and "Bathroom" in select
+    assert email.project.name not in select and "Old job" not in select
+    assert '<ol class="suggestions"' not in panel.group(0)
+
+
+def test_moving_from_the_email_page_moves_its_events_and_offers_the_undo(world, member):
+    email = EmailFactory(filing=FilingState.AUTO, subject="Tiles")
+    source = email.project
+    event = EventFactory(project=source, email=email, title="Tile delivery")
+    target = ProjectFactory(name="Bathroom")
+    response = member.post(
+        reverse("events:email_file", args=[email.code]),
+        {"action": "project", "project": str(target.code), "shown_in": "email", "next": email_url(email)},
+        follow=True,
+    )
+    assert response.redirect_chain == [(email_url(email), 302)]
+    body = response.content.decode()
+    assert f"Moved from {source.name} to Bathroom." in body
+    panel = re.search(r'<article id="filing".*?</article>', body, re.S).group(0)
+    assert "Filed by a person" in panel
+    assert f"Moved “Tiles” from {source.name} to" in panel and "By member@testorg.test" in panel
+    assert reverse("events:email_filing_undo", args=[email.code]) in panel
+    event.refresh_from_db()
+    assert event.project == target
+
+    filing = EmailFiling.objects.get(email=email)
+    undone = member.post(
+        reverse("events:email_filing_undo", args=[email.code]),
+        {"filing": filing.pk, "shown_in": "email", "next": email_url(email)},
+        follow=True,
+    ).content.decode()
+    assert f"Undone: the email is back in {source.name}." in undone
+    event.refresh_from_db()
+    assert event.project == source
+
+
+def test_a_viewer_sees_where_an_email_is_filed_but_no_controls(world, client_as):
+    email = _unfiled()
+    body = client_as(world.viewer).get(email_url(email)).content.decode()
+    panel = re.search(r'<article id="filing".*?</article>', body, re.S).group(0)
+    assert "Unfiled" in panel and "Menu copy due" in panel
+    assert "<form" not in panel
+
+
+def test_the_email_page_of_an_unfiled_email_costs_the_same_queries_with_1_and_500_items(
+    world, member, django_assert_num_queries
+):
+    projects = ProjectFactory.create_batch(3)
+    email = _unfiled(
+        suggestions=[
+            {"project": p.pk, "score": 0.3, "name": "", "client_name": "", "client_email": ""} for p in projects
+        ]
+    )
+    EmailLogFactory(email=email)
+    with CaptureQueriesContext(connection) as one:
+        assert member.get(email_url(email)).status_code == 200
+    email.waiting = {"events": [{"kind": "meeting", "title": f"Call {i}", "date": None} for i in range(500)]}
+    email.save(update_fields=["waiting"])
+    ProjectFactory.create_batch(497)
+    EmailLogFactory.create_batch(499, email=email)
+    with django_assert_num_queries(len(one.captured_queries)):
+        response = member.get(email_url(email))
+    assert len(response.context["filing_row"].events) == 500
+    assert len(response.context["filing_row"].suggestions) == 3
+    assert len(response.context["choices"]) == 500
+
+
+def test_the_email_page_of_a_filed_email_costs_the_same_queries_with_1_and_500_filings(
+    world, member, django_assert_num_queries
+):
+    email = EmailFactory(filing=FilingState.HAND)
+    EmailFiling.objects.create(email=email, actor=world.member, to_project=email.project, to_filing="hand")
+    with CaptureQueriesContext(connection) as one:
+        assert member.get(email_url(email)).status_code == 200
+    projects = ProjectFactory.create_batch(499)
+    EmailFiling.objects.bulk_create(
+        EmailFiling(email=email, actor=world.member, from_project=p, to_project=email.project, to_filing="hand")
+        for p in projects
+    )
+    with django_assert_num_queries(len(one.captured_queries)):
+        response = member.get(email_url(email))
+    assert response.context["latest_filing"].from_project == projects[-1]
