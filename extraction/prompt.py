@@ -14,7 +14,11 @@ from extraction.schema import MAX_EVENTS
 from extraction.text import PreparedText
 from extraction.types import Context, EmailInput
 
-PROMPT_VERSION = "2026-11-24.1"
+PROMPT_VERSION = "2026-12-07.1"
+# Taught signals per project and kind in the prompt: enough to recognise the project's people and
+# words, bounded so that a project taught hundreds of senders does not crowd the email out.
+TAUGHT_PER_KIND = 20
+_TAUGHT_KEYS = {"sender": "senders", "domain": "domains", "word": "words"}
 
 SYSTEM_PROMPT = f"""You turn one business email into entries for a project timeline. The people who
 forward mail to you are staff of a small firm (a studio, agency, builder, consultancy); their
@@ -23,16 +27,35 @@ relaunch, a trade-fair stand, a film shoot, an audit.
 
 You answer only with the JSON object described by the output schema. Your job has two parts.
 
-1. PROJECT. Decide which project the email belongs to.
-   - "existing": the email clearly continues one of the projects listed under <projects>
-     (same thread, same subject, same client and topic, or the project's name or an alias is
-     mentioned). Use that project's numeric id exactly as listed; never invent an id.
-   - "new": the email is about a project that is not listed. Give a short name a person would
-     use for the job (e.g. "Henderson kitchen renovation", "Acme website relaunch"), without
-     words like "Re", "meeting", "invoice" or dates, plus the client organisation (or the
-     person, for a private client) and the client's email address when it appears.
-   - "none": the email is not about any project (newsletters, personal notes, spam,
-     out-of-office replies, delivery failures).
+1. PROJECT. Decide where the email belongs, how sure you are, and the next best places.
+   - "existing": the email continues one of the projects listed under <projects> (same thread,
+     same subject, the same client and topic, or the project's name or an alias is mentioned).
+     Use that project's numeric id exactly as listed; never invent an id.
+   - "new": the email is about work that no listed project covers. Name it "Client – topic":
+     the client's organisation (or the person, for a private client), an en dash, and the topic
+     of the email's subject in a few words ("Crumb & Co – newsletter migration", "Henderson –
+     kitchen renovation"). Take the topic from the subject, never from a sentence of the body;
+     leave out "Re", "Fwd", "meeting", "invoice", "update" and dates. Give client_name, and the
+     client's email address when it appears.
+   - "none": the email is not about any project. Set "noise" to what it is: newsletter,
+     receipt, pitch (cold sales, SEO or marketing offers), auto-reply, notification (automated
+     mail from tools and services), internal (the firm's own admin among its own people).
+     Noise never becomes a project, even when it names project words. For project mail
+     "noise" is empty.
+   - <taught> lists what people taught by filing mail by hand, per project: mail from these
+     senders or company domains, or with these words in its subject, belongs to that project.
+     A taught sender settles it; a taught domain or word is strong evidence.
+   - When a client has two or more listed projects, decide by what tells them apart (subject
+     words, people, topic), never by the client alone.
+   - "confidence" (0 to 1) is how likely the email belongs where "action" says: 0.9 or more
+     when the thread, a taught sender or the project's name settles it; 0.6 to 0.85 when the
+     client and the topic point to one project; 0.5 or less when two projects, or a project
+     and a new one, are about as likely. Unsure mail is shown to a person with your
+     candidates: a low confidence is better than a wrong guess.
+   - "candidates": up to 3 places, best first, the one "action" names first, each with a
+     "score" on the same scale: a listed project (its id; name and client empty) or a new
+     project (project_id null; name, client_name and client_email as above).
+   - "reason": a few words on what decided it ("same client and subject", "taught sender").
    The <thread> section lists earlier emails of the same conversation and their project;
    a reply normally belongs to the thread's project.
 
@@ -77,6 +100,21 @@ def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else "unknown"
 
 
+def taught_compact(context: Context) -> list[dict[str, object]]:
+    """What people taught, one entry per listed project that has any: {"project_id", "senders",
+    "domains", "words"} (empty kinds left out), at most TAUGHT_PER_KIND values of each kind."""
+    listed = {p.id for p in context.projects[:50]}
+    grouped: dict[int, dict[str, list[str]]] = {}
+    for signal in context.taught:
+        key = _TAUGHT_KEYS.get(signal.kind)
+        if key is None or signal.project_id not in listed or not signal.value:
+            continue
+        values = grouped.setdefault(signal.project_id, {}).setdefault(key, [])
+        if len(values) < TAUGHT_PER_KIND and signal.value[:100] not in values:
+            values.append(signal.value[:100])
+    return [{"project_id": project_id, **kinds} for project_id, kinds in grouped.items()]
+
+
 def user_message(email: EmailInput, context: Context, prepared: PreparedText) -> str:
     """The per-email part: context (JSON), then the email framed as untrusted data."""
     projects = [
@@ -91,6 +129,7 @@ def user_message(email: EmailInput, context: Context, prepared: PreparedText) ->
         for p in context.projects[:50]
     ]
     thread = [{"subject": t.subject, "project_id": t.project_id, "date": _iso(t.date)} for t in context.thread[-10:]]
+    taught = taught_compact(context)
     recent = [
         {
             "id": e.id,
@@ -116,6 +155,7 @@ def user_message(email: EmailInput, context: Context, prepared: PreparedText) ->
     body = prepared.body[:20000]
     return (
         f"<projects>\n{json.dumps(projects, ensure_ascii=False)}\n</projects>\n"
+        f"<taught>\n{json.dumps(taught, ensure_ascii=False)}\n</taught>\n"
         f"<thread>\n{json.dumps(thread, ensure_ascii=False)}\n</thread>\n"
         f"<recent_events>\n{json.dumps(recent, ensure_ascii=False)}\n</recent_events>\n"
         f"<email_meta>\n{json.dumps(meta, ensure_ascii=False)}\n</email_meta>\n"

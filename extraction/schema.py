@@ -18,6 +18,10 @@ MAX_SUMMARY = 500
 MAX_NAME = 200
 MAX_PEOPLE = 10
 MAX_PERSON = 120
+MAX_CANDIDATES = 3
+MAX_REASON = 120
+# What not-project mail is (ProjectDecision.noise); "" for project mail.
+NOISE_KINDS = ("", "newsletter", "receipt", "pitch", "auto-reply", "notification", "internal")
 
 
 def _nullable(kind: str, description: str) -> dict[str, Any]:
@@ -33,7 +37,17 @@ OUTPUT_SCHEMA: dict[str, Any] = {
         "project": {
             "type": "object",
             "additionalProperties": False,
-            "required": ["action", "project_id", "name", "client_name", "client_email", "confidence"],
+            "required": [
+                "action",
+                "project_id",
+                "name",
+                "client_name",
+                "client_email",
+                "confidence",
+                "candidates",
+                "noise",
+                "reason",
+            ],
             "properties": {
                 "action": {"type": "string", "enum": ["existing", "new", "none"]},
                 "project_id": _nullable(
@@ -41,7 +55,7 @@ OUTPUT_SCHEMA: dict[str, Any] = {
                 ),
                 "name": {
                     "type": "string",
-                    "description": f"For action=new: a short project name (≤ {MAX_NAME} chars).",
+                    "description": f"For action=new: 'Client – topic of the subject' (≤ {MAX_NAME} chars).",
                 },
                 "client_name": {
                     "type": "string",
@@ -51,7 +65,35 @@ OUTPUT_SCHEMA: dict[str, Any] = {
                     "type": "string",
                     "description": "The client's email address for a new project, or empty.",
                 },
-                "confidence": {"type": "number", "description": "0 to 1."},
+                "confidence": {
+                    "type": "number",
+                    "description": "0 to 1: how likely the email belongs where `action` says.",
+                },
+                "candidates": {
+                    "type": "array",
+                    "description": f"At most {MAX_CANDIDATES} places, best first, the one `action` names first.",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["project_id", "name", "client_name", "client_email", "score"],
+                        "properties": {
+                            "project_id": _nullable("integer", "A listed project's id, or null for a new project."),
+                            "name": {"type": "string", "description": "For a new project: its name; else empty."},
+                            "client_name": {"type": "string", "description": "For a new project: its client."},
+                            "client_email": {"type": "string", "description": "For a new project: or empty."},
+                            "score": {"type": "number", "description": "0 to 1, on the scale of `confidence`."},
+                        },
+                    },
+                },
+                "noise": {
+                    "type": "string",
+                    "enum": list(NOISE_KINDS),
+                    "description": "For mail that is no project's: what it is; empty for project mail.",
+                },
+                "reason": {
+                    "type": "string",
+                    "description": f"A few words on what decided it (≤ {MAX_REASON} chars).",
+                },
             },
         },
         "summary": {"type": "string", "description": f"One or two sentences (≤ {MAX_SUMMARY} chars)."},

@@ -147,7 +147,9 @@ def extract(
     if reason:
         # Auto-replies and newsletters cost nothing: no call, a zero-cost usage row.
         return Extraction(
-            project=ProjectDecision(action="none"),
+            project=ProjectDecision(
+                action="none", confidence=0.95, noise=reason, reason=f"not project mail ({reason})"
+            ),
             events=[],
             summary=f"No events: {reason}.",
             usage=[Usage(provider=PROVIDER, model=model, price_version=PRICE_VERSION)],

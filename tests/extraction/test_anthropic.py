@@ -23,6 +23,7 @@ from extraction.types import (
     PermanentExtractionError,
     ProjectRef,
     RetryableExtractionError,
+    TaughtSignal,
 )
 
 MODEL = "claude-haiku-5-5"
@@ -57,6 +58,9 @@ GOOD_OUTPUT = {
         "client_name": "",
         "client_email": "",
         "confidence": 0.9,
+        "candidates": [{"project_id": 7, "name": "", "client_name": "", "client_email": "", "score": 0.9}],
+        "noise": "",
+        "reason": "same client and subject",
     },
     "summary": "Anna confirms the site visit.",
     "events": [
@@ -354,3 +358,241 @@ def test_a_batch_result_is_billed_at_half_price() -> None:
     assert extraction.usage[0].cost_usd == cost_usd(
         MODEL, input_tokens=1200, output_tokens=150, cache_read_tokens=900, batch=True
     )
+
+
+# --- the filing decision: confidence, ranked candidates, noise, taught signals (issue 16) ------
+
+TWO_PROJECTS = Context(
+    projects=[
+        ProjectRef(id=7, name="Crumb website", client_name="Crumb & Co", client_email="mia@crumb.co"),
+        ProjectRef(id=8, name="Crumb brand refresh", client_name="Crumb & Co"),
+    ],
+    taught=[
+        TaughtSignal(kind="sender", value="mia@crumb.co", project_id=8),
+        TaughtSignal(kind="sender", value="mia@crumb.co", project_id=7),  # taught for two: settles nothing
+        TaughtSignal(kind="domain", value="crumb.co", project_id=7),
+        TaughtSignal(kind="word", value="newsletter", project_id=7),
+        TaughtSignal(kind="word", value="palette", project_id=8),
+        TaughtSignal(kind="sender", value="old@gone.example", project_id=99),  # not an open project
+    ],
+)
+CRUMB_MAIL = {
+    "subject": "Newsletter migration",
+    "from_address": "mia@crumb.co",
+    "from_name": "Mia Crumb",
+    "text": "Hi,\n\nCan we move our list to the new tool? Kick-off on Monday 30 November at 10:00.\n\nMia",
+}
+
+
+def decided(project: dict[str, Any], mail: EmailInput | None = None, context: Context = TWO_PROJECTS) -> Any:
+    """The validated decision for a recorded-shape answer with this `project` part."""
+    output = {"project": project, "summary": "Mia asks to migrate the newsletter.", "events": []}
+    server = Server(message(json.dumps(output)))
+    result = run(server, mail or email(**CRUMB_MAIL), context)
+    return result.project, server.requests[0]
+
+
+def answer(**project: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "action": "existing",
+        "project_id": 7,
+        "name": "",
+        "client_name": "",
+        "client_email": "",
+        "confidence": 0.5,
+        "candidates": [],
+        "noise": "",
+        "reason": "",
+    }
+    return {**base, **project}
+
+
+def test_claude_gets_the_taught_signals_compactly_and_is_asked_for_the_filing_decision() -> None:
+    _, body = decided(answer())
+
+    content = body["messages"][0]["content"]
+    taught = json.loads(content.split("<taught>\n", 1)[1].split("\n</taught>", 1)[0])
+    assert taught == [
+        {"project_id": 8, "senders": ["mia@crumb.co"], "words": ["palette"]},
+        {"project_id": 7, "senders": ["mia@crumb.co"], "domains": ["crumb.co"], "words": ["newsletter"]},
+    ]
+    assert "old@gone.example" not in content  # only the projects Claude is shown
+    assert content.index("</projects>") < content.index("<taught>") < content.index("<email>")
+    project = body["output_config"]["format"]["schema"]["properties"]["project"]
+    assert {"confidence", "candidates", "noise", "reason"} <= set(project["required"])
+    assert project["properties"]["noise"]["enum"] == [
+        "",
+        "newsletter",
+        "receipt",
+        "pitch",
+        "auto-reply",
+        "notification",
+        "internal",
+    ]
+    system = body["system"][0]["text"]
+    assert "Client – topic" in system and "never from a sentence of the body" in system
+    assert "taught" in system and "candidates" in system
+
+
+def test_the_taught_signals_stay_bounded_in_the_prompt() -> None:
+    many = [TaughtSignal(kind="word", value=f"word{i}", project_id=7) for i in range(500)]
+    _, body = decided(answer(), context=Context(projects=TWO_PROJECTS.projects, taught=many))
+
+    content = body["messages"][0]["content"]
+    taught = json.loads(content.split("<taught>\n", 1)[1].split("\n</taught>", 1)[0])
+    assert taught == [{"project_id": 7, "words": [f"word{i}" for i in range(20)]}]
+
+
+def test_confidence_and_ranked_candidates_are_kept_the_decisions_own_first() -> None:
+    decision, _ = decided(
+        answer(
+            project_id=8,
+            confidence=0.55,
+            reason="palette named in the subject",
+            candidates=[
+                {"project_id": 7, "name": "", "client_name": "", "client_email": "", "score": 0.4},
+                {"project_id": 999, "name": "Invented", "client_name": "", "client_email": "", "score": 0.9},
+                {
+                    "project_id": None,
+                    "name": "Crumb & Co – newsletter migration",
+                    "client_name": "Crumb & Co",
+                    "client_email": "mia@crumb.co",
+                    "score": 0.45,
+                },
+                {"project_id": 8, "name": "", "client_name": "", "client_email": "", "score": 0.55},
+                {"project_id": 7, "name": "", "client_name": "", "client_email": "", "score": 0.3},
+            ],
+        )
+    )
+
+    assert (decision.action, decision.project_id, decision.confidence, decision.sure) == ("existing", 8, 0.55, False)
+    assert decision.reason == "palette named in the subject"
+    assert [(c.project_id, c.score, c.name) for c in decision.candidates] == [
+        (8, 0.55, ""),
+        (None, 0.45, "Crumb & Co – newsletter migration"),
+        (7, 0.4, ""),
+    ]
+    new = decision.candidates[1]
+    assert (new.client_name, new.client_email) == ("Crumb & Co", "mia@crumb.co")
+
+
+def test_candidates_are_clipped_to_three_and_unknown_ids_dropped() -> None:
+    many = [
+        {"project_id": i, "name": "", "client_name": "", "client_email": "", "score": 0.1} for i in (7, 8, 11, 12, 13)
+    ]
+    context = Context(projects=[ProjectRef(id=i, name=f"P{i}") for i in (7, 8, 11, 12)])
+
+    decision, _ = decided(answer(candidates=many), context=context)
+
+    assert [c.project_id for c in decision.candidates] == [7, 8, 11]
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"), [(1.7, 1.0), (-0.2, 0.0), ("very", 0.0), (None, 0.0), (True, 0.0), (float("nan"), 0.0)]
+)
+def test_the_confidence_and_scores_are_clamped_to_0_1(given: Any, kept: float) -> None:
+    decision, _ = decided(
+        answer(
+            confidence=given,
+            candidates=[{"project_id": 8, "name": "", "client_name": "", "client_email": "", "score": given}],
+        )
+    )
+
+    assert decision.confidence == kept
+    assert [(c.project_id, c.score) for c in decision.candidates] == [(7, kept), (8, kept)]
+
+
+@pytest.mark.parametrize(
+    ("project", "noise"),
+    [
+        ({"action": "none", "project_id": None, "noise": "receipt", "confidence": 0.9}, "receipt"),
+        # Noise never makes a project, nor is it filed in one, whatever else the answer says.
+        ({"action": "new", "project_id": None, "name": "Acme – SEO audit", "noise": "pitch"}, "pitch"),
+        ({"action": "existing", "project_id": 7, "noise": "newsletter"}, "newsletter"),
+    ],
+)
+def test_noise_is_not_project_mail(project: dict[str, Any], noise: str) -> None:
+    decision, _ = decided(answer(**project), email(subject="Your receipt", from_address="billing@tools.example"))
+
+    assert (decision.action, decision.project_id, decision.name, decision.noise) == ("none", None, "", noise)
+    assert decision.candidates == []
+
+
+def test_an_unknown_noise_kind_is_ignored() -> None:
+    decision, _ = decided(answer(noise="spam", confidence=0.8))
+
+    assert (decision.action, decision.project_id, decision.noise) == ("existing", 7, "")
+
+
+def test_a_new_project_is_named_client_and_subject_topic() -> None:
+    decision, _ = decided(
+        answer(
+            action="new",
+            project_id=None,
+            name="Crumb & Co – newsletter migration",
+            client_name="Crumb & Co",
+            client_email="mia@crumb.co",
+            confidence=0.7,
+        ),
+        context=Context(),
+    )
+
+    assert (decision.action, decision.name, decision.client_name, decision.confidence) == (
+        "new",
+        "Crumb & Co – newsletter migration",
+        "Crumb & Co",
+        0.7,
+    )
+    assert [(c.project_id, c.name, c.score) for c in decision.candidates] == [
+        (None, "Crumb & Co – newsletter migration", 0.7)
+    ]
+
+
+@pytest.mark.parametrize(
+    "taken", ["Can we move our list to the new tool?", "Crumb & Co – Can we move our list", "We're go"]
+)
+def test_a_name_taken_from_a_body_sentence_becomes_the_subjects_topic(taken: str) -> None:
+    mail = email(**{**CRUMB_MAIL, "subject": "Re: Fwd: Newsletter migration", "text": f"{taken} Thanks, Mia"})
+
+    decision, _ = decided(
+        answer(action="new", project_id=None, name=taken, client_name="Crumb & Co", confidence=0.6),
+        mail,
+        Context(),
+    )
+
+    assert decision.name == "Crumb & Co – Newsletter migration"
+    assert decision.candidates[0].name == decision.name
+
+
+def test_a_sender_taught_for_one_project_files_surely_whatever_claude_said() -> None:
+    context = Context(
+        projects=TWO_PROJECTS.projects, taught=[TaughtSignal(kind="sender", value="mia@crumb.co", project_id=8)]
+    )
+
+    decision, _ = decided(
+        answer(action="new", project_id=None, name="Crumb & Co – other", confidence=0.4), None, context
+    )
+
+    assert (decision.action, decision.project_id, decision.sure, decision.reason) == (
+        "existing",
+        8,
+        True,
+        "taught: this sender",
+    )
+    assert decision.confidence >= 0.97
+    assert [c.project_id for c in decision.candidates] == [8, None]
+
+
+def test_a_sender_taught_for_two_projects_settles_nothing() -> None:
+    decision, _ = decided(answer(project_id=7, confidence=0.5))
+
+    assert (decision.project_id, decision.sure, decision.confidence) == (7, False, 0.5)
+
+
+def test_an_auto_reply_is_noise_without_a_call() -> None:
+    server = Server(message(json.dumps(GOOD_OUTPUT)))
+
+    result = run(server, email("I am out of the office until Monday.", subject="Automatic reply: Kitchen"))
+
+    assert server.requests == []
+    assert (result.project.action, result.project.noise) == ("none", "auto-reply subject")
