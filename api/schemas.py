@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Schema
 from pydantic import Field, StringConstraints
+
+from events.models import Email, EventKind, FilingState
+from events.selectors import Suggestion
+
+# Where api.endpoints_emails puts an unfiled email's resolved suggestions (as Prefetch's to_attr does).
+SUGGESTIONS_ATTR = "api_suggestions"
 
 # Spelled out so type checkers and the OpenAPI schema see the values; tests/api/test_openapi.py
 # checks they match the models' choices.
@@ -16,13 +22,16 @@ ProjectStatusName = Literal["active", "on_hold", "completed", "archived"]
 EventKindName = Literal["meeting", "deadline", "milestone", "decision", "action_item", "payment", "status_change"]
 EventStatusName = Literal["active", "cancelled", "superseded"]
 EmailStateName = Literal["queued", "processing", "processed", "held", "failed", "ignored"]
+FilingName = Literal["", "auto", "hand", "unfiled", "not_project"]
 WhenName = Literal["all", "upcoming", "past"]
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Short = Annotated[str, StringConstraints(max_length=200)]
+# PostgreSQL text cannot hold NUL: refused here as a 400 rather than failing in the database as a 500.
+NO_NUL = r"^[^\x00]*$"
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300, pattern=NO_NUL)]
+Short = Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)]
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^([A-Za-z]{3})?$")]
-Person = Annotated[str, StringConstraints(max_length=200)]
+Person = Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)]
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
 
 
@@ -149,6 +158,44 @@ class EventPatch(Schema):
 # --- emails ---------------------------------------------------------------------------------
 
 
+class SuggestionOut(Schema):
+    project: UUID | None = Field(description="An open project's code; null for a proposed new project.")
+    name: str = Field(description="The project's name, or the proposed new project's.")
+    client_name: str = Field(description="The project's client, or the proposed new project's.")
+    client_email: str = Field(description="The proposed new project's client address (empty for a project).")
+    score: float = Field(description="0–1, comparable with the email's `filing_confidence`.")
+
+    @staticmethod
+    def resolve_project(obj: Suggestion) -> UUID | None:
+        return obj.project.code if obj.project is not None else None
+
+    @staticmethod
+    def resolve_name(obj: Suggestion) -> str:
+        return obj.project.name if obj.project is not None else obj.name
+
+    @staticmethod
+    def resolve_client_name(obj: Suggestion) -> str:
+        return obj.project.client_name if obj.project is not None else obj.client_name
+
+    @staticmethod
+    def resolve_client_email(obj: Suggestion) -> str:
+        return "" if obj.project is not None else obj.client_email
+
+
+class WaitingEventOut(Schema):
+    """An event an unfiled email's extraction found: on no timeline until the email is filed."""
+
+    kind: EventKindName
+    title: str
+    date: dt.date | None = None
+    time: dt.time | None = None
+    people: list[str] = []
+    amount: Decimal | None = None
+    currency: str = ""
+    evidence: str = ""
+    confidence: float = 0.5
+
+
 class EmailOut(Schema):
     code: UUID
     message_id: str
@@ -162,6 +209,19 @@ class EmailOut(Schema):
     state: EmailStateName
     state_reason: str
     project: UUID | None = None
+    filing: FilingName = Field(
+        description="auto / hand: filed (by the engine, by a person); unfiled: waits for a person, with "
+        "`suggestions`; not_project: not project mail; empty: not decided yet."
+    )
+    filing_confidence: float | None = Field(description="How sure the engine was of its project decision (0–1).")
+    filing_reason: str
+    suggestions: list[SuggestionOut] = Field(
+        default_factory=list, description="Unfiled mail only: up to three places to file it, best first."
+    )
+    waiting_events: list[WaitingEventOut] = Field(
+        default_factory=list,
+        description="Unfiled mail only: the events found in it, added to the project it is filed in.",
+    )
     summary: str
     size: int
     processed_at: dt.datetime | None
@@ -170,6 +230,17 @@ class EmailOut(Schema):
     def resolve_project(obj: object) -> UUID | None:
         project = getattr(obj, "project", None)
         return project.code if project is not None else None
+
+    @staticmethod
+    def resolve_suggestions(obj: Email) -> list[Suggestion]:
+        return list(getattr(obj, SUGGESTIONS_ATTR, []))  # set by api.endpoints_emails for unfiled mail
+
+    @staticmethod
+    def resolve_waiting_events(obj: Email) -> list[dict[str, Any]]:
+        if obj.filing != FilingState.UNFILED or not isinstance(obj.waiting, dict):
+            return []
+        events = obj.waiting.get("events")
+        return [e for e in events or [] if isinstance(e, dict) and e.get("kind") in EventKind.values and e.get("title")]
 
 
 class EmailPage(Schema):
@@ -204,6 +275,20 @@ class EmailDetailOut(EmailOut):
     attachments: list[AttachmentOut]
     events: list[EmailEventOut]
     logs: list[EmailLogOut]
+
+
+class NewProjectIn(Schema):
+    name: Name
+    client: Short = ""
+    client_email: Short = ""
+
+
+class FileIn(Schema):
+    """Exactly one of: `project` (an open project's code), `new_project`, `not_project_mail: true`."""
+
+    project: UUID | None = None
+    new_project: NewProjectIn | None = None
+    not_project_mail: bool = False
 
 
 class ReprocessOut(Schema):

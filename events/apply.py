@@ -21,7 +21,7 @@ confirmed passes to the earliest of them instead of being deleted, so it stays o
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -35,7 +35,7 @@ from django.utils.text import slugify
 from billing.limits import project_creation_allowed
 from config.sql import RowReader, prepared_cursor, queryset_sql, rows_insert
 from events.models import Email, Event, EventHistory, EventStatus, FilingState
-from extraction.types import ExtractedEvent, Extraction, ProjectDecision
+from extraction.types import ExtractedEvent, Extraction, InvitationRef, ProjectDecision
 from organizations.models import Organization
 from projects.models import OPEN_STATUSES, Project, ProjectAlias
 
@@ -216,6 +216,7 @@ def extraction_from_waiting(waiting: dict[str, Any], *, project: Project) -> Ext
             confidence=float(item.get("confidence", 0.5)),
             updates_event_id=item.get("updates_event_id"),
             update_action=item.get("update_action", ""),
+            invitation=_invitation_from_json(item.get("invitation")),
         )
         for item in waiting.get("events", [])
     ]
@@ -294,6 +295,7 @@ def _project_create(*, organization: Organization, extraction: Extraction) -> tu
 def _revert_earlier_run(email: Email) -> None:
     """Undo what a previous run for this email did, except events a person edited."""
     previous = Event.objects.filter(email=email, edited=False)
+    EventHistory.objects.filter(email=email, action__in=INVITATION_NOTES).delete()
     withdrawn = EventHistory.objects.filter(email=email, action="confirmed")
     Event.objects.filter(pk__in=withdrawn.values("event_id")).update(updated_at=timezone.now())
     withdrawn.delete()
@@ -344,6 +346,7 @@ def _event_values(item: ExtractedEvent, extraction: Extraction) -> dict[str, Any
         "confidence": item.confidence,
         "provider": extraction.provider[:30],
         "model": extraction.model[:100],
+        **_invitation_values(item),
     }
 
 
@@ -388,6 +391,195 @@ def _confirmable_events_sql(dates: int) -> str:
     )
 
 
+def _confirm(
+    same: Event, *, email: Email, item: ExtractedEvent, values: dict[str, Any], confirmed: list[Event]
+) -> None:
+    """A "confirmed" history row on `same`, which this email's item says again."""
+    if same in confirmed:  # said twice in one email: confirmed once
+        return
+    EventHistory.objects.create(
+        event=same,
+        action="confirmed",
+        email=email,
+        note=item.evidence[:500],
+        # This email's own reading: the timeline combines it (Event.corroborated_confidence).
+        after={"confidence": values["confidence"]},
+    )
+    # Its API representation (confirmed_by) and its sureness changed: sync clients and the
+    # digest see it by its updated_at. An invitation to it from now on finds it by its UID.
+    changes: dict[str, Any] = {"updated_at": timezone.now()}
+    if values.get("ical_uid") and not same.ical_uid:
+        changes.update(ical_uid=values["ical_uid"], ical_sequence=values["ical_sequence"])
+    Event.objects.filter(pk=same.pk).update(**changes)
+    confirmed.append(same)
+
+
+# --- Calendar invitations (extraction.calendar; docs/extraction.md, "Calendar invitations") ---
+
+# History rows an invitation leaves without changing the event, removed when its email is re-processed.
+INVITATION_NOTES = ("replied", "occurrence cancelled", "occurrence moved")
+
+
+def _invitation_values(item: ExtractedEvent) -> dict[str, Any]:
+    invitation = item.invitation
+    if invitation is None:
+        return {}
+    where = [f"Where: {invitation.location}"] if invitation.location else []
+    repeats = [f"Repeats {invitation.recurrence}."] if invitation.recurrence else []
+    return {
+        "ical_uid": invitation.uid[:500],
+        "ical_sequence": max(0, invitation.sequence),
+        "description": "\n".join(where + repeats),
+    }
+
+
+def _invitation_uids(items: list[ExtractedEvent]) -> list[str]:
+    return sorted({i.invitation.uid[:500] for i in items if i.invitation is not None and i.invitation.uid})
+
+
+def _invitation_project(*, email: Email, extraction: Extraction) -> tuple[Project, str, str] | None:
+    """The project of a meeting on the timeline that one of the email's invitations is about: an
+    update, cancellation or answer goes where the meeting is, as surely as a thread's reply."""
+    uids = _invitation_uids(extraction.events)
+    if not uids:
+        return None
+    event = (
+        Event.objects.filter(ical_uid__in=uids, deleted_at__isnull=True, project__merged_into__isnull=True)
+        .exclude(email=email)
+        .select_related("project")
+        .order_by("-pk")
+        .first()
+    )
+    return (event.project, FilingState.AUTO, "an invitation to a meeting on its timeline") if event else None
+
+
+def _known_invitations(*, email: Email, items: list[ExtractedEvent]) -> dict[str, Event]:
+    """The latest active or cancelled event of each UID the email's invitations name, by UID (one
+    query; none for mail without invitations). Its SEQUENCE is the version the timeline has."""
+    uids = _invitation_uids(items)
+    if not uids:
+        return {}
+    events = (
+        Event.objects.filter(
+            ical_uid__in=uids,
+            deleted_at__isnull=True,
+            status__in=[EventStatus.ACTIVE, EventStatus.CANCELLED],
+        )
+        .exclude(email=email)
+        .select_related("project")
+        .order_by("ical_sequence", "status", "pk")  # at one SEQUENCE the active one ("active" < "cancelled") loses
+    )
+    return {event.ical_uid: event for event in events}
+
+
+def _invitation_step(
+    item: ExtractedEvent,
+    values: dict[str, Any],
+    *,
+    email: Email,
+    known: dict[str, Event],
+    updated: list[Event],
+    confirmed: list[Event],
+) -> tuple[bool, Event | None]:
+    """What an invitation does to the timeline: (handled, earlier).
+
+    Handled here: a REPLY answers its meeting, a CANCEL cancels it, an invitation the timeline
+    already has at this SEQUENCE confirms it, an older one (or one of a cancelled meeting) changes
+    nothing, and one about a single occurrence of a series is noted on the series. Otherwise the
+    caller creates the meeting: new (earlier None) or moving `earlier`, which a higher SEQUENCE
+    supersedes with a "rescheduled" history row.
+    """
+    invitation = item.invitation
+    assert invitation is not None
+    event = known.get(invitation.uid[:500]) if invitation.uid else None
+    stored = (event.ical_sequence or 0) if event is not None else 0
+    if invitation.method == "REPLY":
+        if event is not None and event.status == EventStatus.ACTIVE and invitation.answers:
+            _invitation_note(event, "replied", email=email, item=item, after={"answers": invitation.answers})
+            updated.append(event)
+        return True, None
+    if invitation.method == "CANCEL":
+        if event is None and item.updates_event_id is not None:  # a meeting named by its day
+            event = (
+                Event.objects.filter(pk=item.updates_event_id, deleted_at__isnull=True, status=EventStatus.ACTIVE)
+                .exclude(email=email)
+                .first()
+            )
+        if event is None or event.status != EventStatus.ACTIVE or stored > invitation.sequence:
+            return True, None  # nothing on the timeline to cancel, or an older cancellation
+        if invitation.occurrence is not None:
+            _invitation_note(event, "occurrence cancelled", email=email, item=item)
+            updated.append(event)
+            return True, None
+        before = _snapshot(event)
+        Event.objects.filter(pk=event.pk).update(
+            status=EventStatus.CANCELLED,
+            ical_sequence=max(stored, invitation.sequence) if event.ical_uid else None,
+            updated_at=timezone.now(),
+        )
+        event.status = EventStatus.CANCELLED
+        EventHistory.objects.create(
+            event=event,
+            action="cancelled",
+            email=email,
+            before=before,
+            after=_snapshot(event),
+            note=item.evidence[:500],
+        )
+        updated.append(event)
+        return True, None
+    if event is None:
+        return False, None  # a new meeting (or one the timeline has from a sentence: confirmed)
+    if invitation.sequence < stored or (invitation.sequence == stored and event.status != EventStatus.ACTIVE):
+        return True, None  # an older version, or the version that was cancelled since
+    if invitation.occurrence is not None:
+        _invitation_note(event, "occurrence moved", email=email, item=item)
+        updated.append(event)
+        return True, None
+    if invitation.sequence == stored:
+        _confirm(event, email=email, item=item, values=values, confirmed=confirmed)
+        return True, None
+    return False, event if event.status == EventStatus.ACTIVE else None
+
+
+def _waiting_with_invitations(extraction: Extraction) -> dict[str, Any]:
+    """`waiting_of`, with each invitation's UID and SEQUENCE kept beside its event, so that the
+    meeting a person files is found by later updates. Less the cancellations and replies of
+    invitations: they act only on a meeting found by its UID, which an unfiled email's is not."""
+    events = [e for e in extraction.events if e.invitation is None or e.invitation.method == "REQUEST"]
+    waiting = waiting_of(replace(extraction, events=events) if len(events) < len(extraction.events) else extraction)
+    for entry, item in zip(waiting.get("events", []), events, strict=False):
+        if item.invitation is not None:
+            entry["invitation"] = {
+                "method": item.invitation.method,
+                "uid": item.invitation.uid,
+                "sequence": item.invitation.sequence,
+                "location": item.invitation.location,
+                "recurrence": item.invitation.recurrence,
+            }
+    return waiting
+
+
+def _invitation_from_json(value: Any) -> InvitationRef | None:
+    if not isinstance(value, dict) or value.get("method") != "REQUEST":
+        return None
+    return InvitationRef(
+        method="REQUEST",
+        uid=str(value.get("uid", "")),
+        sequence=int(value.get("sequence") or 0),
+        location=str(value.get("location", "")),
+        recurrence=str(value.get("recurrence", "")),
+    )
+
+
+def _invitation_note(
+    event: Event, action: str, *, email: Email, item: ExtractedEvent, after: dict[str, Any] | None = None
+) -> None:
+    """A history row that changes nothing else (an answer, a change to one occurrence)."""
+    EventHistory.objects.create(event=event, action=action, email=email, after=after or {}, note=item.evidence[:500])
+    Event.objects.filter(pk=event.pk).update(updated_at=timezone.now())
+
+
 @transaction.atomic
 def extraction_apply(
     *, organization: Organization, email: Email, extraction: Extraction, first_run: bool = False
@@ -413,6 +605,8 @@ def extraction_apply_in_transaction(
     """
     assert transaction.get_connection().in_atomic_block, "call extraction_apply outside a transaction"
     project, filing, reason = project_decide(email=email, extraction=extraction)
+    if project is None and FilingState.NOT_PROJECT not in (filing, email.filing):
+        project, filing, reason = _invitation_project(email=email, extraction=extraction) or (project, filing, reason)
     project_created = False
     if project is None and filing == FilingState.AUTO and extraction.project.action == "new":
         project, project_created = _project_create(organization=organization, extraction=extraction)
@@ -426,7 +620,7 @@ def extraction_apply_in_transaction(
             updated_events=[],
             filing=filing,
             filing_reason=reason,
-            waiting=waiting_of(extraction) if filing == FilingState.UNFILED else {},
+            waiting=_waiting_with_invitations(extraction) if filing == FilingState.UNFILED else {},
         )
 
     kept = set() if first_run else {(e.kind, e.evidence) for e in Event.objects.filter(email=email, edited=True)}
@@ -441,9 +635,16 @@ def extraction_apply_in_transaction(
     created: list[Event] = []
     updated: list[Event] = []
     confirmed: list[Event] = []
+    known = _known_invitations(email=email, items=[item for item, _ in items])
     for item, values in items:
         earlier = None
-        if item.updates_event_id is not None and item.update_action:
+        if item.invitation is not None:
+            handled, earlier = _invitation_step(
+                item, values, email=email, known=known, updated=updated, confirmed=confirmed
+            )
+            if handled:
+                continue
+        elif item.updates_event_id is not None and item.update_action:
             earlier = (
                 Event.objects.filter(pk=item.updates_event_id, deleted_at__isnull=True, status=EventStatus.ACTIVE)
                 .exclude(email=email)
@@ -468,21 +669,12 @@ def extraction_apply_in_transaction(
                 _confirmation_key(values["kind"], values["date"], values["time"], values["title"], values["amount"])
             )
             if same is not None:
-                if same not in confirmed:  # said twice in one email: confirmed once
-                    EventHistory.objects.create(
-                        event=same,
-                        action="confirmed",
-                        email=email,
-                        note=item.evidence[:500],
-                        # This email's own reading: the timeline combines it (Event.corroborated_confidence).
-                        after={"confidence": values["confidence"]},
-                    )
-                    # Its API representation (confirmed_by) and its sureness changed: sync
-                    # clients and the digest see it by its updated_at.
-                    Event.objects.filter(pk=same.pk).update(updated_at=timezone.now())
-                    confirmed.append(same)
+                _confirm(same, email=email, item=item, values=values, confirmed=confirmed)
                 continue
         event = Event(project=earlier.project if earlier else project, email=email, **values)
+        if earlier is not None and earlier.ical_uid and not event.ical_uid:
+            # Moved by a sentence: the invitation's later updates still find the meeting.
+            event.ical_uid, event.ical_sequence = earlier.ical_uid, earlier.ical_sequence
         # The event and its history row in one statement; the history row takes the event's new id.
         rows_insert([event], [EventHistory(event=event, action="created", email=email, after=_snapshot(event))])
         created.append(event)

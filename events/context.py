@@ -9,6 +9,7 @@ the organization-wide part (`OpenProjects`) between the emails of a batch.
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import time
 from collections import defaultdict
@@ -18,14 +19,18 @@ from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import cached_property
 
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from config.sql import prepared_cursor, queryset_sql
 from events.models import Email, Event, EventStatus
+from extraction.calendar import MAX_CALENDAR_CHARS, MAX_CALENDARS, is_calendar
 from extraction.types import Context, EmailInput, EventRef, ProjectRef, TaughtSignal, ThreadEmail
 from organizations.models import Membership
 from projects.models import OPEN_STATUSES, Project, ProjectAlias, ProjectSignal
+
+logger = logging.getLogger(__name__)
 
 MAX_PROJECTS = 50
 SUBJECTS_PER_PROJECT = 5
@@ -59,8 +64,33 @@ def _sent_at(email: Email) -> datetime | None:
     return email.date or email.received_at
 
 
-def email_input_build(email: Email, *, attachment_names: list[str] | None = None) -> EmailInput:
-    """`attachment_names` when the caller already has them (the worker's claim reads them)."""
+def calendar_texts(files: list[str]) -> list[str]:
+    """The text of each stored calendar attachment (by its file name in storage), each once:
+    Google sends the same calendar inline and as invite.ics. A file that cannot be read is
+    left out (the email is still processed); the storage is the organization's (current schema)."""
+    texts: list[str] = []
+    for name in files[:MAX_CALENDARS]:
+        try:
+            with default_storage.open(name, "rb") as handle:
+                content = handle.read(MAX_CALENDAR_CHARS * 4 + 1)
+        except (OSError, ValueError):
+            logger.info("Could not read a stored calendar attachment", exc_info=True)
+            continue
+        text = content.decode("utf-8", "replace")
+        if text not in texts:
+            texts.append(text)
+    return texts
+
+
+def email_input_build(
+    email: Email, *, attachment_names: list[str] | None = None, calendar_files: list[str] | None = None
+) -> EmailInput:
+    """`attachment_names` and `calendar_files` (the storage names of its calendar attachments)
+    when the caller already has them (the worker's claim reads them); else one query reads both."""
+    if attachment_names is None or calendar_files is None:
+        attachments = [(a.filename, a.content_type, a.file.name) for a in email.attachments.all()]
+        attachment_names = [filename for filename, _, _ in attachments]
+        calendar_files = [name for filename, kind, name in attachments if name and is_calendar(filename, kind)]
     return EmailInput(
         message_id=email.message_id,
         subject=email.subject,
@@ -73,10 +103,9 @@ def email_input_build(email: Email, *, attachment_names: list[str] | None = None
         headers=[(str(name), str(value)) for name, value in email.headers],
         in_reply_to=email.in_reply_to,
         references=list(email.references),
-        attachment_names=[a.filename for a in email.attachments.all()]
-        if attachment_names is None
-        else attachment_names,
+        attachment_names=attachment_names,
         project_hint=email.project_hint,
+        calendars=calendar_texts(calendar_files) if calendar_files else [],
     )
 
 
@@ -220,13 +249,13 @@ class OpenProjects:
 
 def _recent_events_query(
     project_ids: list[int], since: date
-) -> QuerySet[Event, tuple[int, str, str, date | None, int]]:
+) -> QuerySet[Event, tuple[int, str, str, date | None, int, str]]:
     return (
         Event.objects.filter(
             project_id__in=project_ids, status=EventStatus.ACTIVE, deleted_at__isnull=True, date__gte=since
         )
         .order_by("date", "pk")
-        .values_list("pk", "kind", "title", "date", "project_id")[:MAX_RECENT_EVENTS]
+        .values_list("pk", "kind", "title", "date", "project_id", "ical_uid")[:MAX_RECENT_EVENTS]
     )
 
 
@@ -280,7 +309,7 @@ def context_build(email: Email, open_projects: OpenProjects | None = None) -> Co
 
     likely = {t.project_id for t in thread if t.project_id is not None} or set(project_ids)
     since = (email.date or email.received_at).date() - timedelta(days=60)
-    events: list[tuple[int, str, str, date | None, int]] = []
+    events: list[tuple[int, str, str, date | None, int, str]] = []
     if likely:  # as the ORM: an empty IN matches nothing, no query is sent
         with prepared_cursor(on_search_path=True) as cursor:
             cursor.execute(_recent_events_sql(len(likely)), [since, *likely, str(EventStatus.ACTIVE)])
@@ -289,7 +318,9 @@ def context_build(email: Email, open_projects: OpenProjects | None = None) -> Co
     return Context(
         projects=project_refs,
         thread=thread,
-        recent_events=[EventRef(id=i, kind=k, title=t, date=d, project_id=p) for i, k, t, d, p in events],
+        recent_events=[
+            EventRef(id=i, kind=k, title=t, date=d, project_id=p, ical_uid=u) for i, k, t, d, p, u in events
+        ],
         organization_domains=organization_domains,
         organization_name=getattr(getattr(connection, "tenant", None), "name", "") or "",
         taught=list(shared.taught),

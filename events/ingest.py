@@ -87,6 +87,13 @@ class ParsedAttachment:
     filename: str
     content_type: str
     content: bytes
+    # A calendar sent as a body part (Outlook's and Google's text/calendar alternative), kept
+    # as an attachment so the invitation can be read (extraction.calendar).
+    inline_calendar: bool = False
+
+
+# The name given to a calendar body part, which has none of its own.
+INLINE_CALENDAR_NAME = "invite.ics"
 
 
 @dataclass(frozen=True)
@@ -285,25 +292,33 @@ def _attachments(message: Message) -> list[ParsedAttachment]:
     except Exception:  # noqa: BLE001
         return found
     for part in parts:
-        if part.is_multipart() or part is message:
+        if part.is_multipart() or (part is message and not _is_calendar_part(part)):
             continue
         try:
             disposition = part.get_content_disposition()
             filename = part.get_filename()
         except Exception:  # noqa: BLE001, S112 - a part with broken headers is skipped
             continue
-        if disposition != "attachment" and not filename:
+        inline_calendar = disposition != "attachment" and not filename and _is_calendar_part(part)
+        if disposition != "attachment" and not filename and not inline_calendar:
             continue
         payload = part.get_payload(decode=True)
         content = payload if isinstance(payload, bytes) else b""
         found.append(
             ParsedAttachment(
-                filename=clean_text(filename or "")[:255],
+                filename=INLINE_CALENDAR_NAME if inline_calendar else clean_text(filename or "")[:255],
                 content_type=clean_text(part.get_content_type())[:255],
                 content=content,
+                inline_calendar=inline_calendar,
             )
         )
     return found
+
+
+def _is_calendar_part(part: Message) -> bool:
+    plain = _plain_content_type(part)
+    content_type = plain[0] if plain is not None else part.get_content_type()
+    return content_type in {"text/calendar", "application/ics"}
 
 
 def _date(value: str) -> datetime | None:
@@ -350,7 +365,9 @@ def message_parse(message: Message) -> ParsedEmail:
         message_id = ids[0][:998]
     else:
         message_id = derived_message_id(
-            [from_address, ",".join(to), ",".join(cc), subject, lookup.get("date", ""), text, html], attachments
+            [from_address, ",".join(to), ",".join(cc), subject, lookup.get("date", ""), text, html],
+            # As before calendar parts were kept: a message stored then is still known by its id.
+            [a for a in attachments if not a.inline_calendar],
         )
     return ParsedEmail(
         message_id=message_id,

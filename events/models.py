@@ -209,11 +209,16 @@ class Event(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)  # soft delete, for undo
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The calendar invitation it was read from (extraction.calendar): a later invitation with the
+    # same UID moves, cancels or answers it when its SEQUENCE is not older (events.apply).
+    ical_uid = models.CharField(max_length=500, blank=True)
+    ical_sequence = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["date", "time", "id"]
         indexes = [
             models.Index(fields=["project", "date", "id"], name="event_project_date"),
+            models.Index(fields=["ical_uid"], condition=~Q(ical_uid=""), name="event_ical_uid"),
             # The timeline's keyset order (events.selectors.timeline_events; the two constants must
             # match its _UNDATED and _NO_TIME), so a page of a long timeline is read, not sorted.
             models.Index(

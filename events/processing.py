@@ -30,6 +30,7 @@ from events.apply import ProjectLimitReached, extraction_apply_in_transaction, s
 from events.context import OpenProjects, context_build, email_input_build
 from events.models import Attachment, Email, EmailLog, EmailState, FilingState
 from extraction.api import extract
+from extraction.calendar import CALENDAR_TYPES
 from extraction.types import Extraction, ExtractionError, RetryableExtractionError, Usage
 from organizations.models import Organization
 from usage.services import usage_records
@@ -142,21 +143,27 @@ def _claim_sql() -> str:
     """The claim's statement, built once per process (every email starts with it)."""
     quote = connection.ops.quote_name
     emails, logs, attachments = (quote(m._meta.db_table) for m in (Email, EmailLog, Attachment))
+    calendar_types = ", ".join(f"'{name}'" for name in sorted(CALENDAR_TYPES))  # our own constants
     # Our models' quoted table and column names; every value is a parameter.
     return (
         f"WITH claimed AS (UPDATE {emails} SET state = %s, state_changed_at = %s, attempts = attempts + 1 "  # noqa: S608
         f"WHERE id = %s AND state = %s RETURNING {EMAIL_ROWS.columns()}), "
         f"logged AS (INSERT INTO {logs} (email_id, at, state, message) SELECT id, %s, %s, %s FROM claimed) "
-        f"SELECT claimed.*, ARRAY(SELECT filename FROM {attachments} WHERE email_id = claimed.id ORDER BY id) "
+        f"SELECT claimed.*, ARRAY(SELECT filename FROM {attachments} WHERE email_id = claimed.id ORDER BY id), "
+        # The storage names of its calendars (extraction.calendar.is_calendar), read for the invitations.
+        f"ARRAY(SELECT file FROM {attachments} WHERE email_id = claimed.id AND file <> '' AND ("
+        f"lower(content_type) IN ({calendar_types}) "
+        "OR right(lower(filename), 4) IN ('.ics', '.vcs')) ORDER BY id) "
         "FROM claimed"
     )
 
 
-def _claim_row(email_id: int) -> tuple[Email, list[str]] | None:
+def _claim_row(email_id: int) -> tuple[Email, list[str], list[str]] | None:
     """queued → processing, only if it is still queued (the one place two workers race).
 
     One statement: the filtered UPDATE, its log row, and what the worker reads next (the claimed
-    row and its attachments' names), so neither is read again. Current schema.
+    row, its attachments' names and the storage names of its calendars), so none is read again.
+    Current schema.
     """
     now = timezone.now()
     with prepared_cursor(on_search_path=True) as cursor:
@@ -167,7 +174,7 @@ def _claim_row(email_id: int) -> tuple[Email, list[str]] | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    return EMAIL_ROWS.instance(row), list(row[-1])
+    return EMAIL_ROWS.instance(row), list(row[-2]), list(row[-1])
 
 
 def email_claim(email_id: int) -> bool:
@@ -198,7 +205,7 @@ def _process_in_slot(organization: Organization, email_id: int, shared: BatchSha
     claimed = _claim_row(email_id)
     if claimed is None:
         return ProcessResult(state="skipped", reason="Not queued (already taken or done)")
-    email, attachment_names = claimed
+    email, attachment_names, calendar_files = claimed
     decision = shared.gate.decide() if shared is not None else processing_decision(organization)
     if not decision.allowed:
         reason = f"{HOLD_PLAN_PREFIX}: {decision.reason}"
@@ -206,7 +213,7 @@ def _process_in_slot(organization: Organization, email_id: int, shared: BatchSha
         return ProcessResult(state=EmailState.HELD, reason=reason)
     cost = Decimal("0")
     try:
-        result, cost = _process_allowed(organization, email, attachment_names, decision, shared)
+        result, cost = _process_allowed(organization, email, attachment_names, calendar_files, decision, shared)
     finally:
         if shared is not None:
             shared.gate.finished(cost)
@@ -217,12 +224,13 @@ def _process_allowed(
     organization: Organization,
     email: Email,
     attachment_names: list[str],
+    calendar_files: list[str],
     decision: ProcessingDecision,
     shared: BatchShared | None,
 ) -> tuple[ProcessResult, Decimal]:
     """Extract and apply; returns the result and the AI cost it recorded."""
     try:
-        email_input = email_input_build(email, attachment_names=attachment_names)
+        email_input = email_input_build(email, attachment_names=attachment_names, calendar_files=calendar_files)
         context = context_build(email, shared.open_projects if shared is not None else None)
         with shared.slot_released() if shared is not None else nullcontext():
             extraction = extract(email_input, context, provider=decision.provider_override)
@@ -255,6 +263,10 @@ def _apply(
             result = extraction_apply_in_transaction(
                 organization=organization, email=email, extraction=extraction, first_run=email.processed_at is None
             )
+            if extraction.notes:  # what could not be read (a malformed calendar), before the outcome
+                EmailLog.objects.bulk_create(
+                    [EmailLog(email_id=email.pk, state=EmailState.PROCESSING, message=n) for n in extraction.notes]
+                )
             reason = f"{len(result.created_events)} new, {len(result.updated_events)} updated events"
             if result.confirmed_events:
                 reason += f", {len(result.confirmed_events)} confirmed"

@@ -7,8 +7,10 @@ the providers take them as arguments so they stay testable without Django.
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from typing import Any
 
+from extraction.calendar import calendars_read
 from extraction.providers import rules
 from extraction.types import Context, EmailInput, Extraction, PermanentExtractionError
 
@@ -46,11 +48,16 @@ def extract(email: EmailInput, context: Context, *, provider: str | None = None,
                 settings.PROJECTR_AI_TIMEOUT,
                 getattr(settings, "PROJECTR_AI_MAX_RETRIES", 2),
             )
-        return claude.extract(
+        extraction = claude.extract(
             email,
             context,
             client=client,
             model=settings.PROJECTR_AI_MODEL,
             price_overrides=settings.PROJECTR_AI_PRICE_OVERRIDES,
         )
+        if email.calendars and not extraction.notes:
+            # The model reads the invitations from the prompt; what it could not be shown goes to the log.
+            problems = calendars_read(email.calendars, sent_at=email.date).problems
+            extraction = replace(extraction, notes=list(problems))
+        return extraction
     raise PermanentExtractionError(f"unknown extraction provider {name!r}")

@@ -32,6 +32,8 @@ class EmailInput:
     attachment_names: list[str] = field(default_factory=list)
     project_hint: str = ""  # from slug+hint@ addresses; applied by the events app, not the provider
     stripped_text: str | None = None  # the provider's own reply stripping (Postmark), when present
+    # The text of each calendar part or .ics file (extraction.calendar reads the invitations).
+    calendars: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class EventRef:
     title: str
     date: date | None
     project_id: int
+    ical_uid: str = ""  # the calendar invitation it came from, if any
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,21 @@ class ProjectDecision:
 
 
 @dataclass(frozen=True)
+class InvitationRef:
+    """The calendar invitation (iTIP) an event was read from: events.apply finds the meeting it
+    adds, moves, cancels or answers by `uid`, and `sequence` says which version is newer."""
+
+    method: Literal["REQUEST", "CANCEL", "REPLY"]
+    uid: str
+    sequence: int = 0
+    location: str = ""
+    recurrence: str = ""  # "weekly", "every 2 weeks"; "" for a single meeting
+    occurrence: date | None = None  # about this one occurrence of a series (RECURRENCE-ID)
+    # A REPLY's answers: (who, accepted | declined | tentative | delegated)
+    answers: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class ExtractedEvent:
     kind: EventKind
     title: str
@@ -130,6 +148,7 @@ class ExtractedEvent:
     # Set when this email reschedules or cancels an earlier event (EventRef.id).
     updates_event_id: int | None = None
     update_action: Literal["", "reschedule", "cancel"] = ""
+    invitation: InvitationRef | None = None  # read from a calendar invitation, not a sentence
 
 
 @dataclass(frozen=True)
@@ -154,6 +173,8 @@ class Extraction:
     usage: list[Usage]  # one per billed call (a retried call that was billed counts)
     provider: str
     model: str = ""
+    # What could not be read but did not stop the email (a malformed calendar): for its log.
+    notes: list[str] = field(default_factory=list)
 
 
 class ExtractionError(Exception):

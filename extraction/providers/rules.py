@@ -1162,6 +1162,9 @@ def _invitation_evidence(invitation: Invitation) -> str:
     return f"{label}: {invitation.summary}, {start}"[:1000] if start else f"{label}: {invitation.summary}"[:1000]
 
 
+REPEATS = re.compile(r" \(repeats [^)]*\)$")
+
+
 def invitation_events(reading: CalendarReading, context: Context, project_id: int | None) -> list[ExtractedEvent]:
     """One meeting per calendar invitation (extraction.calendar), exact where sentences guess:
     the organizer's local date and time, the summary as title, the attendees as people.
@@ -1213,22 +1216,29 @@ def invitations_first(
     invited: list[ExtractedEvent], found: list[ExtractedEvent], context: Context
 ) -> list[ExtractedEvent]:
     """The invitations' meetings, then the sentences' events less those the invitations say better:
-    a meeting on an invitation's day (or on the day the invited meeting had until now), and a
-    sentence that moves or cancels the meeting an invitation is about."""
+    a meeting on an invitation's day (or on the day the invited meeting had until now, or on an
+    occurrence it is about) or sharing a word with its summary ("When: Weekly on Tuesday 10am" of
+    a series), a sentence that moves or cancels the meeting an invitation is about, and in a
+    reply the answer itself ("Sam has accepted your invitation")."""
     if not invited:
         return found
-    uids = {e.invitation.uid for e in invited if e.invitation is not None and e.invitation.uid}
+    refs = [e.invitation for e in invited if e.invitation is not None]
+    uids = {i.uid for i in refs if i.uid}
     known = [e for e in context.recent_events if e.ical_uid and e.ical_uid in uids]
     days = {e.date for e in invited if e.date is not None} | {e.date for e in known if e.date is not None}
-    days |= {e.invitation.occurrence for e in invited if e.invitation is not None and e.invitation.occurrence}
+    days |= {i.occurrence for i in refs if i.occurrence is not None}
+    words = set().union(*(_tokens(REPEATS.sub("", e.title)) for e in invited))
     about = {e.id for e in known} | {e.updates_event_id for e in invited if e.updates_event_id is not None}
-    kept = [
-        e
-        for e in found
-        if not (e.kind == "meeting" and e.date in days)
-        and not (e.updates_event_id is not None and e.updates_event_id in about)
-    ]
-    return invited + kept
+    replied = any(i.method == "REPLY" for i in refs)
+
+    def said_better(event: ExtractedEvent) -> bool:
+        if event.kind == "meeting" and (event.date in days or _overlap(_tokens(event.evidence), words)):
+            return True
+        if replied and event.kind == "decision":
+            return True
+        return event.updates_event_id is not None and event.updates_event_id in about
+
+    return invited + [e for e in found if not said_better(e)]
 
 
 def _summary(prepared: PreparedText, subject: str) -> str:

@@ -26,6 +26,7 @@ OPERATIONS = [
     ("get", "/api/v1/emails", None, False),
     ("get", "/api/v1/emails/{email}", None, False),
     ("post", "/api/v1/emails/{email}/reprocess", None, True),
+    ("post", "/api/v1/emails/{email}/file", {"project": "{project}"}, True),
     ("get", "/api/v1/usage", None, False),
     ("get", "/api/v1/usage/daily", None, False),
     ("get", "/api/v1/subscription", None, False),

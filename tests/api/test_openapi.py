@@ -19,7 +19,7 @@ from schemathesis.core import NOT_SET
 
 from api import schemas
 from api.api_v1 import api
-from events.models import EmailState, EventKind, EventStatus
+from events.models import EmailState, EventKind, EventStatus, FilingState
 from projects.models import ProjectStatus
 from tests.factories import EmailFactory, EventFactory, ProjectFactory
 
@@ -30,7 +30,7 @@ def test_the_schema_is_valid_openapi(reader):
     schema = response.json()
     validate(schema)
     assert schema["components"]["securitySchemes"]["ApiKeyAuth"] == {"type": "http", "scheme": "bearer"}
-    assert len(schema["paths"]) == 10
+    assert len(schema["paths"]) == 11
 
 
 def test_the_interactive_docs_work_offline(reader):
@@ -51,6 +51,7 @@ def test_the_schemas_choices_match_the_models():
     assert typing.get_args(schemas.EventKindName) == tuple(EventKind.values)
     assert typing.get_args(schemas.EventStatusName) == tuple(EventStatus.values)
     assert typing.get_args(schemas.EmailStateName) == tuple(EmailState.values)
+    assert typing.get_args(schemas.FilingName) == tuple(FilingState.values)
 
 
 def _strategies(known: dict[str, str]) -> st.SearchStrategy:

@@ -112,13 +112,13 @@ def test_the_claim_gives_the_row_as_the_orm_reads_it_with_its_attachments_names(
     claimed = _claim_row(email.pk)
 
     assert claimed is not None
-    row, names = claimed
+    row, names, calendars = claimed
     fresh = Email.objects.get(pk=email.pk)
     fields = [f.attname for f in Email._meta.concrete_fields]
     assert {name: getattr(row, name) for name in fields} == {name: getattr(fresh, name) for name in fields}
     assert (row.state, row.attempts, row.headers[1]) == (EmailState.PROCESSING, 1, ["X-Note", "ü"])
     assert (row._state.adding, row._state.db, row.get_deferred_fields()) == (False, "default", set())
-    assert names == ["quote.xlsx", "plan.pdf"]
+    assert (names, calendars) == (["quote.xlsx", "plan.pdf"], [])
     assert _claim_row(email.pk) is None
 
 
