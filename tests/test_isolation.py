@@ -62,6 +62,16 @@ def foreign(world: Any, other_org: Organization) -> Foreign:
         email = EmailFactory(project=project, subject=f"{MARK} subject", from_address=f"{MARK}@client.example")
         attachment = AttachmentFactory(email=email, filename=f"{MARK}.pdf")
         event = EventFactory(project=project, email=email, title=f"{MARK} meeting")
+        # Unfiled mail waiting with a suggestion of that project and a proposed new one.
+        EmailFactory(
+            project=None,
+            filing="unfiled",
+            subject=f"{MARK} unfiled",
+            suggestions=[
+                {"project": project.pk, "score": 0.5, "name": "", "client_name": "", "client_email": ""},
+                {"project": None, "score": 0.4, "name": f"{MARK} new", "client_name": MARK, "client_email": ""},
+            ],
+        )
     Organization.objects.filter(pk=other_org.pk).update(feed_token=f"{MARK}-otoken")
     other_org.refresh_from_db()
     teammate = make_user(f"{MARK}-member@otherorg.test")
@@ -247,6 +257,7 @@ PAGES = [
     "/inbox/?state=failed",
     "/inbox/?verdict=rejected",
     "/inbox/?tab=rejected",
+    "/inbox/unfiled/",
     "/usage/",
     "/usage/export.csv",
     "/billing/",
