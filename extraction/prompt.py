@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from extraction.calendar import calendars_read
 from extraction.schema import MAX_EVENTS
 from extraction.text import PreparedText
 from extraction.types import Context, EmailInput
 
-PROMPT_VERSION = "2026-12-07.1"
+PROMPT_VERSION = "2026-12-07.2"
 # Taught signals per project and kind in the prompt: enough to recognise the project's people and
 # words, bounded so that a project taught hundreds of senders does not crowd the email out.
 TAUGHT_PER_KIND = 20
@@ -76,6 +77,8 @@ You answer only with the JSON object described by the output schema. Your job ha
      numeric dates like 3/10 in the sender's convention: day first for European and most
      non-US senders (.co.uk, .de, .fr, a +01:00 offset), month first for US senders.
    - Give a time (HH:MM, 24h) only when the email states one.
+   - "invitations" in <email_meta> (its calendar parts) are authoritative for their meeting's
+     date, local time, place and people: prefer them to sentences about the same meeting.
    - Decisions and status changes without a stated date happen on the email's date.
    - A proposal that is still a question ("could we meet Tuesday or Wednesday?") is not yet
      an event; an agreed or announced one is.
@@ -115,6 +118,24 @@ def taught_compact(context: Context) -> list[dict[str, object]]:
     return [{"project_id": project_id, **kinds} for project_id, kinds in grouped.items()]
 
 
+def _invitations(email: EmailInput) -> list[dict[str, object]]:
+    """The email's calendar invitations as extraction.calendar reads them (local start, series)."""
+    return [
+        {
+            "method": i.method,
+            "summary": i.summary,
+            "date": i.day.isoformat() if i.day else None,
+            "time": i.at.strftime("%H:%M") if i.at else None,
+            "timezone": i.zone,
+            "location": i.location,
+            "repeats": i.recurrence,
+            "people": i.people,
+            "answers": [f"{p.label}: {p.answer}" for p in i.attendees if p.answer and i.method == "REPLY"],
+        }
+        for i in calendars_read(email.calendars, sent_at=email.date).invitations
+    ]
+
+
 def user_message(email: EmailInput, context: Context, prepared: PreparedText) -> str:
     """The per-email part: context (JSON), then the email framed as untrusted data."""
     projects = [
@@ -140,7 +161,7 @@ def user_message(email: EmailInput, context: Context, prepared: PreparedText) ->
         }
         for e in context.recent_events[:40]
     ]
-    meta = {
+    meta: dict[str, object] = {
         "subject": email.subject,
         "from": f"{email.from_name} <{email.from_address}>".strip(),
         "to": email.to[:10],
@@ -148,6 +169,8 @@ def user_message(email: EmailInput, context: Context, prepared: PreparedText) ->
         "date": _iso(email.date),
         "attachments": email.attachment_names[:20],
     }
+    if email.calendars:
+        meta["invitations"] = _invitations(email)
     if prepared.forwarded_from:
         meta["forwarded_from"] = prepared.forwarded_from
         meta["forwarded_date"] = _iso(prepared.base_date)

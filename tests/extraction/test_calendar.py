@@ -296,3 +296,35 @@ def test_a_malformed_calendar_is_a_note_and_the_sentences_still_count():
     )
     assert [(e.kind, e.date) for e in extraction.events] == [("meeting", date(2026, 3, 20))]
     assert len(extraction.notes) == 1 and extraction.notes[0].startswith("Calendar invitation not read")
+
+
+# -- The Claude provider ------------------------------------------------------------------------
+
+
+def test_the_prompt_gives_the_invitations_as_authoritative_data():
+    from extraction.prompt import SYSTEM_PROMPT, user_message
+    from extraction.text import prepare
+
+    email = email_input("See you there.\n", [calendar(event(LOCATION="Harbour Foods HQ"))])
+    message = user_message(email, Context(), prepare(email))
+
+    assert '"invitations" in <email_meta>' in SYSTEM_PROMPT and "authoritative" in SYSTEM_PROMPT
+    assert (
+        '"invitations": [{"method": "REQUEST", "summary": "Brand workshop", "date": "2026-03-10", "time": "14:00", '
+        '"timezone": "Europe/Berlin", "location": "Harbour Foods HQ", "repeats": "", "people": [], "answers": []}]'
+    ) in message
+    assert '"invitations"' not in user_message(email_input("Hi.\n", []), Context(), prepare(email_input("Hi.\n", [])))
+
+
+def test_with_claude_a_malformed_calendar_is_still_a_note(settings):
+    from unittest import mock
+
+    from extraction.api import extract
+    from extraction.types import Extraction, ProjectDecision
+
+    settings.ANTHROPIC_API_KEY = "sk-test"
+    answer = Extraction(project=ProjectDecision(action="none"), events=[], summary="", usage=[], provider="anthropic")
+    with mock.patch("extraction.providers.anthropic.extract", autospec=True, return_value=answer):
+        result = extract(email_input("Hi.\n", ["garbage"]), Context(), provider="anthropic", client=object())
+
+    assert len(result.notes) == 1 and result.notes[0].startswith("Calendar invitation not read")
