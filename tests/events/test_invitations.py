@@ -311,3 +311,23 @@ def test_the_worker_reads_the_calendars_the_claim_names_without_more_queries(org
     plain_sql, none = processed(plain)
     assert (calendars, none) == ([calendar.decode()], [])  # the same calendar twice is read once
     assert len(invited_sql) == len(plain_sql)
+
+
+def test_a_meeting_moved_by_a_sentence_is_still_found_by_the_next_invitation(world, harbour, tmp_path):
+    feed("google_request")
+    note = EmailMessage()
+    note["From"] = "Pat Keller <pat@harbourfoods.example>"
+    note["To"] = "owner@testorg.test, testorg@in.localhost"
+    note["Subject"] = "Brand workshop"
+    note["Date"] = "Tue, 03 Mar 2026 10:00:00 +0100"
+    note["Message-ID"] = "<moved-by-hand@harbourfoods.example>"
+    note.set_content("Hi,\n\nThe brand workshop has been moved to Wednesday 11 March at 10:00.\n\nPat\n")
+    feed(raw=note.as_bytes(), tmp_path=tmp_path)
+    (by_hand,) = meetings(world.org, status=EventStatus.ACTIVE)
+    assert (by_hand.date, by_hand.ical_uid, by_hand.ical_sequence) == (dt.date(2026, 3, 11), WORKSHOP_UID, 0)
+
+    feed("google_update")
+    (active,) = meetings(world.org, status=EventStatus.ACTIVE)
+    assert (active.date, active.ical_sequence) == (dt.date(2026, 3, 12), 1)
+    by_hand.refresh_from_db()
+    assert (by_hand.status, by_hand.superseded_by_id) == (EventStatus.SUPERSEDED, active.pk)
