@@ -397,15 +397,6 @@ def _org_in_text(domain: str, texts: Iterable[str]) -> str:
     return ""
 
 
-def _org_from_domain(domain: str) -> str:
-    """'mueller-bau.de' → 'Mueller Bau'; 'mail.acme-corp.co.uk' → 'Acme Corp' (a last resort: see _org_in_text)."""
-    parts = domain.lower().split(".")
-    while len(parts) > 2 and parts[-2] in {"co", "com", "org", "net", "ac", "gov"}:
-        parts = [*parts[:-2], parts[-1]]
-    core = parts[-2] if len(parts) >= 2 else parts[0]
-    return " ".join(word.capitalize() for word in re.split(r"[-_]+", core) if word)
-
-
 @dataclass(frozen=True)
 class Party:
     name: str  # organisation (or the person, for personal mail domains)
