@@ -160,6 +160,7 @@ def run_set(folder: str, *, reviewer: bool) -> SetResult:
     result = SetResult(folder=folder, emails=len(entries))
     arrivals: list[Arrival] = []
     owner: dict[str, int] = {}  # the reviewer's labelled project → product project
+    why: dict[str, str] = {}  # how each email was filed, for --verbose
     summary = FeedSummary()
     with tenant_context(organization):
         for when, name, label, raw in entries:
@@ -186,6 +187,7 @@ def run_set(folder: str, *, reviewer: bool) -> SetResult:
             wanted = Counter((kind, when_) for kind, when_ in label.get("events", []))
             gold = label.get("project")
             arrivals.append(Arrival(name, gold, email.project_id, found, wanted))
+            why[name] = f"{email.filing} {email.filing_confidence} {email.filing_reason!r} | {email.subject[:60]!r}"
             if email.state != "processed":
                 result.details.append(f"{name}: {email.state} ({email.state_reason})")
             elif file_by_hand is not None:
@@ -220,6 +222,7 @@ def run_set(folder: str, *, reviewer: bool) -> SetResult:
                 result.details.append(
                     f"{arrival.name}: project {project_id} (stands for {stands_for.get(project_id) if project_id else None},"
                     f" labelled {gold}); missing {sorted(wanted - found, key=str)} extra {sorted(found - wanted, key=str)}"
+                    f"\n    {why.get(arrival.name, '')}"
                 )
         result.events = prf(counts["tp"], counts["fp"], counts["fn"])
         result.dates_only = prf(counts["dtp"], counts["dfp"], counts["dfn"])

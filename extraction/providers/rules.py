@@ -343,7 +343,7 @@ def _overlap(words: set[str], known: set[str]) -> set[str]:
 def _org_from_domain(domain: str) -> str:
     """'mueller-bau.de' → 'Mueller Bau'; 'mail.acme-corp.co.uk' → 'Acme Corp'."""
     parts = domain.lower().split(".")
-    while len(parts) > 2 and parts[-2] in {"co", "com", "org", "net", "ac", "gov"}:
+    while len(parts) > 2 and parts[-2] in {"co", "com", "org", "net", "ac", "gov", "edu"}:
         parts = [*parts[:-2], parts[-1]]
     core = parts[-2] if len(parts) >= 2 else parts[0]
     return " ".join(word.capitalize() for word in re.split(r"[-_]+", core) if word)
@@ -369,7 +369,7 @@ def _org_in_text(domain: str, texts: Iterable[str]) -> str:
     is shown as "Northwind Coffee" only because a signature or display name writes it so.
     """
     parts = domain.lower().split(".")
-    while len(parts) > 2 and parts[-2] in {"co", "com", "org", "net", "ac", "gov"}:
+    while len(parts) > 2 and parts[-2] in {"co", "com", "org", "net", "ac", "gov", "edu"}:
         parts = [*parts[:-2], parts[-1]]
     core = _squash(parts[-2] if len(parts) >= 2 else parts[0])
     if len(core) < 3:
@@ -475,7 +475,7 @@ def client_party(email: EmailInput, prepared: PreparedText, context: Context) ->
 NAME_NOISE = {
     "enquiry", "inquiry", "request", "rfq", "rfp", "projet", "project", "proyecto", "progetto", "projekt",
     "anfrage", "demande", "angebot", "devis", "offerta", "presupuesto", "nuevo", "nouveau", "neues", "nuovo",
-    "new", "next", "steps", "kickoff", "kick-off", "intro", "introduction",
+    "new", "next", "steps", "kickoff", "kick-off", "intro", "introduction", "welcome",
 }  # fmt: skip
 
 
@@ -506,7 +506,8 @@ def project_name(subject: str, party: Party | None) -> str:
         return [w for w in re.findall(r"[\wÀ-ÿ'-]+", part.lower()) if w not in noise and not w.isdigit()]
 
     client = _tokens(party.name) if party else set()
-    ranked = sorted(parts, key=lambda part: len(informative(part)), reverse=True)
+    # A part that only greets or names the client ("Welcome to Tallwood") says less than the job.
+    ranked = sorted(parts, key=lambda part: len([w for w in informative(part) if w not in client]), reverse=True)
     best = ranked[0] if ranked else ""
     words = _trim(re.findall(r"[\wÀ-ÿ&'’-]+", best))
     best_words = informative(best)
@@ -589,6 +590,54 @@ def _sure(project_id: int, reason: str) -> ProjectDecision:
     )
 
 
+def _proper_words(subject: str, body: str) -> set[str]:
+    """Subject words written as names: capitalised wherever the body uses them, and used there.
+
+    A place, a product or a person ("Paddington", "ClinicDesk") names what an email is about;
+    title case makes every subject word look like one, so the body is the witness: "Tender" in
+    "Tender Submission" is "tender" in its sentences.
+    """
+    found = set()
+    for word in re.findall(r"[^\W\d_][\w'’-]{3,}", subject):
+        lowered = word.lower()
+        if lowered in GENERIC_WORDS or lowered in MONTH_AND_DAY_WORDS or not word[0].isupper():
+            continue
+        uses = re.findall(r"(?<![\w-])" + re.escape(lowered) + r"(?![\w-])", body, re.IGNORECASE)
+        if uses and all(u[0].isupper() for u in uses):
+            found.add(_squash(word))
+    return found
+
+
+def _names_something_new(
+    email: EmailInput,
+    prepared: PreparedText,
+    context: Context,
+    same_client: list[ProjectRef],
+    vocab: dict[int, set[str]],
+    clients: dict[int, set[str]],
+) -> bool:
+    """The client of a known project writes about a thing none of their projects is named after.
+
+    Only a name decides this (a site, a product): a follow-up with a plain subject ("Invoice
+    INV-20931", "Practical completion") stays with the client's project, as Pipedrive files
+    mail of a person with one open deal.
+    """
+    subject = prepared.forwarded_subject or email.subject
+    subject_words = _folded(subject)
+    ours = _folded(context.organization_name)
+    for project in same_client:
+        # What the project is named after: its capitalised words ("Newstead" in "Corella –
+        # Newstead fit-out"), else all of its name's words; the client's name is in all of them.
+        named = {_squash(w) for w in re.findall(r"[^\W\d_][\w'’-]{3,}", project.name) if w[0].isupper()}
+        own = (named or _folded(project.name)) - _folded(project.client_name) - ours
+        if not own or own & subject_words:
+            return False
+    known = set().union(*({_squash(w) for w in vocab[p.id] | clients[p.id]} for p in same_client))
+    proper = _proper_words(subject, prepared.body) - known - ours
+    proper -= _folded(" ".join(p.client_name for p in same_client))
+    return bool(proper)
+
+
 def decide_project(email: EmailInput, prepared: PreparedText, context: Context, party: Party | None) -> ProjectDecision:
     """Where this email belongs, how sure that is, and the next best places.
 
@@ -663,12 +712,16 @@ def decide_project(email: EmailInput, prepared: PreparedText, context: Context, 
             score += 2.0
             reasons.append("the client's address")
         # Subject words: one only this project has counts fully, one it shares with others a little.
-        mine = _overlap(subject_tokens, vocab[project.id])
+        # The client's name says whose project, not which of theirs: it counts once.
+        mine = _overlap(subject_tokens, vocab[project.id] - clients[project.id])
         for word in mine:
             shared = sum(1 for w, n in word_projects.items() if n > 1 and _same_word(w, word))
             score += 1.0 if not shared else 0.3
         if mine:
             reasons.append("subject words")
+        if project not in same_client and _overlap(subject_tokens, {w for w in clients[project.id] if len(w) >= 5}):
+            score += 1.0
+            reasons.append("the client's name")
         if subject and any(normalise_subject(s) == subject for s in project.recent_subjects) and _tokens(subject):
             score += 2.0
             reasons.append("same subject")
@@ -706,12 +759,8 @@ def decide_project(email: EmailInput, prepared: PreparedText, context: Context, 
             new_evidence += 1.5
         if new_cue:
             new_evidence += 3.0
-        # The topic's own words: the client's name is in every project of theirs.
-        informative = (
-            _tokens(proposed.name) - _tokens(proposed.client_name) - set().union(*(clients[p.id] for p in same_client))
-        )
-        if same_client and len(informative) >= 2 and not any(_overlap(informative, vocab[p.id]) for p in same_client):
-            new_evidence += 1.5  # the client's known project shares none of this subject's words
+        if same_client and _names_something_new(email, prepared, context, same_client, vocab, clients):
+            new_evidence += 1.5  # "Paddington fit-out" from the client of "Newstead fit-out"
 
     ranked = sorted(context.projects, key=lambda p: evidence[p.id], reverse=True)
     top = ranked[0] if ranked else None
@@ -750,6 +799,11 @@ def decide_project(email: EmailInput, prepared: PreparedText, context: Context, 
         if not rivals:
             if new_evidence >= 2.5 and proposed is not None:
                 return new_project(0.45, "a new subject from a known client")
+            # A subject of its own that shares no word with the project: likely, not sure.
+            topic = _tokens(prepared.forwarded_subject or email.subject) - clients[top.id]
+            topic -= _tokens(context.organization_name)
+            if len(topic) >= 2 and not _overlap(topic, vocab[top.id]):
+                return existing(0.55)
             return existing(0.8)
         return existing(0.75 if top_score - max(rivals) >= 1.0 else 0.45)
     # A third party (a supplier, a council) or our own people: the words alone.
@@ -757,11 +811,8 @@ def decide_project(email: EmailInput, prepared: PreparedText, context: Context, 
         return existing(0.75)
     if proposed is not None:
         return new_project(0.75 if top_score < 1.0 else 0.45, "a new client" if top_score < 1.0 else "a new sender")
-    if top is None or top_score < 1.0:
-        return ProjectDecision(
-            action="none", confidence=0.6, noise="internal", reason="our own people, no project named"
-        )
-    return existing(0.45)
+    # Our own people, and no project is named clearly: internal mail, not asked about.
+    return ProjectDecision(action="none", confidence=0.6, noise="internal", reason="our own people, no project named")
 
 
 def _money(sentence: str) -> tuple[Decimal | None, str]:
