@@ -24,7 +24,8 @@ from organizations.models import Membership, Organization, Role
 from organizations.services import organization_create, platform_ensure
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPORA = ROOT.parent / "shared" / "corpora"
+# Mail and webhook payloads written by others (tests/corpora/README.md, SOURCES.md).
+CORPORA = ROOT / "tests" / "corpora"
 
 TEST_ORG_SLUG = "testorg"
 OTHER_ORG_SLUG = "otherorg"

@@ -105,7 +105,6 @@ def test_ingest_eml_refuses_an_unknown_organization_or_path(world, eml_dir):
         run("ingest_eml", "--org", "testorg", str(eml_dir / "missing.eml"))
 
 
-@pytest.mark.skipif(not CORPORA.is_dir(), reason="corpora not present")
 def test_ingest_eml_takes_the_whole_mime_corpus_without_failures(world):
     output = run("ingest_eml", "--org", "testorg", "--skip-sender-check", str(CORPORA / "mime"))
     counts = dict(part.split(": ") for part in output.strip().split("; "))
@@ -127,7 +126,6 @@ def test_import_mbox_feeds_every_message_in_order(world, tmp_path):
     assert {e.state for e in emails(world.org)} == {EmailState.PROCESSED}
 
 
-@pytest.mark.skipif(not CORPORA.is_dir(), reason="corpora not present")
 def test_import_mbox_reads_the_corpus_archive(world):
     output = run(
         "import_mbox", "--org", "testorg", "--skip-sender-check", str(CORPORA / "mime" / "cpython_mailbox_01.mbox")

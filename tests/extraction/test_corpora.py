@@ -1,4 +1,4 @@
-"""Real-world messages (../shared/corpora/mime) never crash the rules provider or the prompt builder."""
+"""Real-world messages (tests/corpora/mime) never crash the rules provider or the prompt builder."""
 
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ from extraction.text import prepare
 from extraction.types import Context, EmailInput, ProjectRef
 from tests.conftest import CORPORA
 
-pytestmark = pytest.mark.skipif(not (CORPORA / "mime").is_dir(), reason="corpora not present")
-MIME = sorted((CORPORA / "mime").glob("*")) if (CORPORA / "mime").is_dir() else []
+MIME = sorted((CORPORA / "mime").glob("*"))
 CONTEXT = Context(projects=[ProjectRef(id=1, name="Kitchen renovation", client_email="a@client.example")])
 
 

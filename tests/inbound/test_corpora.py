@@ -1,4 +1,4 @@
-"""Every real payload of the shared corpora through the real webhook endpoints.
+"""Every real payload of the corpora (tests/corpora) through the real webhook endpoints.
 
 The bar: never a 5xx, and every message is either stored or has a Delivery row saying why.
 """
@@ -23,11 +23,9 @@ from organizations.models import Organization, SenderPolicy
 from tests.conftest import CORPORA
 from tests.inbound.conftest import postmark_payload, ses_notification
 
-pytestmark = pytest.mark.skipif(not CORPORA.is_dir(), reason="corpora not present")
-
-MIME = sorted((CORPORA / "mime").glob("*")) if CORPORA.is_dir() else []
-POSTMARK = sorted((CORPORA / "postmark").glob("*.json")) if CORPORA.is_dir() else []
-SES = sorted((CORPORA / "ses").glob("*.json")) if CORPORA.is_dir() else []
+MIME = sorted((CORPORA / "mime").glob("*"))
+POSTMARK = sorted((CORPORA / "postmark").glob("*.json"))
+SES = sorted((CORPORA / "ses").glob("*.json"))
 S3_MESSAGE = CORPORA / "mime" / "aws-actionmailbox-ses_s3_email.eml"
 
 

@@ -172,7 +172,6 @@ def mutated(draw: Any, data: bytes) -> bytes:
     return bytes(out)
 
 
-@pytest.mark.skipif(not CORPUS_FILES, reason="corpora not present")
 @HOSTILE
 @given(data=st.data())
 def test_truncated_and_mutated_corpus_payloads_never_error(post, data):
