@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django_tenants.utils import schema_context
 
 from events.exports import export_csv, export_data, export_ics, export_json
+from organizations.commands import organization_get
 from organizations.models import Organization
 
 
@@ -17,15 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["json", "csv", "ics"], default="json")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        organization = self.organization(options["org"])
+        organization = organization_get(options["org"])
         with schema_context(organization.schema_name):
             self.stdout.write(self.render(organization, options["format"]), ending="")
-
-    def organization(self, slug: str) -> Organization:
-        organization = Organization.objects.filter(slug=slug, is_template=False).first()
-        if organization is None:
-            raise CommandError(f"No organization with the slug '{slug}'.")
-        return organization
 
     def render(self, organization: Organization, fmt: str) -> str:
         if fmt == "csv":

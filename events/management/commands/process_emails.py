@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from events.batch import emails_process_batch_task
-from events.management.commands.ingest_eml import organization_get
+from organizations.commands import organization_get
 from organizations.models import Organization
 
 

@@ -5,9 +5,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import schema_context
 
-from events.management.commands.ingest_eml import organization_get
 from events.models import Email, EmailState
 from events.processing import email_process, emails_reprocess
+from organizations.commands import organization_get
 
 
 class Command(BaseCommand):

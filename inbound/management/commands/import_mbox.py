@@ -8,8 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from events.management.commands.ingest_eml import organization_get
 from inbound.feed import FeedSummary, message_feed
+from organizations.commands import organization_get
 
 
 class Command(BaseCommand):

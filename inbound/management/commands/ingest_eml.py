@@ -9,14 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from inbound.feed import FeedSummary, message_feed
-from organizations.models import Organization
-
-
-def organization_get(slug: str) -> Organization:
-    organization = Organization.objects.filter(slug=slug, is_template=False).first()
-    if organization is None:
-        raise CommandError(f"No organization with the slug {slug!r}")
-    return organization
+from organizations.commands import organization_get
 
 
 class Command(BaseCommand):

@@ -13,7 +13,6 @@ from django_tenants.utils import schema_context
 from events.models import Email, EmailState, Event
 from inbound.models import Delivery, Verdict
 from tests.conftest import CORPORA
-from tests.factories import EmailFactory
 from tests.inbound.conftest import make_message
 
 
@@ -131,22 +130,3 @@ def test_import_mbox_reads_the_corpus_archive(world):
         "import_mbox", "--org", "testorg", "--skip-sender-check", str(CORPORA / "mime" / "cpython_mailbox_01.mbox")
     )
     assert "failed: 0" in output
-
-
-def test_reprocess_requeues_failed_and_held_mail(org):
-    failed = EmailFactory(state=EmailState.FAILED)
-    held = EmailFactory(state=EmailState.HELD)
-    done = EmailFactory(state=EmailState.PROCESSED)
-    with mock.patch("events.tasks.async_task"):
-        assert "Re-queued 1 of 1" in run("reprocess", "--org", "testorg", "--failed")
-    assert "Re-queued 1 of 1" in run("reprocess", "--org", "testorg", "--sync", str(held.code))
-    with schema_context(org.schema_name):
-        states = {e.pk: e.state for e in Email.objects.all()}
-    assert states[failed.pk] == EmailState.QUEUED
-    assert states[held.pk] == EmailState.PROCESSED
-    assert states[done.pk] == EmailState.PROCESSED
-
-
-def test_reprocess_needs_something_to_do(org):
-    with pytest.raises(CommandError):
-        run("reprocess", "--org", "testorg")
