@@ -1,11 +1,20 @@
 """URLs of a workspace host (<slug>.BASE_DOMAIN). Every view starts with an access helper."""
 
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from api.api_v1 import api as api_v1
 from config import views
+from events import urls as events_urls
+from inbound import views_inbox
 from ops import views as ops_views
 from organizations import views as organization_views
+
+# /inbox/ is one `events` namespace: the inbox page (inbound's, as it shows inbound's refused
+# deliveries beside the mail, and events sits below inbound) and events' pages for the mail.
+inbox_urls: tuple[list[URLPattern | URLResolver], str] = (
+    [path("", views_inbox.inbox, name="inbox"), *events_urls.urlpatterns],
+    "events",
+)
 
 urlpatterns = [
     path("", views.dashboard_home, name="home"),
@@ -14,7 +23,7 @@ urlpatterns = [
     path("invite/<str:token>/", organization_views.invitation_accept, name="invitation_accept"),
     path("accounts/", include("allauth.urls")),
     path("projects/", include("projects.urls")),
-    path("inbox/", include("events.urls")),
+    path("inbox/", include(inbox_urls)),
     path("feeds/", include("events.urls_feeds")),
     path("usage/", include("usage.urls")),
     path("billing/", include("billing.urls")),

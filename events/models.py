@@ -22,6 +22,8 @@ class EmailState(models.TextChoices):
 
 
 PENDING_STATES = (EmailState.QUEUED, EmailState.PROCESSING)
+# Mail that needs a person: the inbox counts it, and "re-process all" takes it.
+NEEDS_ATTENTION_STATES = (EmailState.FAILED, EmailState.HELD)
 
 
 class FilingState(models.TextChoices):

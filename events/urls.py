@@ -1,8 +1,8 @@
-"""Workspace URLs under /inbox/: the inbox and Unfiled (events.urls_inbox) and single emails (events.urls_emails)."""
+"""Events' workspace URLs under /inbox/: Unfiled and re-processing (events.urls_inbox) and single
+emails (events.urls_emails). config/urls_tenant.py mounts them in the `events` namespace together
+with the inbox page, which is inbound's (inbound/views_inbox.py)."""
 
 from django.urls import include, path
-
-app_name = "events"
 
 urlpatterns = [
     path("", include("events.urls_inbox")),

@@ -1,70 +1,17 @@
-"""The inbox: every received email with its processing state and project (members move it to another
-project from its row), and (for admins) refused deliveries."""
+"""The inbox's actions for admins: re-process one email, or all that need a person. The inbox page
+itself is inbound's (inbound/views_inbox.py): it shows inbound's refused deliveries too."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.cache import patch_vary_headers
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from events.models import PENDING_STATES, Email, EmailState
+from events.models import NEEDS_ATTENTION_STATES, Email
 from events.processing import email_reprocess, emails_reprocess
-from events.views_filing import INBOX_ROW_FIELDS, can_file, filing_menu, just_filed
-from inbound.models import Delivery, Verdict
-from organizations.access import for_organization, request_organization, workspace_view
+from organizations.access import request_organization, workspace_view
 from organizations.models import Role
-
-PAGE_SIZE = 50
-REFUSED_SHOWN = 20
-# Re-processing "all" means the mail that needs a person's attention.
-REPROCESS_ALL_STATES = (EmailState.FAILED, EmailState.HELD)
-
-
-@workspace_view()
-def inbox(request: HttpRequest) -> HttpResponse:
-    organization = request_organization(request)
-    state = request.GET.get("state", "")
-    emails = Email.objects.select_related("project").only(*INBOX_ROW_FIELDS)
-    if state in EmailState.values:
-        emails = emails.filter(state=state)
-    page = Paginator(emails.order_by("-received_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
-    is_admin = request.membership.has_role(Role.ADMIN)  # type: ignore[attr-defined]
-    context = {
-        "page": page,
-        "emails": rows,
-        "state": state,
-        "pending": any(email.state in PENDING_STATES for email in rows),
-        "can_reprocess": is_admin,
-        "can_file": can_file(request),
-        "here": request.get_full_path(),
-        **filing_menu(request),
-    }
-    if getattr(request, "htmx", False):
-        response = render(request, "events/inbox.html#rows", context)
-    else:
-        counts = dict(Email.objects.order_by().values_list("state").annotate(n=Count("id")).values_list("state", "n"))
-        context["states"] = [(choice, label, counts.get(choice, 0)) for choice, label in EmailState.choices]
-        context["total"] = sum(counts.values())
-        context["just_filed"] = just_filed(request)
-        context["needs_attention"] = sum(counts.get(s, 0) for s in REPROCESS_ALL_STATES)
-        context["refused"] = (
-            list(
-                for_organization(Delivery.objects.all(), organization)
-                .filter(verdict__in=[Verdict.REJECTED, Verdict.IGNORED, Verdict.INVALID], email_code=None)
-                .only("created_at", "sender", "recipient", "subject", "verdict", "reason", "provider")
-                .order_by("-created_at")[:REFUSED_SHOWN]
-            )
-            if is_admin
-            else []
-        )
-        response = render(request, "events/inbox.html", context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
 # The access check comes first, so strangers learn nothing from a 405.
@@ -84,6 +31,6 @@ def inbox_reprocess(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def inbox_reprocess_all(request: HttpRequest) -> HttpResponse:
     organization = request_organization(request)
-    moved = emails_reprocess(schema_name=organization.schema_name, states=REPROCESS_ALL_STATES)
+    moved = emails_reprocess(schema_name=organization.schema_name, states=NEEDS_ATTENTION_STATES)
     messages.success(request, f"{len(moved)} failed or held emails were queued to be processed again.")
     return redirect("events:inbox")
