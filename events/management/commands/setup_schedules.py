@@ -1,21 +1,23 @@
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import BaseCommand
 from django_q.models import Schedule
 
+from billing import schedules as billing_schedules
+from events import digest, tasks
 from organizations.schemas import public_schema
+from usage import schedules as usage_schedules
 
-# Every app that runs on a schedule exposes `schedules_ensure()` (idempotent,
-# rows found by name). This command is the one place `make run` and deployments call; a module
-# that does not exist yet in this build is skipped.
-SCHEDULE_MODULES = (
-    "events.digest",
-    "events.tasks",
-    "billing.schedules",
-    "usage.schedules",
+# Every app that runs on a schedule exposes `schedules_ensure()` (idempotent, rows found by
+# name). This command is the one place `make run` and deployments call.
+SCHEDULES_ENSURE: tuple[Callable[[], list[Schedule]], ...] = (
+    digest.schedules_ensure,
+    tasks.schedules_ensure,
+    billing_schedules.schedules_ensure,
+    usage_schedules.schedules_ensure,
 )
 
 
@@ -24,21 +26,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         with public_schema():
-            for name in SCHEDULE_MODULES:
-                self.ensure(name)
+            for ensure in SCHEDULES_ENSURE:
+                ensure()
             for schedule in Schedule.objects.order_by("name"):
                 self.stdout.write(f"{schedule.name}: {schedule.func} ({self.describe(schedule)})")
-
-    def ensure(self, module_name: str) -> None:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            return
-        ensure = getattr(module, "schedules_ensure", None)
-        if ensure is not None:
-            ensure()
 
     def describe(self, schedule: Schedule) -> str:
         if schedule.schedule_type == Schedule.CRON:
