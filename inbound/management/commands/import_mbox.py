@@ -1,26 +1,21 @@
 from __future__ import annotations
 
 import mailbox
-import sys
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from tqdm import tqdm
+from django.core.management.base import CommandError, CommandParser
 
-from inbound.feed import FeedSummary, message_feed
+from inbound.management.commands._feed import FeedCommand
 from organizations.commands import organization_get
 
 
-class Command(BaseCommand):
+class Command(FeedCommand):
     help = "Feed every message of an mbox archive to an organization through the inbound pipeline, in order."
+    provider = "mbox"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--org", required=True, help="the organization's slug")
-        parser.add_argument("--sync", action="store_true", help="process each email before the next one")
-        parser.add_argument(
-            "--skip-sender-check", action="store_true", help="accept any sender (backfills of old mail)"
-        )
+        super().add_arguments(parser)
         parser.add_argument("path", help="the mbox file")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -29,18 +24,7 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"{path} is not a file")
         box = mailbox.mbox(path, create=False)
-        summary = FeedSummary()
         try:
-            keys = list(box.keys())
-            for key in tqdm(keys, desc="emails", unit="msg", file=sys.stderr, disable=None):
-                message_feed(
-                    organization=organization,
-                    raw=box.get_bytes(key),
-                    provider="mbox",
-                    summary=summary,
-                    check_sender=not options["skip_sender_check"],
-                    sync=options["sync"],
-                )
+            self.feed(organization, list(box.keys()), box.get_bytes, options)
         finally:
             box.close()
-        self.stdout.write(summary.line())

@@ -1,42 +1,27 @@
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from tqdm import tqdm
+from django.core.management.base import CommandError, CommandParser
 
-from inbound.feed import FeedSummary, message_feed
+from inbound.management.commands._feed import FeedCommand
 from organizations.commands import organization_get
 
 
-class Command(BaseCommand):
+class Command(FeedCommand):
     help = "Feed .eml files (or folders of them) to an organization through the inbound pipeline, in order."
+    provider = "eml"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--org", required=True, help="the organization's slug")
-        parser.add_argument("--sync", action="store_true", help="process each email before the next one")
-        parser.add_argument(
-            "--skip-sender-check", action="store_true", help="accept any sender (backfills of old mail)"
-        )
+        super().add_arguments(parser)
         parser.add_argument("paths", nargs="+", help="files or folders (folders are read in name order)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         organization = organization_get(options["org"])
         files = list(self.files([Path(p) for p in options["paths"]]))
-        summary = FeedSummary()
-        for path in tqdm(files, desc="emails", unit="msg", file=sys.stderr, disable=None):
-            message_feed(
-                organization=organization,
-                raw=path.read_bytes(),
-                provider="eml",
-                summary=summary,
-                check_sender=not options["skip_sender_check"],
-                sync=options["sync"],
-            )
-        self.stdout.write(summary.line())
+        self.feed(organization, files, Path.read_bytes, options)
 
     def files(self, paths: list[Path]) -> Iterator[Path]:
         for path in paths:
