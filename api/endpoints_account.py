@@ -9,7 +9,8 @@ from ninja import Query, Router
 from api.auth import api_access
 from api.schemas import ERRORS, DayOut, SubscriptionOut, UsageOut
 from billing.selectors import billing_snapshot, billing_standing
-from usage.selectors import held_email_count, open_project_count, usage_daily
+from projects.selectors import open_project_count
+from usage.selectors import held_email_count, usage_daily
 
 router = Router(tags=["usage and subscription"])
 

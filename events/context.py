@@ -28,7 +28,8 @@ from events.models import Email, Event, EventStatus
 from extraction.calendar import MAX_CALENDAR_CHARS, MAX_CALENDARS, is_calendar
 from extraction.types import Context, EmailInput, EventRef, ProjectRef, TaughtSignal, ThreadEmail
 from organizations.models import Membership
-from projects.models import OPEN_STATUSES, Project, ProjectAlias, ProjectSignal
+from projects.models import Project, ProjectAlias, ProjectSignal
+from projects.selectors import open_projects
 
 logger = logging.getLogger(__name__)
 
@@ -195,7 +196,7 @@ def _refs(
 
 def _organization_read(*, exclude_email: int | None, scanned: int) -> _Organization:
     projects = list(
-        Project.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True)
+        open_projects()
         .prefetch_related(
             Prefetch("aliases", queryset=ProjectAlias.objects.only("id", "project_id", "alias")),
             Prefetch("signals", queryset=ProjectSignal.objects.only("id", "project_id", "kind", "value")),

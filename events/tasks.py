@@ -35,7 +35,7 @@ from events.processing import (
     stale_processing_requeue,
 )
 from organizations.models import Organization
-from projects.models import OPEN_STATUSES, Project
+from projects.selectors import open_project_count
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ def held_requeue_task() -> int:
             ):
                 ids += list(held.filter(state_reason__startswith=HOLD_PLAN_PREFIX).values_list("pk", flat=True))
             if held.filter(state_reason__startswith=HOLD_PROJECT_PREFIX).exists() and project_creation_allowed(
-                organization, current_count=Project.objects.filter(status__in=OPEN_STATUSES).count()
+                organization, current_count=open_project_count()
             ):
                 ids += list(held.filter(state_reason__startswith=HOLD_PROJECT_PREFIX).values_list("pk", flat=True))
             if ids:

@@ -16,6 +16,17 @@ from projects.models import OPEN_STATUSES, Project, ProjectAlias, ProjectSignal,
 _Event = Project._meta.get_field("events").related_model
 
 
+def open_projects() -> QuerySet[Project]:
+    """The open projects: active or on hold, not merged away. What mail is filed into and what the
+    plan's project limit counts; every count of "open projects" starts here."""
+    return Project.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True)
+
+
+def open_project_count() -> int:
+    """How many open projects the workspace has (what the plan's project limit counts)."""
+    return open_projects().count()
+
+
 def project_list(*, search: str = "", status: str = "", today: date | None = None) -> QuerySet[Project]:
     """Projects (not merged away) with their event count and next upcoming dated event, by last activity."""
     today = today or timezone.localdate()
@@ -55,11 +66,7 @@ def project_choices(*, exclude: Project | None = None) -> QuerySet[Project]:
 
 def project_filing_choices() -> QuerySet[Project]:
     """Open projects (not merged away) that mail can be filed into or moved to, by name."""
-    return (
-        Project.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True)
-        .only("pk", "code", "name", "client_name", "last_activity_at")
-        .order_by(Lower("name"), "pk")
-    )
+    return open_projects().only("pk", "code", "name", "client_name", "last_activity_at").order_by(Lower("name"), "pk")
 
 
 def project_filing_menu(*, limit: int) -> tuple[list[Project], bool]:

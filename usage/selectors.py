@@ -170,9 +170,3 @@ def held_email_count() -> int:
     """
     email_model = apps.get_model("events", "Email")
     return int(email_model.objects.filter(state="held").count())
-
-
-def open_project_count() -> int:
-    """Open projects in the current tenant schema (what the project limit counts)."""
-    project_model = apps.get_model("projects", "Project")
-    return int(project_model.objects.filter(status__in=("active", "on_hold")).count())

@@ -8,13 +8,15 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
-# The usage page shows usage against the plan, so it reads plan limits from billing. This is
-# the one place usage looks at billing (a view, read-only); usage's services and selectors
-# never do, keeping the import flow of DESIGN.md §3 for everything the pipeline calls.
+# The usage page shows usage against the plan, so it reads plan limits from billing and the
+# open projects the project limit counts from projects. These are the places usage looks at
+# billing and projects (a view, read-only); usage's services and selectors never do, keeping
+# the import flow of DESIGN.md §3 for everything the pipeline calls.
 from billing.selectors import request_snapshot
 from organizations.access import request_organization, workspace_view
+from projects.selectors import open_project_count
 from usage.charts import daily_chart
-from usage.selectors import held_email_count, open_project_count, usage_by_model, usage_daily
+from usage.selectors import held_email_count, usage_by_model, usage_daily
 
 CHART_DAYS = (30, 90)
 
