@@ -13,7 +13,7 @@ from api.pagination import cursor_param, limit_param, pk_cursor_decode, pk_page
 from api.schemas import ERRORS, Error, ProjectIn, ProjectOut, ProjectPage, ProjectPatch, ProjectStatusName
 from projects.models import Project
 from projects.selectors import project_list
-from projects.services import ProjectLimitError, project_create, project_update
+from projects.services import ProjectLimitError, project_get_or_create, project_update
 
 router = Router(tags=["projects"])
 
@@ -52,12 +52,14 @@ def project_detail(request: HttpRequest, code: UUID) -> Project:
     return _project(code)
 
 
-@router.post("/projects", response={201: ProjectOut, 409: Error, **ERRORS}, summary="Create a project")
+@router.post("/projects", response={200: ProjectOut, 201: ProjectOut, 409: Error, **ERRORS}, summary="Create a project")
 def project_add(request: HttpRequest, payload: ProjectIn) -> Status[Project]:
-    """409 when the plan allows no more open projects."""
+    """201 with the new project; 200 with the open project already named (or aliased) so, which
+    is returned instead of a duplicate (a retried call creates nothing twice); 409 when the plan
+    allows no more open projects."""
     api_key = api_access(request, write=True)
     try:
-        project = project_create(
+        project, created = project_get_or_create(
             organization=api_key.organization,
             actor=api_key.created_by,
             name=payload.name,
@@ -66,7 +68,7 @@ def project_add(request: HttpRequest, payload: ProjectIn) -> Status[Project]:
         )
     except ProjectLimitError as exc:
         raise HttpError(409, str(exc)) from exc
-    return Status(201, _project(project.code))
+    return Status(201 if created else 200, _project(project.code))
 
 
 @router.patch("/projects/{code}", response={200: ProjectOut, **ERRORS}, summary="Rename, change client or status")

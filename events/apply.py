@@ -22,22 +22,23 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field, replace
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
 from django.db.models import F, Q, QuerySet, Subquery
 from django.utils import timezone
-from django.utils.text import slugify
 
-from billing.limits import project_creation_allowed
 from config.sql import RowReader, prepared_cursor, queryset_sql, rows_insert
 from events.models import Email, Event, EventHistory, EventStatus, FilingState
 from extraction.types import ExtractedEvent, Extraction, InvitationRef, ProjectDecision
 from organizations.models import Organization
 from projects.models import OPEN_STATUSES, Project, ProjectAlias
+from projects.services import ProjectLimitError, project_get_or_create
 
 SNAPSHOT_FIELDS = ("kind", "title", "date", "time", "status")
 
@@ -69,17 +70,6 @@ def _snapshot(event: Event) -> dict[str, Any]:
         value = getattr(event, name)
         values[name] = value.isoformat() if isinstance(value, date | time) else value
     return values
-
-
-def _unique_slug(name: str) -> str:
-    base = slugify(name)[:70].strip("-") or "project"
-    taken = set(Project.objects.filter(slug__startswith=base).values_list("slug", flat=True))
-    if base not in taken:
-        return base
-    suffix = 2
-    while f"{base}-{suffix}" in taken:
-        suffix += 1
-    return f"{base}-{suffix}"
 
 
 def _thread_project(email: Email) -> Project | None:
@@ -257,39 +247,31 @@ def _named_project_sql() -> str:
     )
 
 
-def _project_create(*, organization: Organization, extraction: Extraction) -> tuple[Project, bool]:
+def _project_create(
+    *, organization: Organization, extraction: Extraction, active_at: datetime | None = None
+) -> tuple[Project, bool]:
+    """The new project the decision proposes, through the one creation service (plan limit, slug,
+    name as the dashboard's and the API's): (project, created). An open project of that name,
+    made since project_decide looked by a worker handling another email of the thread, is the
+    twin the service returns (created False). Over the plan's limit the email is held."""
     decision = extraction.project
-    name = decision.name.strip()[:200] or "Untitled project"
-    open_count = Project.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True).count()
-    # Another worker may have created this very project since project_match looked (two emails
-    # of one new thread at once): the email goes there, rather than into a twin of the same
-    # name or onto hold because the twin would not fit the plan. Asked again after the slug is
-    # chosen, which may already reflect that project.
-    if not project_creation_allowed(organization, current_count=open_count):
-        twin = _named_project(name)
-        if twin is not None:
-            return twin, False
-        raise ProjectLimitReached(f"the plan allows {open_count} open projects")
-    slug = _unique_slug(name)
-    twin = _named_project(name)
-    if twin is not None:
-        return twin, False
+    client_email = decision.client_email.strip()
     try:
-        with transaction.atomic():  # a savepoint: the unique slug may be taken by a concurrent worker
-            project = Project.objects.create(
-                name=name,
-                slug=slug,
-                client_name=decision.client_name[:200],
-                client_email=decision.client_email if "@" in decision.client_email else "",
-            )
-            return project, True
-    except IntegrityError:
-        # Another worker created this project a moment ago (two emails of one new thread at once):
-        # the unique index waited for its commit, so the row is visible now; file the email there.
-        existing = Project.objects.filter(slug=slug, name__iexact=name).first()
-        if existing is None:
-            raise
-        return existing, False
+        validate_email(client_email)
+    except ValidationError:
+        client_email = ""  # the service refuses a malformed address; a proposal just goes without it
+    try:
+        return project_get_or_create(
+            organization=organization,
+            actor=None,
+            name=decision.name,
+            client_name=decision.client_name,
+            client_email=client_email,
+            active_at=active_at,
+        )
+    except ProjectLimitError as error:
+        allows = str(error.limit) if error.limit is not None else "no more"
+        raise ProjectLimitReached(f"the plan allows {allows} open projects") from error
 
 
 def _revert_earlier_run(email: Email) -> None:
@@ -609,7 +591,9 @@ def extraction_apply_in_transaction(
         project, filing, reason = _invitation_project(email=email, extraction=extraction) or (project, filing, reason)
     project_created = False
     if project is None and filing == FilingState.AUTO and extraction.project.action == "new":
-        project, project_created = _project_create(organization=organization, extraction=extraction)
+        project, project_created = _project_create(
+            organization=organization, extraction=extraction, active_at=email.date
+        )
 
     if not first_run:
         _revert_earlier_run(email)

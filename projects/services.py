@@ -1,18 +1,22 @@
-"""Project services: create, update, merge, taught signals, feed tokens. Each owns its transaction."""
+"""Project services: create (the one place projects are made), update, merge, taught signals, feed
+tokens. Each owns its transaction."""
 
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.db import transaction
-from django.db.models import Max
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 from billing.limits import project_creation_allowed
+from billing.selectors import limits_for
 from organizations.models import Organization
-from projects.models import OPEN_STATUSES, Project, ProjectAlias, ProjectSignal, ProjectStatus
+from projects.models import Project, ProjectAlias, ProjectSignal, ProjectStatus
+from projects.selectors import open_project_count, open_projects
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -23,7 +27,26 @@ class ProjectError(Exception):
 
 
 class ProjectLimitError(ProjectError):
-    """The plan allows no more open projects."""
+    """The plan allows no more open projects. The pipeline turns it into a hold of the email
+    (events.apply.ProjectLimitReached); the dashboard shows it, the API answers 409."""
+
+    def __init__(self, *, limit: int | None, open_count: int) -> None:
+        super().__init__("Your plan allows no more open projects. Complete or archive one, or upgrade the plan.")
+        self.limit = limit
+        self.open_count = open_count
+
+
+# pg_advisory_xact_lock(PROJECT_CREATION_LOCK, organization id): one project creation at a time
+# per organization, until the creating transaction ends.
+PROJECT_CREATION_LOCK = 0x50524A43  # "PRJC"
+NAME_MAX = Project._meta.get_field("name").max_length or 200
+CLIENT_NAME_MAX = Project._meta.get_field("client_name").max_length or 200
+UNTITLED = "Untitled project"
+
+
+def project_name_normalise(name: str) -> str:
+    """A project name as it is stored: one space between words, at most 200 characters, never blank."""
+    return " ".join(name.split())[:NAME_MAX].strip() or UNTITLED
 
 
 def project_slug_unique(name: str) -> str:
@@ -37,6 +60,12 @@ def project_slug_unique(name: str) -> str:
     return slug
 
 
+def project_twin(name: str) -> Project | None:
+    """The open project named or aliased `name` (any case), which a new project of that name would
+    duplicate: the most recently active, as the pipeline's name match picks it."""
+    return open_projects().filter(Q(name__iexact=name) | Q(aliases__alias__iexact=name)).first()
+
+
 def _alias_add(project: Project, alias: str) -> None:
     """Remember another name of the project so later mail that uses it still matches."""
     alias = alias.strip()
@@ -47,7 +76,6 @@ def _alias_add(project: Project, alias: str) -> None:
     ProjectAlias.objects.create(project=project, alias=alias)
 
 
-@transaction.atomic
 def project_create(
     *,
     organization: Organization,
@@ -55,21 +83,82 @@ def project_create(
     name: str,
     client_name: str = "",
     client_email: str = "",
+    active_at: datetime | None = None,
 ) -> Project:
-    current_count = Project.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True).count()
-    if not project_creation_allowed(organization, current_count=current_count):
-        raise ProjectLimitError("Your plan allows no more open projects. Complete or archive one, or upgrade the plan.")
-    name = name.strip()
+    """A new open project, or its twin: see `project_get_or_create`, whose project this returns."""
+    return project_get_or_create(
+        organization=organization,
+        actor=actor,
+        name=name,
+        client_name=client_name,
+        client_email=client_email,
+        active_at=active_at,
+    )[0]
+
+
+@transaction.atomic
+def project_get_or_create(
+    *,
+    organization: Organization,
+    actor: User | None,
+    name: str,
+    client_name: str = "",
+    client_email: str = "",
+    active_at: datetime | None = None,
+) -> tuple[Project, bool]:
+    """(project, created): the one place projects are created, for the dashboard, the API, filing
+    by hand and the pipeline (`actor` None) alike.
+
+    - The name is normalised (`project_name_normalise`), the client's name trimmed, the client's
+      address lowered and validated (ValidationError, as `full_clean` words it).
+    - **The twin**: when an open project is already named or aliased `name` (any case), that
+      project is returned with `created` False, whatever the plan allows. It is how two workers
+      creating the same new project at once (two emails of one new thread) end in one project,
+      and how a form sent twice or an API call retried does not make a duplicate. A completed,
+      archived or merged project of that name is no twin: a new one is made beside it.
+    - **The plan's limit**: `billing.limits.project_creation_allowed` with the open projects
+      counted by `projects.selectors.open_project_count`; over it, ProjectLimitError (the
+      pipeline holds the email, the dashboard says so, the API answers 409).
+    - **The slug** is unique (`project_slug_unique`). Creations of one organization take turns
+      (a transaction-level advisory lock), so the twin check, the count and the slug see every
+      project committed before; should the slug still be taken when the row is inserted, the
+      project holding it is returned when it has this name, and another slug is tried otherwise.
+
+    `active_at` is the project's first activity (the email's date for the pipeline), else now.
+    """
+    name = project_name_normalise(name)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PROJECT_CREATION_LOCK, organization.pk])
+    twin = project_twin(name)
+    if twin is not None:
+        return twin, False
+    open_count = open_project_count()
+    if not project_creation_allowed(organization, current_count=open_count):
+        raise ProjectLimitError(limit=limits_for(organization).projects, open_count=open_count)
     project = Project(
         name=name,
-        slug=project_slug_unique(name),
-        client_name=client_name.strip(),
+        client_name=" ".join(client_name.split())[:CLIENT_NAME_MAX],
         client_email=client_email.strip().lower(),
-        last_activity_at=timezone.now(),
+        last_activity_at=active_at or timezone.now(),
     )
-    project.full_clean()
-    project.save()
-    return project
+    attempts = 0
+    while True:
+        attempts += 1
+        project.slug = project_slug_unique(name)
+        project.full_clean(validate_unique=False)  # the slug's uniqueness is the index's to enforce
+        try:
+            with transaction.atomic():  # a savepoint: the insert may meet a slug taken meanwhile
+                project.save(force_insert=True)
+        except IntegrityError:
+            # Taken by a project committed since the slug was chosen (its insert waited for that
+            # commit, so the row is visible now): the twin when it has this name.
+            holder = Project.objects.filter(slug=project.slug, name__iexact=name).first()
+            if holder is not None:
+                return holder, False
+            if attempts >= 3:
+                raise
+        else:
+            return project, True
 
 
 @transaction.atomic

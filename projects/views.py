@@ -74,13 +74,16 @@ def project_create(request: HttpRequest) -> HttpResponse:
     form = ProjectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            project = services.project_create(
+            project, created = services.project_get_or_create(
                 organization=request_organization(request), actor=_actor(request), **form.cleaned_data
             )
         except services.ProjectLimitError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"Project “{project.name}” created.")
+            if created:
+                messages.success(request, f"Project “{project.name}” created.")
+            else:  # the open project of that name (or alias): never a second one beside it
+                messages.info(request, f"“{project.name}” is already an open project of that name; here it is.")
             return redirect("projects:timeline", code=project.code)
     return render(request, "projects/create.html", {"form": form})
 

@@ -199,7 +199,7 @@ def test_it_holds_the_email_when_the_plan_allows_no_more_projects(org, monkeypat
         seen["count"] = current_count
         return False
 
-    monkeypatch.setattr("events.apply.project_creation_allowed", refuse)
+    monkeypatch.setattr("projects.services.project_creation_allowed", refuse)
     ProjectFactory()
     count = Project.objects.count()
 
@@ -233,7 +233,7 @@ def test_a_project_created_meanwhile_is_used_even_when_the_plan_has_no_room_for_
 
     from events.apply import _project_create
 
-    monkeypatch.setattr("events.apply.project_creation_allowed", lambda organization, *, current_count: False)
+    monkeypatch.setattr("projects.services.project_creation_allowed", lambda organization, *, current_count: False)
     existing = ProjectFactory(name="Henderson kitchen")
 
     with transaction.atomic():
@@ -406,7 +406,7 @@ def test_a_project_created_meanwhile_by_another_worker_is_reused(org, monkeypatc
     # The other worker's row exists but our slug check ran before it: simulate by hiding it once.
     # Not open, so the name match before creation does not see it; only the slug collides.
     rival = ProjectFactory(name="Henderson kitchen", slug="henderson-kitchen", status=ProjectStatus.COMPLETED)
-    monkeypatch.setattr("events.apply._unique_slug", lambda name: "henderson-kitchen")
+    monkeypatch.setattr("projects.services.project_slug_unique", lambda name: "henderson-kitchen")
     count = Project.objects.count()
 
     result = extraction_apply(
