@@ -21,9 +21,11 @@ from django_tenants.utils import schema_context
 from billing.models import LimitNotice
 from events.batch import emails_process_batch, emails_process_batch_task, queued_email_ids
 from events.models import Email, EmailLog, EmailState, Event
+from events.processing import email_process
 from extraction.types import Extraction, ProjectDecision, RetryableExtractionError, Usage
 from organizations.models import Organization
 from projects.models import Project
+from projects.services import PROJECT_CREATION_LOCK
 from tests.conftest import _get_or_create_org
 from tests.factories import EmailFactory
 from usage.models import UsageRecord
@@ -291,3 +293,104 @@ def test_every_thread_tells_the_model_the_organizations_name(batch_org):
     with mock.patch("events.processing.extract", side_effect=record):
         emails_process_batch(schema_name=batch_org.schema_name, concurrency=2)
     assert names == {batch_org.name}
+
+
+# Two workers creating projects at once. The first worker's transaction is held open right after
+# it applied (its new project not yet committed) until the second worker waits on the creation
+# lock (projects.services.project_get_or_create); then it commits.
+
+
+def proposal(name: str) -> Extraction:
+    return Extraction(
+        project=ProjectDecision(action="new", name=name, client_name="Henderson", confidence=0.9),
+        events=[],
+        summary="Noted",
+        usage=[Usage(provider="anthropic", model="claude-haiku-5-5", input_tokens=900)],
+        provider="anthropic",
+        model="claude-haiku-5-5",
+    )
+
+
+def race(organization: Organization, first: int, second: int, names: dict[str, str]) -> dict[int, Any]:
+    """Process `first` and `second` in two threads, the second creating its project while the
+    first's creation is not committed; `names` maps each email's subject to the proposed name."""
+    from events import processing
+
+    real_apply = processing.extraction_apply_in_transaction
+    applied, release = threading.Event(), threading.Event()
+    results: dict[int, Any] = {}
+
+    def apply(**kwargs: Any) -> Any:
+        result = real_apply(**kwargs)
+        if kwargs["email"].pk == first:
+            applied.set()
+            release.wait(timeout=20)
+        return result
+
+    def work(email_id: int) -> None:
+        try:
+            if email_id == second:
+                applied.wait(timeout=20)
+            results[email_id] = email_process(schema_name=organization.schema_name, email_id=email_id)
+        finally:
+            connection.close()
+
+    def waiting_on_the_creation_lock() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                "AND classid = %s AND objid = %s",
+                [PROJECT_CREATION_LOCK, organization.pk],
+            )
+            return bool(cursor.fetchone()[0])
+
+    threads = [threading.Thread(target=work, args=(email_id,)) for email_id in (first, second)]
+    with (
+        mock.patch("events.processing.extract", side_effect=lambda email, *a, **k: proposal(names[email.subject])),
+        mock.patch("events.processing.extraction_apply_in_transaction", side_effect=apply),
+    ):
+        for thread in threads:
+            thread.start()
+        try:
+            assert applied.wait(timeout=20)
+            deadline = time.monotonic() + 20
+            while not waiting_on_the_creation_lock():
+                assert time.monotonic() < deadline, "the second worker never waited for the first's creation"
+                time.sleep(0.01)
+        finally:
+            release.set()
+            for thread in threads:
+                thread.join(timeout=30)
+    return results
+
+
+def test_two_workers_creating_the_same_new_project_at_once_file_both_emails_in_it(batch_org):
+    [first] = queue(batch_org, 1, subject="Henderson kitchen")
+    [second] = queue(batch_org, 1, subject="Re: Henderson kitchen")
+    results = race(
+        batch_org,
+        first,
+        second,
+        {"Henderson kitchen": "Henderson kitchen", "Re: Henderson kitchen": "Henderson kitchen"},
+    )
+
+    assert {r.state for r in results.values()} == {EmailState.PROCESSED}
+    with schema_context(batch_org.schema_name):
+        [project] = Project.objects.all()
+        assert (project.name, project.slug) == ("Henderson kitchen", "henderson-kitchen")
+        assert set(Email.objects.values_list("project_id", flat=True)) == {project.pk}
+
+
+def test_two_workers_racing_for_the_plans_last_project_create_only_one(batch_org):
+    Organization.objects.filter(pk=batch_org.pk).update(custom_project_limit=1)
+    [first] = queue(batch_org, 1, subject="Alpha")
+    [second] = queue(batch_org, 1, subject="Beta")
+    try:
+        results = race(batch_org, first, second, {"Alpha": "Alpha house", "Beta": "Beta barn"})
+    finally:
+        Organization.objects.filter(pk=batch_org.pk).update(custom_project_limit=None)
+
+    assert (results[first].state, results[second].state) == (EmailState.PROCESSED, EmailState.HELD)
+    assert results[second].reason == "Project limit: the plan allows 1 open projects"
+    with schema_context(batch_org.schema_name):
+        assert list(Project.objects.values_list("name", flat=True)) == ["Alpha house"]
