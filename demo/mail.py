@@ -1,4 +1,5 @@
-"""The demo organization's mail: three client projects told in realistic threads.
+"""The demo organization's mail: three client projects told in realistic threads, and one email
+the engine is not sure about, which waits in Unfiled with its suggestions for the newcomer to file.
 
 Messages are built relative to today (their Date headers lie in the past few weeks), so the
 timeline always has past and upcoming events, and they go through the real inbound path
@@ -77,6 +78,20 @@ THREADS: list[DemoMail] = [
         "Hi Priya,\n\nThe revised design is approved on our side. The site is now in development.\n\n"
         "We're targeting the launch on the 28th. The final invoice of $3,600 is due on launch.\n\n"
         "Olivia",
+    ),
+    # Unsure on purpose: the client of the website writes about something the website project
+    # has no word for. It waits in Unfiled on first sign-in, suggesting the website project or a
+    # new "Harbor Bakery – Spring menu boards" project (tests/demo/test_seed_demo.py).
+    DemoMail(
+        "hb5",
+        5,
+        11,
+        HARBOR,
+        OWNER,
+        "Spring menu boards",
+        "Hi Olivia,\n\nWe're adding a breakfast counter for the spring and need new menu boards to go with it: "
+        "three behind the counter and one for the window.\n\nCould you reuse the photos from the website shoot? "
+        "We'd like to see a first draft by next Thursday.\n\nThanks,\nPriya Shah\nHarbor Bakery",
     ),
     DemoMail(
         "nw1",

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import secrets
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -65,17 +67,26 @@ class Command(BaseCommand):
         return password
 
     def _mail(self, organization: Organization) -> None:
+        """Deliver the demo messages this organization has not received yet (by Message-ID), so
+        demo mail added since an earlier `make run` arrives too."""
+        messages = build_messages(timezone.now(), organization.inbound_address)
         with schema_context(organization.schema_name):
             from events.models import Email
 
-            if Email.objects.filter(message_id__startswith="<demo-").exists():
-                self.stdout.write("Demo mail already delivered.")
-                return
+            delivered = set(Email.objects.filter(message_id__startswith="<demo-").values_list("message_id", flat=True))
+        missing = [(name, raw) for name, raw in messages if _message_id(raw) not in delivered]
+        if not missing:
+            self.stdout.write("Demo mail already delivered.")
+            return
         folder = Path(settings.DATA_DIR) / "demo-mail"
         folder.mkdir(parents=True, exist_ok=True)
         paths = []
-        for name, raw in build_messages(timezone.now(), organization.inbound_address):
+        for name, raw in missing:
             path = folder / name
             path.write_bytes(raw)
             paths.append(str(path))
         call_command("ingest_eml", "--org", organization.slug, "--sync", *paths, stdout=self.stdout)
+
+
+def _message_id(raw: bytes) -> str:
+    return str(BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)["Message-ID"] or "").strip()
