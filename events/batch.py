@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import connections
 from django_tenants.utils import schema_context, tenant_context
 
+from events.enqueue import email_enqueue
 from events.models import Email, EmailState
 from events.processing import BatchShared, ProcessResult, email_process, emails_requeue
 from organizations.models import Organization
@@ -87,7 +88,7 @@ def emails_process_batch(
     """Process queued emails of one organization with `concurrency` threads (settings default).
 
     Without `email_ids`, takes up to `limit` of the oldest queued ones. Emails that need a
-    retry are returned in `retries`; the caller schedules them (see events.tasks).
+    retry are returned in `retries`; the caller schedules them (emails_process_batch_task below).
     """
     if email_ids is None:
         email_ids = queued_email_ids(schema_name=schema_name, limit=limit)
@@ -111,8 +112,6 @@ def emails_process_batch(
 
 def emails_process_batch_task(schema_name: str, limit: int = 500) -> dict[str, int]:
     """django-q2 task: one batch of an organization's queued mail; retries scheduled as usual."""
-    from events.tasks import email_enqueue
-
     result = emails_process_batch(schema_name=schema_name, limit=limit)
     for email_id, delay in result.retries:
         email_enqueue(schema_name=schema_name, email_id=email_id, delay_seconds=delay)

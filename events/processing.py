@@ -28,6 +28,7 @@ from billing.limits import ProcessingDecision, ProcessingGate, processing_decisi
 from config.sql import RowReader, prepared_cursor
 from events.apply import ProjectLimitReached, extraction_apply_in_transaction, suggestions_of
 from events.context import OpenProjects, context_build, email_input_build
+from events.enqueue import email_enqueue_on_commit
 from events.models import Attachment, Email, EmailLog, EmailState, FilingState
 from extraction.api import extract
 from extraction.calendar import CALENDAR_TYPES
@@ -343,8 +344,6 @@ def emails_reprocess(
 
     `enqueue=False` leaves them queued for the caller to process inline (commands' --sync).
     """
-    from events.tasks import email_enqueue_on_commit
-
     with schema_context(schema_name), transaction.atomic():
         if email_ids is None:
             email_ids = list(Email.objects.filter(state__in=states).values_list("pk", flat=True))

@@ -25,8 +25,8 @@ from django_q.signing import SignedPackage
 from django_q.worker import worker
 from django_tenants.utils import schema_context
 
+from events.enqueue import email_enqueue
 from events.models import Email, EmailState
-from events.tasks import email_enqueue
 from tests.factories import EmailFactory
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")

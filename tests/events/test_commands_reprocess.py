@@ -21,7 +21,7 @@ def test_reprocess_requeues_failed_and_held_mail(org):
     failed = EmailFactory(state=EmailState.FAILED)
     held = EmailFactory(state=EmailState.HELD)
     done = EmailFactory(state=EmailState.PROCESSED)
-    with mock.patch("events.tasks.async_task"):
+    with mock.patch("events.enqueue.async_task"):
         assert "Re-queued 1 of 1" in run("reprocess", "--org", "testorg", "--failed")
     assert "Re-queued 1 of 1" in run("reprocess", "--org", "testorg", "--sync", str(held.code))
     with schema_context(org.schema_name):

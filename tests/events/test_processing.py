@@ -241,7 +241,7 @@ def test_a_message_that_keeps_killing_workers_ends_failed(org):
 def test_reprocessing_requeues_a_settled_email(org, state, django_capture_on_commit_callbacks):
     email = EmailFactory(state=state, attempts=3)
     with (
-        mock.patch("events.tasks.async_task") as async_task,
+        mock.patch("events.enqueue.async_task") as async_task,
         django_capture_on_commit_callbacks(execute=True),
     ):
         assert email_reprocess(schema_name=org.schema_name, email_id=email.pk) is True
@@ -257,7 +257,7 @@ def test_reprocessing_leaves_a_pending_email_alone(org):
 
 def test_reprocessing_all_failed_and_held_mail(org):
     failed, held, done = (EmailFactory(state=s) for s in (EmailState.FAILED, EmailState.HELD, EmailState.PROCESSED))
-    with mock.patch("events.tasks.async_task"):
+    with mock.patch("events.enqueue.async_task"):
         moved = emails_reprocess(schema_name=org.schema_name, states=(EmailState.FAILED, EmailState.HELD))
     assert sorted(moved) == sorted([failed.pk, held.pk])
     done.refresh_from_db()

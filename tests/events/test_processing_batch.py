@@ -220,7 +220,7 @@ def test_the_task_schedules_a_retry_for_a_transient_failure(batch_org):
     [email_id] = queue(batch_org, 1)
     with (
         mock.patch("events.processing.extract", side_effect=RetryableExtractionError("overloaded")),
-        mock.patch("events.tasks.email_enqueue", autospec=True) as enqueue,
+        mock.patch("events.batch.email_enqueue", autospec=True) as enqueue,
     ):
         states = emails_process_batch_task(batch_org.schema_name)
     assert states == {EmailState.QUEUED: 1}

@@ -14,18 +14,10 @@ from django_q.signing import SignedPackage
 from django_tenants.utils import schema_context
 
 from billing.limits import ProcessingDecision
+from events.enqueue import PROCESS_TASK, email_enqueue_on_commit, email_task_rows
 from events.models import Email, EmailState
 from events.processing import email_claim
-from events.tasks import (
-    PROCESS_TASK,
-    SCHEDULES,
-    email_enqueue_on_commit,
-    email_process_task,
-    email_task_rows,
-    held_requeue_task,
-    schedules_ensure,
-    stale_requeue_task,
-)
+from events.tasks import SCHEDULES, email_process_task, held_requeue_task, schedules_ensure, stale_requeue_task
 from extraction.api import extract as real_extract
 from extraction.types import RetryableExtractionError
 from inbound.models import Delivery, Verdict
@@ -80,7 +72,7 @@ def test_with_a_broker_outside_the_database_the_task_is_sent_after_commit(
 ):
     monkeypatch.setattr(Conf, "ORM", None)
     email = EmailFactory(state=EmailState.QUEUED)
-    with mock.patch("events.tasks.async_task") as async_task:
+    with mock.patch("events.enqueue.async_task") as async_task:
         with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
             email_enqueue_on_commit(schema_name=org.schema_name, email_id=email.pk)
         assert not async_task.called
@@ -128,7 +120,7 @@ def test_held_mail_is_requeued_when_the_plan_allows_but_loop_holds_wait_for_an_a
     with mock.patch("events.tasks.processing_decision", return_value=ProcessingDecision(allowed=False)):
         assert held_requeue_task() == 0
     with (
-        mock.patch("events.tasks.async_task") as async_task,
+        mock.patch("events.enqueue.async_task") as async_task,
         django_capture_on_commit_callbacks(execute=True),
     ):
         assert held_requeue_task() == 1

@@ -15,7 +15,7 @@ def test_admins_can_reprocess_one_email(world, client_as, django_capture_on_comm
     email = EmailFactory(state=EmailState.FAILED)
     url = reverse("events:inbox_reprocess", args=[email.code])
     assert url in client_as(world.admin).get(INBOX).content.decode()
-    with mock.patch("events.tasks.async_task") as async_task, django_capture_on_commit_callbacks(execute=True):
+    with mock.patch("events.enqueue.async_task") as async_task, django_capture_on_commit_callbacks(execute=True):
         response = client_as(world.admin).post(url)
     assert response.status_code == 302
     assert response["Location"] == reverse("events:inbox")
@@ -26,7 +26,7 @@ def test_admins_can_reprocess_one_email(world, client_as, django_capture_on_comm
 
 def test_admins_can_reprocess_all_failed_and_held_mail(world, client_as):
     failed, held, done = (EmailFactory(state=s) for s in (EmailState.FAILED, EmailState.HELD, EmailState.PROCESSED))
-    with mock.patch("events.tasks.async_task"):
+    with mock.patch("events.enqueue.async_task"):
         response = client_as(world.owner).post(reverse("events:inbox_reprocess_all"))
     assert response.status_code == 302
     states = dict(Email.objects.values_list("pk", "state"))

@@ -36,7 +36,7 @@ def eml_dir(tmp_path: Path) -> Path:
 
 def test_ingest_eml_stores_files_in_name_order_and_queues_them(world, eml_dir, django_capture_on_commit_callbacks):
     with (
-        mock.patch("events.tasks.async_task") as async_task,
+        mock.patch("events.enqueue.async_task") as async_task,
         django_capture_on_commit_callbacks(execute=True),
     ):
         output = run("ingest_eml", "--org", "testorg", str(eml_dir))

@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
+from events.enqueue import PROCESS_TASK
 from events.models import Email, EmailState
-from events.tasks import PROCESS_TASK
 from inbound.models import Delivery, Verdict
 from inbound.services import Received, delivery_receive
 from organizations.models import SenderPolicy

@@ -68,7 +68,7 @@ def test_the_sweep_enqueues_lost_and_stale_mail(org, settings, django_capture_on
     stale = EmailFactory(state=EmailState.PROCESSING, project=None, state_changed_at=long_ago, attempts=1)
 
     with (
-        mock.patch("events.tasks.email_enqueue", autospec=True) as enqueue,
+        mock.patch("events.enqueue.email_enqueue", autospec=True) as enqueue,
         django_capture_on_commit_callbacks(execute=True),
     ):
         moved = stale_requeue_task()
@@ -88,7 +88,7 @@ def test_the_sweep_leaves_old_queued_mail_alone_while_the_broker_has_a_backlog(
 
     with (
         mock.patch("events.tasks.get_broker", autospec=True) as get_broker,
-        mock.patch("events.tasks.email_enqueue", autospec=True) as enqueue,
+        mock.patch("events.enqueue.email_enqueue", autospec=True) as enqueue,
         django_capture_on_commit_callbacks(execute=True),
     ):
         get_broker.return_value.queue_size.return_value = 250

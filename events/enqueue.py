@@ -1,0 +1,89 @@
+"""Putting an email's processing on the task queue: now, after commit, later (a retry), or as a
+row the webhook writes in the statement that stores the email.
+
+Below both the worker (events.processing, which re-queues) and the tasks (events.tasks, which
+run it): the task is named by its dotted path, so nothing here imports them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django_q.brokers.orm import ORM
+from django_q.conf import Conf
+from django_q.models import OrmQ, Schedule
+from django_q.tasks import async_task, schedule
+
+PROCESS_TASK = "events.tasks.email_process_task"
+
+
+def email_enqueue(*, schema_name: str, email_id: int, delay_seconds: int | None = None) -> None:
+    """Queue the processing of one email (call after commit)."""
+    if delay_seconds:
+        schedule(
+            PROCESS_TASK,
+            schema_name,
+            email_id,
+            name=f"retry {schema_name} email {email_id} {timezone.now():%Y%m%d%H%M%S%f}",
+            schedule_type=Schedule.ONCE,
+            repeats=1,
+            next_run=timezone.now() + timedelta(seconds=delay_seconds),
+        )
+    else:
+        async_task(PROCESS_TASK, schema_name, email_id, task_name=f"email {schema_name} {email_id}", group="email")
+
+
+def email_enqueue_on_commit(*, schema_name: str, email_id: int) -> None:
+    """Queue the processing of an email that the current transaction stores or re-queues.
+
+    With the database as the broker the task row is written in the same transaction: it
+    commits with the email or not at all (no task lost between the two commits, and one WAL
+    flush instead of two, which the webhook's latency feels). Redis cannot take part in our
+    transaction, so there the task is sent once the email has committed; a task lost in that
+    gap is found by the orphan sweep (events.tasks.stale_requeue_task).
+    """
+    if Conf.ORM and not Conf.SYNC and not connection.get_autocommit():
+        # The ORM broker would otherwise close old connections before its insert.
+        email_enqueue(schema_name=schema_name, email_id=email_id)
+    else:
+        transaction.on_commit(lambda: email_enqueue(schema_name=schema_name, email_id=email_id))
+
+
+class _TaskRowBroker(ORM):
+    """django-q2's ORM broker, except that the task's row is handed back unsaved.
+
+    async_task still builds and signs the task; the webhook then writes the row in the
+    statement that stores the email (events.ingest.email_store).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(list_key=Conf.CLUSTER_NAME)
+        self.rows: list[OrmQ] = []
+
+    @staticmethod
+    def get_connection(list_key: str | None = None) -> Any:
+        # The ORM broker's own closes old connections first when in autocommit, which here
+        # would cost a reconnect on every delivery; nothing is read or written through it.
+        return OrmQ.objects.using(Conf.ORM)
+
+    def enqueue(self, task: str) -> None:
+        self.rows.append(OrmQ(key=self.list_key, payload=task, lock=timezone.now()))
+
+
+def email_task_rows(*, schema_name: str, email_id: int) -> list[OrmQ] | None:
+    """The broker row queuing an email's processing, to insert in the statement that stores it.
+
+    With the database as the broker the task then commits with the email or not at all. None
+    when the broker is elsewhere (Redis, or SYNC in tests): then call email_enqueue_on_commit
+    once the email is stored.
+    """
+    if not Conf.ORM or Conf.SYNC:
+        return None
+    broker = _TaskRowBroker()
+    async_task(
+        PROCESS_TASK, schema_name, email_id, task_name=f"email {schema_name} {email_id}", group="email", broker=broker
+    )
+    return broker.rows
