@@ -321,6 +321,25 @@ ANYMAIL: dict[str, Any] = {
 if ANYMAIL_WEBHOOK_SECRET:
     ANYMAIL["WEBHOOK_SECRET"] = ANYMAIL_WEBHOOK_SECRET.split(",")
 INBOUND_MAX_MESSAGE_BYTES = env.int("INBOUND_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
+# Request bodies the webhooks read at most, after the credentials were checked (413 above):
+# Postmark's JSON carries the message up to three times (raw, parsed text, base64 attachments),
+# 0 = 3 × INBOUND_MAX_MESSAGE_BYTES + 1 MB. SNS cannot send more than 256 KB of message; its
+# JSON is escaped once more inside the envelope, hence twice that plus room for the envelope.
+INBOUND_MAX_BODY_BYTES = env.int("INBOUND_MAX_BODY_BYTES", default=0)
+INBOUND_SES_MAX_BODY_BYTES = env.int("INBOUND_SES_MAX_BODY_BYTES", default=2 * 256 * 1024 + 64 * 1024)
+# Bounded parsing (inbound.structure): a message with more MIME parts, deeper nesting or more
+# header fields is rejected with the reason before its body is parsed.
+INBOUND_MAX_MIME_PARTS = env.int("INBOUND_MAX_MIME_PARTS", default=500)
+INBOUND_MAX_MIME_DEPTH = env.int("INBOUND_MAX_MIME_DEPTH", default=30)
+INBOUND_MAX_HEADERS = env.int("INBOUND_MAX_HEADERS", default=1000)
+# Sender authentication (inbound.authentication, docs/security.md). Authentication-Results
+# headers are read only from these authserv-ids (plus amazonses.com for SES): name a server
+# here only when every message passes it, since anyone can write its name into a header.
+INBOUND_TRUSTED_AUTHSERV_IDS = env.list("INBOUND_TRUSTED_AUTHSERV_IDS", default=[])
+# Providers whose mail without any SPF/DKIM/DMARC result still counts as the member's or the
+# allowed sender's it says it is from: files fed by ingest_eml and import_mbox. Live mail
+# without a verdict is held for an admin.
+INBOUND_SENDER_AUTH_UNKNOWN_TRUSTED = env.list("INBOUND_SENDER_AUTH_UNKNOWN_TRUSTED", default=["eml", "mbox"])
 # Webhook deliveries per organization per window (0 = off); above it the provider is told to retry.
 # On by default with Redis only: on the database cache the counter would add ~8 queries to
 # every delivery (docs/security.md).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 
 from django.conf import settings
 from django.db.models import Q
@@ -10,7 +11,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from config.sql import prepared_cursor, tenant_table
-from events.ingest import ParsedEmail, email_id_sql
+from events.ingest import ParsedEmail, ParsedHead, email_id_sql
 from inbound.models import Delivery, Verdict
 from inbound.routing import ascii_domain, normalize_address
 from organizations.models import AllowedSender, Membership, Organization, SenderPolicy
@@ -22,7 +23,7 @@ AUTOREPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-auto-response-suppress")
 BACKFILL_PROVIDERS = ("eml", "mbox")
 
 
-def ignore_reason(parsed: ParsedEmail, *, envelope_sender: str | None, spam: bool = False) -> str:
+def ignore_reason(parsed: ParsedEmail | ParsedHead, *, envelope_sender: str | None, spam: bool = False) -> str:
     """Why this message is machine mail (or spam) we do not process, or '' for mail from a person.
 
     `envelope_sender` is None when it is unknown (files fed by commands): then only the
@@ -56,23 +57,53 @@ def ignore_reason(parsed: ParsedEmail, *, envelope_sender: str | None, spam: boo
     return ""
 
 
-def sender_allowed(organization: Organization, sender: str) -> bool:
-    """The organization's sender policy applied to the From address."""
-    if organization.sender_policy == SenderPolicy.ANYONE:
-        return True
+class Standing(StrEnum):
+    """Who the From address says the sender is, to the organization."""
+
+    MEMBER = "member"  # a Membership user's email
+    ALLOWED = "allowed"  # an AllowedSender address or @domain
+    STRANGER = "stranger"
+
+
+def sender_standing(organization: Organization, sender: str, *, allowlist: bool = True) -> Standing:
+    """The From address's standing: one query for a member, two for anyone else (one without
+    `allowlist`, when allowed senders do not matter)."""
     address = normalize_address(sender)
     if not address:
-        return False
-    member = Membership.objects.filter(organization=organization, user__email__iexact=address).exists()
-    if member or organization.sender_policy != SenderPolicy.ALLOWLIST:
-        return member
+        return Standing.STRANGER
+    if Membership.objects.filter(organization=organization, user__email__iexact=address).exists():
+        return Standing.MEMBER
+    if not allowlist:
+        return Standing.STRANGER
     domain = address.rpartition("@")[2]
-    return (
+    allowed = (
         AllowedSender.objects.filter(organization=organization)
         .annotate(lowered=Lower("pattern"))
         .filter(Q(lowered=address) | Q(lowered=f"@{domain}"))
         .exists()
     )
+    return Standing.ALLOWED if allowed else Standing.STRANGER
+
+
+def policy_allows(policy: str, standing: Standing) -> bool:
+    if policy == SenderPolicy.ANYONE:
+        return True
+    if policy == SenderPolicy.ALLOWLIST:
+        return standing in (Standing.MEMBER, Standing.ALLOWED)
+    return standing == Standing.MEMBER
+
+
+def sender_allowed(organization: Organization, sender: str) -> bool:
+    """The organization's sender policy applied to the From address (its standing only; whether
+    the From address is authenticated is inbound.services' question)."""
+    if organization.sender_policy == SenderPolicy.ANYONE:
+        return True
+    address = normalize_address(sender)
+    if not address:
+        return False
+    if organization.sender_policy != SenderPolicy.ALLOWLIST:
+        return Membership.objects.filter(organization=organization, user__email__iexact=address).exists()
+    return policy_allows(organization.sender_policy, sender_standing(organization, address))
 
 
 def loop_limit_reached(organization: Organization, sender: str) -> bool:

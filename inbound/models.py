@@ -14,6 +14,14 @@ class Verdict(models.TextChoices):
     INVALID = "invalid", "Invalid"
 
 
+class Authentication(models.TextChoices):
+    """The sender-authentication verdict on the From domain (inbound.authentication)."""
+
+    PASS = "pass", "Authenticated"
+    FAIL = "fail", "Not authenticated"
+    UNKNOWN = "unknown", "No verdict"
+
+
 class Delivery(models.Model):
     provider = models.CharField(max_length=30)
     # Not indexed: nothing looks a delivery up by its provider event (the Email's unique
@@ -34,6 +42,10 @@ class Delivery(models.Model):
     )
     verdict = models.CharField(max_length=20, choices=Verdict.choices)
     reason = models.CharField(max_length=500, blank=True)
+    # Blank when the message was refused before its sender was looked at (bad payload,
+    # unknown recipient, too large).
+    authentication = models.CharField(max_length=10, choices=Authentication.choices, blank=True)
+    authentication_detail = models.CharField(max_length=300, blank=True)
     size = models.PositiveIntegerField(default=0)
     # Id of the Email row in the organization's schema when one was stored.
     email_code = models.UUIDField(null=True, blank=True)

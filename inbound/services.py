@@ -14,17 +14,37 @@ from uuid import UUID, uuid4
 
 from django.conf import settings
 
-from events.ingest import DuplicateEmail, ParsedEmail, clean_text, email_id_reserve, email_store, message_parse
+from events.enqueue import email_enqueue_on_commit, email_task_rows
+from events.ingest import (
+    DuplicateEmail,
+    ParsedEmail,
+    ParsedHead,
+    clean_text,
+    email_id_reserve,
+    email_store,
+    message_head_parse,
+    message_parse,
+    parse_bytes,
+)
 from events.models import EmailState
-from events.tasks import email_enqueue_on_commit, email_task_rows
-from inbound.checks import ignore_reason, loop_limit_reached_and_email_id, sender_allowed
+from inbound.authentication import AuthResult, SenderAuth, provider_results, sender_auth
+from inbound.checks import (
+    Standing,
+    ignore_reason,
+    loop_limit_reached_and_email_id,
+    policy_allows,
+    sender_standing,
+)
 from inbound.models import Delivery, Verdict
 from inbound.routing import Route, normalize_address, recipient_candidates, route_find
-from organizations.models import Organization
+from inbound.structure import structure_scan, tree_scan
+from organizations.models import Organization, SenderPolicy
 
 logger = logging.getLogger(__name__)
 
 LOOP_HOLD_PREFIX = "Mail loop"
+# Held mail whose From address is a member's or an allowed sender's but is not authenticated.
+AUTH_HOLD_PREFIX = "Sender not authenticated"
 
 
 @dataclass(frozen=True)
@@ -38,6 +58,15 @@ class Received:
     envelope_sender: str | None = None  # None: unknown (files)
     envelope_recipient: str = ""
     received_at: datetime | None = None
+    # The provider's payload (Postmark's JSON, SES's notification): its authentication verdicts.
+    esp_event: object = None
+    # `message` holds the header block only; the body is parsed from `raw` if it is stored.
+    headers_only: bool = False
+
+    @property
+    def spam(self) -> bool:
+        """The provider's spam verdict (anymail's spam_detected)."""
+        return getattr(self.message, "spam_detected", None) is True
 
 
 @dataclass(frozen=True)
@@ -53,6 +82,20 @@ class Outcome:
         return self.email_id is not None
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What the header block decided (delivery_decide): refuse the message (`state` None) or store
+    it in `state` (queued mail may still be held by the loop limit when it is stored)."""
+
+    head: ParsedHead
+    candidates: list[str]
+    route: Route | None
+    auth: SenderAuth | None
+    verdict: str
+    reason: str
+    state: str | None = None
+
+
 def _redact(address: str) -> str:
     local, at, domain = address.partition("@")
     return f"{local[:1]}…{at}{domain}" if at else "…"
@@ -63,10 +106,11 @@ def delivery_build(
     received: Received,
     verdict: str,
     reason: str,
-    parsed: ParsedEmail | None = None,
+    parsed: ParsedEmail | ParsedHead | None = None,
     route: Route | None = None,
     recipient: str = "",
     email_code: UUID | None = None,
+    auth: SenderAuth | None = None,
 ) -> Delivery:
     """The public-schema log row of one request (metadata only, never the body), unsaved."""
     return Delivery(
@@ -79,9 +123,117 @@ def delivery_build(
         organization=route.organization if route else None,
         verdict=verdict,
         reason=clean_text(reason)[:500],
+        authentication=auth.result.value if auth else "",
+        authentication_detail=clean_text(auth.detail)[:300] if auth else "",
         size=len(received.raw),
         email_code=email_code,
     )
+
+
+def _auth_hold_reason(head: ParsedHead, auth: SenderAuth) -> str:
+    """ "Sender not authenticated: From says owner@acme.test, but DMARC fail for acme.test (…); …"."""
+    address = normalize_address(head.from_address) or "no address"
+    return f"{AUTH_HOLD_PREFIX}: From says {address}, but {auth.detail}; re-process it only if you know it is genuine"
+
+
+def _log_message(state: str, reason: str, auth: SenderAuth | None) -> str:
+    """The stored email's first log line: why it is in its state, and its sender's verdict."""
+    if auth is None or reason.startswith(AUTH_HOLD_PREFIX):
+        return reason
+    return f"{reason or 'Received'}; {auth.describe()}"
+
+
+def delivery_decide(
+    *,
+    received: Received,
+    organization: Organization | None = None,
+    check_sender: bool = True,
+) -> Decision:
+    """Every decision the header block can make, before the body is parsed: routing, size,
+    machine mail, the sender policy, sender authentication and the MIME structure (a byte scan,
+    only for mail that would be stored). A refused sender costs a header parse and a query.
+
+    The From address of a member or an allowed sender counts as theirs only when the provider's
+    verdicts authenticate its domain (inbound.authentication); otherwise the message is held
+    for an admin (docs/security.md) whatever the policy, and never processed on its own.
+    """
+    head = message_head_parse(received.message)
+    candidates = recipient_candidates(received.envelope_recipient, head.headers)
+    if organization is not None:
+        route: Route | None = Route(organization=organization, address=candidates[0] if candidates else "")
+    else:
+        route = route_find(candidates)
+
+    def decided(verdict: str, reason: str, state: str | None = None, auth: SenderAuth | None = None) -> Decision:
+        return Decision(
+            head=head, candidates=candidates, route=route, auth=auth, verdict=verdict, reason=reason, state=state
+        )
+
+    if route is None:
+        return decided(Verdict.REJECTED, "Unknown recipient: no organization has this address")
+    if len(received.raw) > settings.INBOUND_MAX_MESSAGE_BYTES:
+        return decided(
+            Verdict.REJECTED,
+            f"Message too large: {len(received.raw)} bytes (limit {settings.INBOUND_MAX_MESSAGE_BYTES})",
+        )
+    if len(head.headers) > settings.INBOUND_MAX_HEADERS:
+        return decided(
+            Verdict.REJECTED,
+            f"Too many header fields: {len(head.headers)} (limit {settings.INBOUND_MAX_HEADERS})",
+        )
+    results = provider_results(received.provider, received.esp_event, head.headers, received.envelope_sender)
+    auth = sender_auth(results, from_addresses=head.from_addresses)
+    ignored = ignore_reason(head, envelope_sender=received.envelope_sender, spam=received.spam)
+    organization = route.organization
+    policy = organization.sender_policy
+    standing: Standing | None = None
+    if check_sender and policy != SenderPolicy.ANYONE:
+        standing = sender_standing(organization, head.from_address, allowlist=policy == SenderPolicy.ALLOWLIST)
+        if not policy_allows(policy, standing):
+            if ignored:
+                return decided(Verdict.IGNORED, ignored, auth=auth)
+            return decided(Verdict.REJECTED, "Sender not allowed by the organization's sender policy", auth=auth)
+    authenticated = auth.result == AuthResult.PASS or (
+        auth.result == AuthResult.UNKNOWN and received.provider in settings.INBOUND_SENDER_AUTH_UNKNOWN_TRUSTED
+    )
+    state, verdict, reason = (EmailState.IGNORED, Verdict.IGNORED, ignored) if ignored else (EmailState.QUEUED, "", "")
+    if check_sender and not authenticated:
+        if standing is None:
+            standing = sender_standing(organization, head.from_address)
+        if standing != Standing.STRANGER:
+            # Someone may be writing a member's (or an allowed sender's) address.
+            if ignored:
+                return decided(Verdict.IGNORED, f"{ignored}; sender not authenticated", auth=auth)
+            state, verdict, reason = EmailState.HELD, Verdict.HELD, _auth_hold_reason(head, auth)
+    structure = structure_scan(received.raw)
+    if structure:
+        return decided(Verdict.REJECTED, structure, auth=auth)
+    return decided(verdict or Verdict.ACCEPTED, reason, state=state, auth=auth)
+
+
+def _record(
+    received: Received, decision: Decision, verdict: str, reason: str, parsed: ParsedEmail | None = None
+) -> Outcome:
+    """Save the Delivery row of a message that is not stored."""
+    route = decision.route
+    delivery = delivery_build(
+        received=received,
+        verdict=verdict,
+        reason=reason,
+        parsed=parsed or decision.head,
+        route=route,
+        recipient=decision.candidates[0] if decision.candidates else "",
+        auth=decision.auth,
+    )
+    delivery.save()
+    logger.info("Inbound %s from %s: %s (%s)", received.provider, _redact(decision.head.from_address), verdict, reason)
+    return Outcome(verdict=verdict, reason=reason, delivery=delivery, organization=delivery.organization)
+
+
+def delivery_refuse(received: Received, decision: Decision) -> Outcome:
+    """Record a decision not to store the message (its Delivery row says why)."""
+    assert decision.state is None
+    return _record(received, decision, decision.verdict, decision.reason)
 
 
 def delivery_receive(
@@ -91,60 +243,40 @@ def delivery_receive(
     check_sender: bool = True,
     backfill: bool = False,
     enqueue: bool = True,
+    decision: Decision | None = None,
 ) -> Outcome:
     """Route, check, dedupe and store one message; every outcome leaves a Delivery row saying why.
 
-    `organization` skips routing (commands name the organization). Database errors
-    propagate, so the webhook answers 5xx and the provider retries; nothing else should.
+    `organization` skips routing (commands name the organization). `decision`: what
+    delivery_decide said of this message already (the webhook decides from the header block
+    before anymail parses the body). Database errors propagate, so the webhook answers 5xx
+    and the provider retries; nothing else should.
     """
-    parsed = message_parse(received.message)
-    candidates = recipient_candidates(received.envelope_recipient, parsed.headers)
-    if organization is not None:
-        route: Route | None = Route(organization=organization, address=candidates[0] if candidates else "")
-    else:
-        route = route_find(candidates)
-
-    def finish(verdict: str, reason: str, *, with_route: bool = True) -> Outcome:
-        delivery = delivery_build(
-            received=received,
-            verdict=verdict,
-            reason=reason,
-            parsed=parsed,
-            route=route if with_route else None,
-            recipient=candidates[0] if candidates else "",
-        )
-        delivery.save()
-        logger.info("Inbound %s from %s: %s (%s)", received.provider, _redact(parsed.from_address), verdict, reason)
-        return Outcome(verdict=verdict, reason=reason, delivery=delivery, organization=delivery.organization)
-
-    if route is None:
-        return finish(Verdict.REJECTED, "Unknown recipient: no organization has this address", with_route=False)
-    if len(received.raw) > settings.INBOUND_MAX_MESSAGE_BYTES:
-        return finish(
-            Verdict.REJECTED,
-            f"Message too large: {len(received.raw)} bytes (limit {settings.INBOUND_MAX_MESSAGE_BYTES})",
-        )
-    spam = getattr(received.message, "spam_detected", None) is True
-    ignored = ignore_reason(parsed, envelope_sender=received.envelope_sender, spam=spam)
-    allowed = not check_sender or sender_allowed(route.organization, parsed.from_address)
-    if not allowed:
-        if ignored:
-            return finish(Verdict.IGNORED, ignored)
-        return finish(Verdict.REJECTED, "Sender not allowed by the organization's sender policy")
+    if decision is None:
+        decision = delivery_decide(received=received, organization=organization, check_sender=check_sender)
+    if decision.state is None:
+        return delivery_refuse(received, decision)
+    route = decision.route
+    assert route is not None
+    message = parse_bytes(received.raw) if received.headers_only else received.message
+    # The byte scan reads boundaries as the email package reads ordinary mail; the parsed tree
+    # is counted too, so that a message written to slip past the scan is still not stored.
+    structure = tree_scan(message)
+    if structure:
+        return _record(received, decision, Verdict.REJECTED, structure)
+    parsed = message_parse(message, head=decision.head)
 
     schema_name = route.organization.schema_name
     # The organization's tables are named with their schema from here on (events.ingest,
     # inbound.checks), so the connection stays on the public search path: switching it costs
     # a round trip, and another to switch back.
-    state, reason, verdict = EmailState.QUEUED, "", Verdict.ACCEPTED
+    state, reason, verdict = decision.state, decision.reason, decision.verdict
     looping = False
-    if ignored or backfill:
+    if state != EmailState.QUEUED or backfill:
         email_id = email_id_reserve(schema_name)
     else:
         looping, email_id = loop_limit_reached_and_email_id(route.organization, normalize_address(parsed.from_address))
-    if ignored:
-        state, reason, verdict = EmailState.IGNORED, ignored, Verdict.IGNORED
-    elif looping:
+    if looping:
         state, verdict = EmailState.HELD, Verdict.HELD
         reason = (
             f"{LOOP_HOLD_PREFIX}: more than {settings.INBOUND_LOOP_LIMIT} messages from this sender "
@@ -155,7 +287,13 @@ def delivery_receive(
     # written, so all of them go in one statement: no transaction, one round trip.
     email_code = uuid4()
     delivery = delivery_build(
-        received=received, verdict=verdict, reason=reason, parsed=parsed, route=route, email_code=email_code
+        received=received,
+        verdict=verdict,
+        reason=reason,
+        parsed=parsed,
+        route=route,
+        email_code=email_code,
+        auth=decision.auth,
     )
     task_rows = email_task_rows(schema_name=schema_name, email_id=email_id) if queue else []
     try:
@@ -177,9 +315,11 @@ def delivery_receive(
             code=email_code,
             also=[[delivery], task_rows or []],
             schema_name=schema_name,
+            log_message=_log_message(state, reason, decision.auth),
         )
     except DuplicateEmail:
-        return finish(Verdict.DUPLICATE, "Already received (same Message-ID or provider event)")
+        reason = "Already received (same Message-ID or provider event)"
+        return _record(received, decision, Verdict.DUPLICATE, reason, parsed=parsed)
     if task_rows is None:
         email_enqueue_on_commit(schema_name=schema_name, email_id=email.pk)
     logger.info("Inbound %s stored in %s as %s", received.provider, schema_name, verdict)

@@ -1,18 +1,27 @@
 """Our webhook endpoints: anymail's Postmark and SES inbound views with our status codes.
 
-anymail authenticates and parses; the signal receiver decides. These wrappers translate
-what happened into the answer the provider needs (see docs/inbound.md):
-200 stored, duplicate or ignored; 403 (Postmark only, it stops retrying) for rejected
-mail; 400 for bad credentials or a malformed payload; 503 when our database is down and
-502 when the message cannot be fetched from S3, so the provider retries.
+Before anything of the request's body is read, its credentials are checked (strangers cost us
+a header comparison, whatever they send), then the body is read up to a cap (413 above it).
+anymail validates and maps the payload; its parse of the message is preceded by our screen
+of the header block (inbound.receivers.event_screen), which refuses what will not be stored
+(unknown recipient, sender not allowed, part bombs) before the body is parsed; the signal
+receiver stores the rest. These wrappers translate what happened into the answer the
+provider needs (see docs/inbound.md): 200 stored, duplicate or ignored; 403 (Postmark only,
+it stops retrying) for rejected mail; 400 for bad credentials or a malformed payload; 503
+when our database is down and 502 when the message cannot be fetched from S3, so the
+provider retries.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+from collections.abc import Iterator
+from typing import Any
 
 from anymail.exceptions import AnymailConfigurationError, AnymailError, AnymailWebhookValidationFailure
+from anymail.signals import AnymailInboundEvent
 from anymail.utils import get_request_basic_auth
 from anymail.webhooks.amazon_ses import AmazonSESInboundWebhookView
 from anymail.webhooks.base import AnymailBaseWebhookView
@@ -21,11 +30,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
 from config.security import rate_limit_hit, too_many_requests
+from events.ingest import head_bytes
 from inbound.models import Delivery, Verdict
-from inbound.receivers import outcomes, provider_name
+from inbound.receivers import Screened, event_screen, outcomes, payload_raw, provider_name, screened
 from inbound.routing import route_find
 
 logger = logging.getLogger(__name__)
@@ -37,8 +48,13 @@ def _secrets() -> list[str]:
 
 
 def _authenticated(request: HttpRequest) -> bool:
-    credentials = get_request_basic_auth(request)
-    return bool(credentials) and credentials in _secrets()
+    """The Authorization header carries one of the secrets (constant-time compare). Without a
+    secret (DEBUG only, settings refuse it otherwise) anymail accepts anyone, and so do we."""
+    secrets_ = _secrets()
+    if not secrets_:
+        return bool(settings.DEBUG)
+    credentials = get_request_basic_auth(request) or ""
+    return any(constant_time_compare(credentials, secret) for secret in secrets_)
 
 
 def _content_length(request: HttpRequest) -> int:
@@ -48,17 +64,45 @@ def _content_length(request: HttpRequest) -> int:
         return 0
 
 
-def _body_too_large(request: HttpRequest) -> bool:
-    """Read the body ourselves: provider payloads are far above DATA_UPLOAD_MAX_MEMORY_SIZE.
+def body_limit(esp_name: str) -> int:
+    """The most of a request body our webhook reads: provider payloads are far above
+    DATA_UPLOAD_MAX_MEMORY_SIZE, and this cap still bounds what one request makes us hold."""
+    limit = settings.INBOUND_MAX_BODY_BYTES or settings.INBOUND_MAX_MESSAGE_BYTES * 3 + 1024 * 1024
+    if esp_name == "Amazon SES":
+        # An SNS notification is at most 256 KB of message in its envelope; bigger mail comes
+        # through S3, fetched after authentication.
+        limit = min(limit, settings.INBOUND_SES_MAX_BODY_BYTES)
+    return limit
 
-    Our own cap (a JSON payload carries the message base64-encoded plus its parsed text)
-    still bounds what one request can make us hold in memory.
-    """
-    limit = settings.INBOUND_MAX_MESSAGE_BYTES * 3 + 1024 * 1024
+
+READ_CHUNK = 64 * 1024
+
+
+def _body_read(request: HttpRequest, limit: int) -> bool:
+    """Read the body in chunks, stopping as soon as it is over `limit` (False then): a declared
+    length is refused before reading, an undeclared or lying one when the cap is reached."""
     if _content_length(request) > limit:
-        return True
-    request._body = request.read(limit + 1)  # type: ignore[attr-defined]  # Django reads request.body from here
-    return len(request._body) > limit  # type: ignore[attr-defined]
+        return False
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := request.read(READ_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            return False
+        chunks.append(chunk)
+    request._body = b"".join(chunks)  # type: ignore[attr-defined]  # Django reads request.body from here
+    return True
+
+
+def _unauthenticated(request: HttpRequest, esp_name: str) -> HttpResponse:
+    """What anymail answers to bad credentials, without reading the body: SNS sends its
+    credentials only after a 401 challenge; anything else wrong is a 400."""
+    logger.info("Inbound %s webhook refused: missing or wrong credentials", esp_name)
+    if esp_name == "Amazon SES" and not request.META.get("HTTP_AUTHORIZATION"):
+        response = HttpResponse(status=401)
+        response["WWW-Authenticate"] = 'Basic realm="Anymail WEBHOOK_SECRET"'
+        return response
+    return HttpResponse("Missing or invalid basic auth", status=400, content_type="text/plain")
 
 
 def _invalid(request: HttpRequest, esp_name: str, reason: str, status: int) -> HttpResponse:
@@ -112,13 +156,23 @@ def _run(view_class: type[AnymailBaseWebhookView], request: HttpRequest) -> Http
     esp_name = str(view_class.esp_name)
     if not _secrets() and not settings.DEBUG:
         return HttpResponse("Inbound webhooks are not configured", status=403, content_type="text/plain")
-    if request.method == "POST" and _body_too_large(request):
-        return _invalid(request, esp_name, "Payload too large", 413)
-    if request.method == "POST" and _authenticated(request) and (limited := _over_rate_limit(esp_name, request)):
-        return limited
+    if request.method == "POST":
+        # Credentials first, from the headers: nothing of a stranger's body is read.
+        if not _authenticated(request):
+            return _unauthenticated(request, esp_name)
+        if not _body_read(request, body_limit(esp_name)):
+            return _invalid(request, esp_name, "Payload too large", 413)
+        if limited := _over_rate_limit(esp_name, request):
+            return limited
     token = outcomes.set([])
+    screen_token = screened.set(None)
     try:
-        response: HttpResponse = view_class.as_view()(request)
+        try:
+            response: HttpResponse = view_class.as_view()(request)
+        except Screened as decided:
+            # Refused from its header block and recorded; anymail never parsed the body.
+            outcomes.get().append(decided.outcome)  # type: ignore[union-attr]
+            response = HttpResponse()
         collected = outcomes.get() or []
     except (OperationalError, InterfaceError):
         logger.exception("Database unavailable during an inbound %s webhook", esp_name)
@@ -135,6 +189,7 @@ def _run(view_class: type[AnymailBaseWebhookView], request: HttpRequest) -> Http
         logger.exception("Inbound %s payload could not be parsed", esp_name)
         return _invalid(request, esp_name, f"Malformed payload: {type(error).__name__}", 400)
     finally:
+        screened.reset(screen_token)
         outcomes.reset(token)
     verdicts = {outcome.verdict for outcome in collected}
     if Verdict.INVALID in verdicts:
@@ -147,11 +202,69 @@ def _run(view_class: type[AnymailBaseWebhookView], request: HttpRequest) -> Http
     return response
 
 
+class PostmarkInbound(PostmarkInboundWebhookView):
+    """anymail's Postmark inbound view, screening the header block before the whole parse."""
+
+    def esp_to_anymail_event(self, esp_event: Any) -> AnymailInboundEvent:
+        raw_email = esp_event.get("RawEmail") if isinstance(esp_event, dict) else None
+        if isinstance(raw_email, str):
+            # anymail maps the payload with the message cut to its headers, then we decide.
+            head = head_bytes(raw_email.encode("utf-8", "surrogateescape")).decode("utf-8", "surrogateescape")
+            head_event = super().esp_to_anymail_event({**esp_event, "RawEmail": head})
+            event_screen(head_event, str(self.esp_name), raw_email.encode("utf-8", "surrogateescape"))
+        event: AnymailInboundEvent = super().esp_to_anymail_event(esp_event)
+        return event
+
+
+class AmazonSESInbound(AmazonSESInboundWebhookView):
+    """anymail's SES inbound view, screening the header block before the whole parse. An S3
+    message is fetched once (after authentication, up to INBOUND_MAX_MESSAGE_BYTES + 1 byte)."""
+
+    _s3_message: bytes | None = None
+
+    def esp_to_anymail_events(self, ses_event: Any, sns_message: Any) -> list[AnymailInboundEvent]:
+        receipt = ses_event.get("receipt") if isinstance(ses_event, dict) else None
+        action = receipt.get("action") if isinstance(receipt, dict) else None
+        if isinstance(action, dict) and ses_event.get("notificationType") == "Received":
+            if action.get("type") == "SNS" and isinstance(ses_event.get("content"), str):
+                raw = payload_raw(ses_event) or b""
+                head = head_bytes(raw)
+                base64_encoded = str(action.get("encoding", "")).upper() == "BASE64"
+                content = base64.b64encode(head).decode() if base64_encoded else head.decode("utf-8", "surrogateescape")
+                head_events = super().esp_to_anymail_events({**ses_event, "content": content}, sns_message)
+                event_screen(head_events[0], str(self.esp_name), raw)
+            elif action.get("type") == "S3":
+                raw = self._s3_fetch(str(action.get("bucketName")), str(action.get("objectKey")))
+                self._s3_message = head_bytes(raw)
+                head_events = super().esp_to_anymail_events(ses_event, sns_message)
+                event_screen(head_events[0], str(self.esp_name), raw)
+                self._s3_message = raw
+        events: list[AnymailInboundEvent] = super().esp_to_anymail_events(ses_event, sns_message)
+        return events
+
+    def _s3_fetch(self, bucket_name: str, object_key: str) -> bytes:
+        limit = settings.INBOUND_MAX_MESSAGE_BYTES + 1  # over the limit is refused, by its size
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in super().fetch_s3_chunks(bucket_name, object_key):
+            chunks.append(chunk[: limit - size])
+            size += len(chunks[-1])
+            if size >= limit:
+                break
+        return b"".join(chunks)
+
+    def fetch_s3_chunks(self, bucket_name: str, object_key: str) -> Iterator[bytes]:
+        if self._s3_message is not None:
+            yield self._s3_message
+            return
+        yield from super().fetch_s3_chunks(bucket_name, object_key)
+
+
 @csrf_exempt
 def postmark_inbound(request: HttpRequest) -> HttpResponse:
-    return _run(PostmarkInboundWebhookView, request)
+    return _run(PostmarkInbound, request)
 
 
 @csrf_exempt
 def amazon_ses_inbound(request: HttpRequest) -> HttpResponse:
-    return _run(AmazonSESInboundWebhookView, request)
+    return _run(AmazonSESInbound, request)

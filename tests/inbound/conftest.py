@@ -52,19 +52,51 @@ def postmark_payload(
     event_id: str = "pm-1",
     recipient: str = "testorg@in.localhost",
     return_path: str = "owner@testorg.test",
+    spf: str = "Pass",
+    spam_tests: str = "DKIM_SIGNED,DKIM_VALID,DKIM_VALID_AU,SPF_PASS",
 ) -> dict[str, Any]:
+    """A Postmark inbound payload as Postmark posts it: Return-Path first, then its SpamAssassin
+    and SPF headers (as in the corpus' real payloads), then the message (`spf`/`spam_tests`
+    empty: without them)."""
+    headers = [{"Name": "Return-Path", "Value": f"<{return_path}>"}]
+    if spam_tests:
+        headers += [
+            {"Name": "X-Spam-Checker-Version", "Value": "SpamAssassin 3.4.0 (2014-02-07) on p-pm-inboundg01a-aws"},
+            {"Name": "X-Spam-Status", "Value": "No"},
+            {"Name": "X-Spam-Score", "Value": "-0.1"},
+            {"Name": "X-Spam-Tests", "Value": spam_tests},
+        ]
+    if spf:
+        headers.append(
+            {
+                "Name": "Received-SPF",
+                "Value": f"{spf} (sender SPF authorized) identity=mailfrom; client-ip=209.85.160.180; "
+                f"helo=mail-gy0-f180.google.com; envelope-from={return_path}; receiver={recipient}",
+            }
+        )
     return {
         "MessageID": event_id,
         "OriginalRecipient": recipient,
-        "Headers": [{"Name": "Return-Path", "Value": f"<{return_path}>"}],
+        "Headers": headers,
         # Postmark posts valid UTF-8 JSON: bytes that are not UTF-8 arrive replaced.
         "RawEmail": raw.decode("utf-8", "replace"),
     }
 
 
+SES_PASS = {"spfVerdict": "PASS", "dkimVerdict": "PASS", "dmarcVerdict": "PASS"}
+
+
 def ses_notification(
-    raw: bytes, *, event_id: str = "ses-1", recipient: str = "testorg@in.localhost", source: str = "owner@testorg.test"
+    raw: bytes,
+    *,
+    event_id: str = "ses-1",
+    recipient: str = "testorg@in.localhost",
+    source: str = "owner@testorg.test",
+    verdicts: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """An SNS notification of an SES receipt (SNS action, Base64), with SES's verdicts (default:
+    all PASS, as for a member's own mail)."""
+    verdicts = SES_PASS if verdicts is None else verdicts
     message = {
         "notificationType": "Received",
         "mail": {
@@ -76,6 +108,7 @@ def ses_notification(
         "receipt": {
             "recipients": [recipient],
             "spamVerdict": {"status": "PASS"},
+            **{key: {"status": status} for key, status in verdicts.items()},
             "action": {"type": "SNS", "topicArn": "arn:aws:sns:us-east-1:123456789012:inbound", "encoding": "BASE64"},
         },
         "content": base64.b64encode(raw).decode(),

@@ -29,7 +29,7 @@ from inbound.models import Delivery, Verdict
 from organizations.models import Organization
 from tests.conftest import CORPORA
 from tests.inbound.conftest import POSTMARK_URL, SES_URL, postmark_payload, ses_notification, sns_envelope
-from tests.inbound.test_corpora import fake_boto, open_org  # noqa: F401 - fixtures
+from tests.inbound.test_corpora import FakeS3Body, fake_boto, open_org  # noqa: F401 - fixtures
 
 settings.register_profile(
     "hostile",
@@ -72,6 +72,29 @@ def assert_consistent(response: Any, org: Organization) -> None:
     if response.status_code == 400:
         assert not emails
         assert any(d.verdict == Verdict.INVALID for d in deliveries)
+
+
+# What an SNS action can carry (larger mail comes through an S3 action).
+SNS_ACTION_MAX = 150 * 1024
+
+
+@pytest.fixture
+def payload_for(fake_boto) -> Callable[[str, bytes], Any]:  # noqa: F811
+    """payload_for(provider, raw) → the provider's payload for `raw`: for SES, a message too
+    large for an SNS action comes as SES sends it, through an S3 action (served by fake_boto)."""
+
+    def make(provider: str, raw: bytes) -> Any:
+        if provider == "postmark":
+            return postmark_payload(raw, recipient=RECIPIENT)
+        if len(raw) <= SNS_ACTION_MAX:
+            return ses_notification(raw)
+        fake_boto.return_value.client.return_value.get_object.side_effect = lambda **kwargs: {"Body": FakeS3Body(raw)}
+        notification = json.loads(ses_notification(b"")["Message"])
+        del notification["content"]
+        notification["receipt"]["action"] = {"type": "S3", "bucketName": "mail", "objectKey": "big"}
+        return sns_envelope(notification)
+
+    return make
 
 
 @pytest.fixture
@@ -275,19 +298,19 @@ EXTREMES = {
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 @pytest.mark.parametrize("name", sorted(EXTREMES))
-def test_extreme_messages_are_stored_or_refused_with_a_reason(post, provider, name):
+def test_extreme_messages_are_stored_or_refused_with_a_reason(post, payload_for, provider, name):
     raw = EXTREMES[name]()
-    payload = postmark_payload(raw, recipient=RECIPIENT) if provider == "postmark" else ses_notification(raw)
+    payload = payload_for(provider, raw)
     response = post(provider, payload)
     assert response.status_code in (200, 400, 403)
     assert Delivery.objects.exists()
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-def test_a_ten_megabyte_message_is_stored_under_the_default_limit(post, provider, stored):
+def test_a_ten_megabyte_message_is_stored_under_the_default_limit(post, payload_for, provider, stored):
     assert django_settings.INBOUND_MAX_MESSAGE_BYTES == 25 * 1024 * 1024
     raw = _raw("Content-Type: text/plain\r\n", b"All work and no play. " * 480_000)
-    payload = postmark_payload(raw, recipient=RECIPIENT) if provider == "postmark" else ses_notification(raw)
+    payload = payload_for(provider, raw)
     assert post(provider, payload).status_code == 200
     (delivery,) = Delivery.objects.all()
     assert delivery.verdict == Verdict.ACCEPTED
@@ -295,10 +318,10 @@ def test_a_ten_megabyte_message_is_stored_under_the_default_limit(post, provider
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-def test_a_message_over_the_limit_is_rejected_with_the_reason(post, provider, settings, stored):
+def test_a_message_over_the_limit_is_rejected_with_the_reason(post, payload_for, provider, settings, stored):
     settings.INBOUND_MAX_MESSAGE_BYTES = 50_000
     raw = _raw("", b"x" * 60_000)
-    payload = postmark_payload(raw, recipient=RECIPIENT) if provider == "postmark" else ses_notification(raw)
+    payload = payload_for(provider, raw)
     response = post(provider, payload)
     assert response.status_code == (403 if provider == "postmark" else 200)
     (delivery,) = Delivery.objects.all()

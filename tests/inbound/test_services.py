@@ -13,11 +13,15 @@ from events.models import Email, EmailState
 from inbound.models import Delivery, Verdict
 from inbound.services import Received, delivery_receive
 from organizations.models import SenderPolicy
-from tests.inbound.conftest import make_message
+from tests.inbound.conftest import make_message, postmark_payload
 
 
-def received(provider="postmark", event_id="", **kwargs):
+def received(provider="postmark", event_id="", esp_event=None, **kwargs):
+    """A message as a provider delivers it; Postmark's payload carries its SPF and SpamAssassin
+    verdicts (an SPF pass for the sender's domain unless `esp_event` says otherwise)."""
     raw = make_message(**kwargs)
+    if esp_event is None and provider == "postmark":
+        esp_event = postmark_payload(raw)
     return Received(
         provider=provider,
         message=message_from_bytes(raw, _class=EmailMessage, policy=default),
@@ -25,6 +29,7 @@ def received(provider="postmark", event_id="", **kwargs):
         event_id=event_id,
         envelope_sender="owner@testorg.test",
         envelope_recipient="testorg@in.localhost",
+        esp_event=esp_event,
     )
 
 
@@ -122,7 +127,8 @@ def test_an_accepted_message_is_stored_with_its_delivery_and_task_in_one_stateme
     with schema_context(world.org.schema_name):
         email = Email.objects.get(pk=outcome.email_id)
     assert email.code == outcome.delivery.email_code
-    assert [log.message for log in email.logs.all()] == ["Received"]
+    (log,) = email.logs.all()
+    assert log.message.startswith("Received; sender authenticated: SPF pass aligned with From for testorg.test")
 
 
 def test_storing_leaves_the_connection_on_its_search_path_with_no_round_trip_to_restore_it(world, route_cache):
