@@ -9,8 +9,9 @@ from ninja import Query, Router
 from api.auth import api_access
 from api.schemas import ERRORS, DayOut, SubscriptionOut, UsageOut
 from billing.selectors import billing_snapshot, billing_standing
+from events.selectors import held_email_count
 from projects.selectors import open_project_count
-from usage.selectors import held_email_count, usage_daily
+from usage.selectors import usage_daily
 
 router = Router(tags=["usage and subscription"])
 

@@ -8,12 +8,19 @@ from events import urls as events_urls
 from inbound import views_inbox
 from ops import views as ops_views
 from organizations import views as organization_views
+from usage import urls as usage_urls
 
 # /inbox/ is one `events` namespace: the inbox page (inbound's, as it shows inbound's refused
 # deliveries beside the mail, and events sits below inbound) and events' pages for the mail.
-inbox_urls: tuple[list[URLPattern | URLResolver], str] = (
+inbox_pages: tuple[list[URLPattern | URLResolver], str] = (
     [path("", views_inbox.inbox, name="inbox"), *events_urls.urlpatterns],
     "events",
+)
+# /usage/ is one `usage` namespace: the usage page (composed in config/views.py from billing,
+# events, projects and usage, all below config) and usage's CSV export.
+usage_pages: tuple[list[URLPattern | URLResolver], str] = (
+    [path("", views.usage_overview, name="overview"), *usage_urls.urlpatterns],
+    "usage",
 )
 
 urlpatterns = [
@@ -23,9 +30,9 @@ urlpatterns = [
     path("invite/<str:token>/", organization_views.invitation_accept, name="invitation_accept"),
     path("accounts/", include("allauth.urls")),
     path("projects/", include("projects.urls")),
-    path("inbox/", include(inbox_urls)),
+    path("inbox/", include(inbox_pages)),
     path("feeds/", include("events.urls_feeds")),
-    path("usage/", include("usage.urls")),
+    path("usage/", include(usage_pages)),
     path("billing/", include("billing.urls")),
     # Bearer-key auth, not sessions (api/auth.py); api/ is the JSON API, the keys page sits under settings/.
     path("api/v1/", api_v1.urls),

@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from events.models import Email, EmailFiling, Event, EventHistory, EventKind, FilingState
+from events.models import Email, EmailFiling, EmailState, Event, EventHistory, EventKind, FilingState
 from projects.models import Project
 from projects.selectors import project_filing_choices
 
@@ -282,6 +282,12 @@ def unfiled_emails() -> QuerySet[Email]:
 def unfiled_count() -> int:
     """How many emails wait for a person: one COUNT on the partial index email_unfiled."""
     return Email.objects.filter(filing=FilingState.UNFILED).count()
+
+
+def held_email_count() -> int:
+    """How many emails are held (a plan limit, a project limit or a mail loop): the usage page and
+    GET /usage show it beside the plan's limits."""
+    return Email.objects.filter(state=EmailState.HELD).count()
 
 
 def _date(value: Any) -> date | None:

@@ -11,10 +11,6 @@ from django.utils import timezone
 
 from projects.models import OPEN_STATUSES, Project, ProjectAlias, ProjectSignal, ProjectStatus, SignalKind
 
-# Events are reached through the reverse relation rather than imported: data flows from
-# events to projects, never back (DESIGN.md §3).
-_Event = Project._meta.get_field("events").related_model
-
 
 def open_projects() -> QuerySet[Project]:
     """The open projects: active or on hold, not merged away. What mail is filed into and what the
@@ -30,15 +26,17 @@ def open_project_count() -> int:
 def project_list(*, search: str = "", status: str = "", today: date | None = None) -> QuerySet[Project]:
     """Projects (not merged away) with their event count and next upcoming dated event, by last activity."""
     today = today or timezone.localdate()
-    upcoming = _Event.objects.filter(  # type: ignore[attr-defined]
-        project=OuterRef("pk"), deleted_at__isnull=True, status="active", date__gte=today
-    ).order_by("date", "time", "id")
+    # Events are read through the reverse relation `events`, never imported: projects sits below
+    # events. One join, filtered and ordered on the same event rows: the earliest upcoming one.
+    upcoming = Project.objects.filter(
+        pk=OuterRef("pk"), events__deleted_at__isnull=True, events__status="active", events__date__gte=today
+    ).order_by("events__date", "events__time", "events__id")
     projects = (
         Project.objects.filter(merged_into__isnull=True)
         .annotate(
             event_count=Count("events", filter=Q(events__deleted_at__isnull=True)),
-            next_event_date=Subquery(upcoming.values("date")[:1]),
-            next_event_title=Subquery(upcoming.values("title")[:1]),
+            next_event_date=Subquery(upcoming.values("events__date")[:1]),
+            next_event_title=Subquery(upcoming.values("events__title")[:1]),
             activity_at=Coalesce("last_activity_at", "created_at"),
         )
         .order_by(F("activity_at").desc(), "-pk")

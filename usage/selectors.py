@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.apps import apps
 from django.db.models import Count, F, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -160,13 +159,3 @@ def usage_by_model(organization: Organization, *, start: datetime, end: datetime
         )
         for row in rows
     ]
-
-
-def held_email_count() -> int:
-    """Held mail in the current tenant schema.
-
-    Looked up through the app registry rather than imported: usage sits below events in
-    the import flow (DESIGN.md §3), and this is a read-only count for the usage page.
-    """
-    email_model = apps.get_model("events", "Email")
-    return int(email_model.objects.filter(state="held").count())

@@ -1,13 +1,15 @@
 import datetime as dt
 
+from events.models import EmailState
 from events.selectors import (
     TimelineFilter,
     cursor_decode,
     cursor_encode,
     evidence_split,
+    held_email_count,
     timeline_page,
 )
-from tests.factories import EventFactory, ProjectFactory
+from tests.factories import EmailFactory, EventFactory, ProjectFactory
 
 
 def test_a_cursor_round_trips_and_a_tampered_one_is_rejected(org):
@@ -61,3 +63,11 @@ def test_evidence_is_found_across_line_breaks_and_case():
     assert evidence_split(text, "Not there") is None
     assert evidence_split(text, "  ") is None
     assert evidence_split("", "x") is None
+
+
+def test_held_email_count_counts_held_mail_only(org):
+    EmailFactory(state=EmailState.HELD, project=None)
+    EmailFactory(state=EmailState.HELD, project=None)
+    EmailFactory(state=EmailState.FAILED, project=None)
+    EmailFactory(state=EmailState.PROCESSED)
+    assert held_email_count() == 2

@@ -1,3 +1,5 @@
+"""The usage page (composed in config/views.py) and the CSV export (usage/views.py), by URL."""
+
 from __future__ import annotations
 
 import re
