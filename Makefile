@@ -24,11 +24,13 @@ test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	DEBUG=true $(PY) -m mypy .
+	$(VENV)/bin/lint-imports --no-logo
 	$(PY) scripts/ensure_chromium.py
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo
 
 typecheck: $(STAMP)
 	DEBUG=true $(PY) -m mypy .
