@@ -20,7 +20,6 @@ from django_tenants.utils import schema_context
 from billing.limits import processing_decision, project_creation_allowed
 from config.schedules import schedules_update_or_create
 from events.enqueue import email_enqueue, email_enqueue_on_commit
-from events.enqueue import email_task_rows as email_task_rows  # re-exported: inbound.services imports it from here
 from events.models import Email, EmailState
 from events.processing import (
     HOLD_PLAN_PREFIX,
