@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db import InterfaceError, OperationalError
 
-from events.ingest import parse_bytes
+from events.ingest import head_bytes, parse_bytes
 from events.processing import email_process
 from inbound.models import Verdict
 from inbound.services import Received, delivery_receive
@@ -45,7 +45,8 @@ def message_feed(
     """Store one message for `organization` (and process it at once with `sync`); returns the outcome key."""
     try:
         outcome = delivery_receive(
-            received=Received(provider=provider, message=parse_bytes(raw), raw=raw),
+            # The header block decides; the body is parsed only if the message is stored.
+            received=Received(provider=provider, message=parse_bytes(head_bytes(raw)), raw=raw, headers_only=True),
             organization=organization,
             check_sender=check_sender,
             backfill=True,
