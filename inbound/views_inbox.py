@@ -56,7 +56,17 @@ def inbox(request: HttpRequest) -> HttpResponse:
             list(
                 for_organization(Delivery.objects.all(), organization)
                 .filter(verdict__in=[Verdict.REJECTED, Verdict.IGNORED, Verdict.INVALID], email_code=None)
-                .only("created_at", "sender", "recipient", "subject", "verdict", "reason", "provider")
+                .only(
+                    "created_at",
+                    "sender",
+                    "recipient",
+                    "subject",
+                    "verdict",
+                    "reason",
+                    "provider",
+                    "authentication",
+                    "authentication_detail",
+                )
                 .order_by("-created_at")[:REFUSED_SHOWN]
             )
             if is_admin
