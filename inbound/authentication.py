@@ -427,7 +427,7 @@ def sender_auth(results: ProviderResults, *, from_addresses: list[str]) -> Sende
     domains = {_domain_of(address) for address in from_addresses if normalize_address(address)}
     from_domain = next(iter(domains)) if len(domains) == 1 else ""
     if results.empty:
-        return SenderAuth(AuthResult.UNKNOWN, from_domain, "the provider gave no SPF, DKIM or DMARC result", results)
+        return SenderAuth(AuthResult.UNKNOWN, from_domain, "no SPF, DKIM or DMARC result from the provider", results)
     if len(from_addresses) != 1 or not from_domain:
         return SenderAuth(AuthResult.FAIL, from_domain, "no single From address to align with", results)
     dmarc_applies = not results.dmarc_domain or results.dmarc_domain == from_domain
