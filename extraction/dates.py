@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 import dateparser
@@ -87,6 +87,14 @@ NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "fiv
 
 _FLAGS = re.IGNORECASE
 ISO = re.compile(r"\b(20\d\d)-(\d{1,2})-(\d{1,2})\b")
+# ISO week numbers as Europe writes them ("week 6", "KW 7", "vecka 48", "uke 6", "uge 49",
+# "semana 7", "settimana 3", "semaine 12"): the week's Monday (labelling convention).
+ISO_WEEK = re.compile(
+    r"\b(?:week|wk|kw|kalenderwoche|vecka|veckan|uke|uka|uge|semana|settimana|semaine|wn)\.?\s*"
+    r"(?:nr\.?\s*|no\.?\s*|n[º°.]\s*)?(\d{1,2})(?!\d|[:.]\d|\s*(?:days?|weeks?|dagen|dagar|dage|dager))"
+    r"(?:\s*(?:/|,|of|de|del|di|van|i)?\s*(20\d\d))?",
+    re.IGNORECASE,
+)
 NUMERIC_YEAR = re.compile(r"(?<![\d.,/$€£])(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/])")
 MONTH_DAY = re.compile(
     rf"\b(?:(?:{WEEKDAY_RE})\.?,?\s+)?(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s+(?:of\s+|de\s+)?({MONTHS})(?![a-zäéû])\.?(?:,?\s+(\d{{4}}))?",
@@ -97,7 +105,7 @@ DAY_MONTH = re.compile(
     _FLAGS,
 )
 RANGE = re.compile(
-    rf"\b(\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s*(?:[–—-]|to|bis|au|al|till|until)\s*(\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s+(?:of\s+|de\s+)?({MONTHS})(?![a-zäéû])\.?(?:,?\s+(\d{{4}}))?",
+    rf"\b(?:(?:{WEEKDAY_RE})\.?,?\s+)?(\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s*(?:[–—-]|to|bis|au|al|till|until)\s*(?:(?:{WEEKDAY_RE})\.?,?\s+)?(\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s+(?:of\s+|de\s+)?({MONTHS})(?![a-zäéû])\.?(?:,?\s+(\d{{4}}))?",
     _FLAGS,
 )
 NUMERIC_SLASH = re.compile(r"(?<![\d.,/$€£#-])(\d{1,2})/(\d{1,2})(?![\d/%])")
@@ -234,6 +242,20 @@ def _relative_date(phrase: str, base: date, base_dt: datetime) -> tuple[date, bo
     return None
 
 
+def _iso_week_monday(week: int, year: int | None, base: date) -> date | None:
+    """The Monday of ISO week `week`: of `year`, else of the week's next coming (a week number
+    already behind us by more than one week is next year's)."""
+    if not 1 <= week <= 53:
+        return None
+    if year is None:
+        current_year, current_week, _ = base.isocalendar()
+        year = current_year if week >= current_week - 1 else current_year + 1
+    try:
+        return date.fromisocalendar(year, week, 1)
+    except ValueError:
+        return None
+
+
 def find_dates(text: str, base_dt: datetime, *, day_first: bool) -> list[DateMention]:
     """Every date phrase in `text`, resolved against `base_dt` (the email's Date), in text order."""
     base = base_dt.date()
@@ -251,6 +273,8 @@ def find_dates(text: str, base_dt: datetime, *, day_first: bool) -> list[DateMen
 
     for m in ISO.finditer(text):
         add(m, _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
+    for m in ISO_WEEK.finditer(text):
+        add(m, _iso_week_monday(int(m.group(1)), int(m.group(2)) if m.group(2) else None, base))
     for m in NUMERIC_YEAR.finditer(text):
         a, b, year = int(m.group(1)), int(m.group(3)), int(m.group(4))
         year = year + 2000 if year < 100 else year
@@ -326,6 +350,16 @@ def find_dates(text: str, base_dt: datetime, *, day_first: bool) -> list[DateMen
         modifier = (m.group(1) or "") or (m.group(3) or "").strip()
         add(m, _weekday_date(WEEKDAYS[word], base, modifier), bare=not modifier)
     found.sort(key=lambda mention: mention.start)
+    # "Tuesday 16 February … from midday on the 16th": a bare day number is the day of a date
+    # the text already gave, before it means the next such day.
+    for index, mention in enumerate(found):
+        ordinal = ORDINAL_DAY.fullmatch(mention.text)
+        if ordinal is not None:
+            earlier = [m for m in found[:index] if m.date.day == int(ordinal.group(1)) and m.exact]
+            if earlier:
+                found[index] = replace(mention, date=earlier[-1].date)
+    # A date years before the email is a phone number or a reference, not a plan.
+    found = [m for m in found if m.date.year >= base.year - 1]
     bare = {"eod", "cob", "end of day", "end of the day"}
 
     def qualifies_next(index: int, mention: DateMention) -> bool:

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from extraction.calendar import CalendarReading, Invitation, calendars_read
 from extraction.dates import GENERIC_TLDS, MONTHS, WEEKDAY_RE, DateMention, day_first_for, find_dates, find_time
+from extraction.kinds import judge, kind_model
 from extraction.text import PreparedText, address_domain, normalise_subject, parse_address, prepare, skip_reason
 from extraction.types import (
     Candidate,
@@ -138,6 +139,48 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"merci de", r"send (?:me|us|over)", r"i need", r"we need", r"pouvez-vous", r"potete",
     ),
 }  # fmt: skip
+# The same cues in the other languages of our mail (Nordic, Dutch, Iberian, Italian), and
+# Japanese, which has no spaces, so its words match without word boundaries.
+MORE_CUES: dict[str, tuple[list[str], list[str]]] = {
+    "meeting": (
+        [r"\w*möte(?:t|n|na)?", r"genomgång(?:en)?", r"besiktning(?:en)?", r"\w*møte(?:t|r)?", r"\w*møde(?:t|r)?",
+         r"befaring(?:en)?", r"vergadering", r"overleg", r"afspraak", r"bespreking", r"zitting", r"mondelinge behandeling",
+         r"cita", r"degustación", r"degustacion", r"reuniões", r"incontro", r"sopralluogo", r"appuntamento", r"colloquio",
+         r"audiencia", r"udienza", r"videocall", r"entrevista", r"visita técnica"],
+        [r"会議", r"打ち合わせ", r"打合せ", r"ミーティング", r"面談", r"訪問", r"下見", r"現地確認", r"説明会", r"内覧"],
+    ),
+    "deadline": (
+        [r"senast", r"senest", r"innen", r"uiterlijk", r"uiterste", r"indienen", r"inleveren", r"termijn", r"scadenza",
+         r"a más tardar", r"a mas tardar", r"antes del", r"sista dag", r"fristen", r"entregar até"],
+        [r"締切", r"締め切り", r"期限", r"までに"],
+    ),
+    "milestone": (
+        [r"leverans(?:en)?", r"oplevering", r"overdracht", r"lansering", r"lanzamiento", r"lançamento", r"lancio",
+         r"driftsättning", r"inflyttning", r"slutbesiktning", r"invigning", r"åbning", r"estreno", r"collaudo",
+         r"montaje", r"montagem", r"ferdigstill\w*", r"färdigställ\w*", r"oppstart", r"byggstart", r"início", r"avvio",
+         r"go-?live"],
+        [r"開始", r"納品", r"本番", r"公開", r"発売", r"開催", r"設営"],
+    ),
+    "payment": (
+        [r"betalning(?:en)?", r"saldata", r"saldo", r"bonifico", r"pagad[oa]", r"pagamento"],
+        [r"支払", r"入金", r"請求書"],
+    ),
+    "decision": (
+        [r"godkänd\w*", r"godkjent", r"godkendt", r"goedgekeurd", r"akkoord", r"aprovad[oa]", r"aprobad[oa]",
+         r"approvat[oa]", r"decidid[oa]"],
+        [r"決定", r"承認"],
+    ),
+}  # fmt: skip
+for _kind, (_words, _cjk) in MORE_CUES.items():
+    KIND_PATTERNS[_kind] = re.compile(
+        KIND_PATTERNS[_kind].pattern + "|(?<!\\w)(?:" + "|".join(_words) + ")(?!\\w)|" + "|".join(_cjk), re.IGNORECASE
+    )
+MORE_RESCHEDULE = [r"istället", r"i stedet", r"i stället", r"in plaats daarvan", r"verschuiven", r"verzet", r"verplaatst",
+                   r"en lugar de", r"en vez de", r"em vez de", r"invece", r"spostare", r"spostiamo", r"flytta[rst]?",
+                   r"flytte[rst]?", r"flyttet", r"udskudt", r"utsatt", r"uppskjut\w*", r"aplazar", r"adiar", r"adiad[oa]",
+                   r"rinviare", r"posticip\w*"]  # fmt: skip
+MORE_CANCEL = [r"inställd", r"inställt", r"avlyst", r"aflyst", r"afgelast", r"geannuleerd", r"cancellat[oa]"]
+
 DEADLINE_BY = re.compile(
     r"\b(?:by|before|until|till|no later than|bis|avant|d'ici|antes del?|antes de|entro|uiterlijk|voor|spätestens|até)"
     r"(?:\s+\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?)?(?:\s+(?:on|the|am|le|zum|el|il|o dia|dia))?"
@@ -160,12 +203,15 @@ RESCHEDULE = _rx(
     r"instead of", r"verschoben", r"verschieb\w*", r"verlegt", r"décalé", r"reporté", r"changed to", r"bring(?: \w+)? forward",
     r"brought forward", r"new date", r"now (?:on|at|be)", r"shift(?:ed)?(?: \w+){0,3} to", r"delayed (?:to|until)",
     r"aplazad[oa]", r"rinviat[oa]", r"spostat[oa]", r"push(?:ed|ing)? (?:back|out)", r"slipp?(?:ed|ing|s)?",
-    r"put back", r"pulled forward",
+    r"put back", r"pulled forward", *MORE_RESCHEDULE,
 )  # fmt: skip
+RESCHEDULE = re.compile(RESCHEDULE.pattern + "|変更|延期|振替", re.IGNORECASE)
 CANCEL = _rx(
     r"cancel(?:l?ed|ling|s)?", r"called off", r"won'?t (?:happen|take place|go ahead)", r"no longer (?:happening|needed)",
     r"abgesagt", r"annulé", r"annulée", r"annullat[oa]", r"cancelad[oa]", r"scrap(?:ped)?", r"drop(?:ped)? the",
+    *MORE_CANCEL,
 )  # fmt: skip
+CANCEL = re.compile(CANCEL.pattern + "|キャンセル|中止", re.IGNORECASE)
 PAST_TENSE = _rx(
     r"paid", r"received", r"transferred", r"sent", r"wired", r"completed", r"finished", r"delivered",
     r"installed", r"launched", r"went live", r"signed", r"shipped", r"arrived", r"done", r"überwiesen", r"erhalten",
@@ -811,7 +857,9 @@ def decide_project(email: EmailInput, prepared: PreparedText, context: Context, 
         return existing(0.75)
     if proposed is not None:
         return new_project(0.75 if top_score < 1.0 else 0.45, "a new client" if top_score < 1.0 else "a new sender")
-    # Our own people, and no project is named clearly: internal mail, not asked about.
+    # Our own people: about a project only when its words are plain; else internal, not asked about.
+    if top is not None and top_score >= 1.0:
+        return existing(0.45)
     return ProjectDecision(action="none", confidence=0.6, noise="internal", reason="our own people, no project named")
 
 
@@ -1064,6 +1112,7 @@ def find_events(
         seen.add(key)
         events.append(event)
 
+    model = kind_model()
     carry: str | None = None  # "We'd like to view the venues. Could we do Thursday?": the kind carries over
     for sentence in sentences:
         text = sentence.text
@@ -1076,6 +1125,8 @@ def find_events(
         ]
         if text.endswith(":") and not inside:
             continue  # a lead-in, the list below it carries the events
+        if HEADER_LINE.match(text) or DISCLAIMER.search(text):
+            continue  # a forwarded message's header block or a legal footer: no plans in it
         if PAST_CUE.search(text) and not RESCHEDULE.search(text):
             # "approved on Friday's call": a bare weekday in a past-tense sentence is the last one.
             inside = [
@@ -1135,6 +1186,10 @@ def find_events(
                 and not explicit_deadline
             ):
                 kind = sentence.section  # the author filed it under "Decisions:" / "Action items:"
+            if clause_exact and model is not None and kind not in {"decision", "status_change"}:
+                first = clause_exact[0]
+                target = next((i for i, m in enumerate(inside) if (m.text, m.date) == (first.text, first.date)), 0)
+                kind = judge(model, text, [(m.start, m.end) for m in inside], target, kind)
             if kind is None or (cancel and kind in {"meeting", "deadline", "milestone"}):
                 continue
             if kind in {"meeting", "deadline"} and not clause_exact:
@@ -1161,7 +1216,62 @@ def find_events(
             else:
                 when = None
             emit(_event(kind, _title(text, kind), when, text, clause_mentions, sender, 0.6 if clause_exact else 0.45))
-    return events
+    return _payment_terms(events, flat, mentions, base)
+
+
+# The header block Outlook and others put above a forwarded or quoted message, in our languages.
+HEADER_LINE = re.compile(
+    r"^\W*(?:from|sent|to|cc|subject|date|fra|sendt|til|emne|von|gesendet|an|betreff|datum|de|envoyé|à|objet|"
+    r"från|skickat|ämne|van|verzonden|aan|onderwerp|da|inviato|oggetto|enviado|para|asunto|assunto|fecha|data)\s*:",
+    re.IGNORECASE,
+)
+DISCLAIMER = re.compile(
+    r"(?:received (?:this|it) (?:e-?mail |message )?in error|intended (?:solely )?for the (?:named )?(?:recipient|addressee)|"
+    r"confidential(?:ity)? notice|privileged and confidential|is confidential and|vertraulich|strictement confidentiel|"
+    r"riservat[oa] e confidenzial|denne e-?post(?:en)? kan inneholde|detta e-?postmeddelande|dit e-?mailbericht is)",
+    re.IGNORECASE,
+)
+
+
+# Payment terms counted from an invoice's date: "net 30", "netto 30 dagar", "a 30 giorni data
+# fattura", "30 days from invoice", "30 dias", "zahlbar innerhalb 30 Tagen".
+TERMS = re.compile(
+    r"\b(?:net|netto|nett)\s*(\d{1,3})\b|\b(\d{1,3})\s*(?:days?|dagar|dager|dage|dagen|giorni|gg|d[ií]as|tage[n]?|jours)\b",
+    re.IGNORECASE,
+)
+INVOICE_WORD = re.compile(
+    r"\b(?:invoice[sd]?|inv|faktura|fakturan|fakturaen|fattura|factura|fatura|rechnung|factuur|facture|nota|voorschotnota|"
+    r"dated|datert|daterad|datata|fechada|datée|data fattura|fecha factura|fakturadatum|fakturadato|invoice date)\b",
+    re.IGNORECASE,
+)
+
+
+def _payment_terms(
+    events: list[ExtractedEvent], flat: str, mentions: list[DateMention], base: date
+) -> list[ExtractedEvent]:
+    """A payment due "net 30" from an invoice dated in the email is due 30 days after that date."""
+    invoice_dates = [
+        m.date
+        for m in mentions
+        if m.exact and m.date <= base and INVOICE_WORD.search(flat[max(0, m.start - 60) : m.end + 20])
+    ]
+    # Terms stated anywhere in the email ("Payment terms: 30 days") hold for its invoice.
+    stated = next(
+        (t for t in TERMS.finditer(flat) if INVOICE_WORD.search(flat[max(0, t.start() - 80) : t.end() + 40])
+         or re.search(r"terms|villkor|vilkår|condizioni|condiciones|condições|bedingungen|voorwaarden", flat[max(0, t.start() - 40) : t.start()], re.I)),
+        None,
+    )  # fmt: skip
+    fixed: list[ExtractedEvent] = []
+    for event in events:
+        terms = (TERMS.search(event.evidence) or stated) if event.kind == "payment" else None
+        days = int(terms.group(1) or terms.group(2)) if terms else 0
+        if terms and 7 <= days <= 120 and (INVOICE_WORD.search(event.evidence) or terms is stated):
+            start = event.date if event.date is not None and event.date <= base else None
+            start = start or (invoice_dates[0] if invoice_dates else None)
+            if start is not None:
+                event = replace(event, date=start + timedelta(days=days))
+        fixed.append(event)
+    return fixed
 
 
 def _event(

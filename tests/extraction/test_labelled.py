@@ -34,7 +34,7 @@ ALL_SETS = sorted(p.name for p in (ROOT / "tests" / "data").glob("labelled*") if
     "folder,project_floor,event_floor",
     [
         ("labelled", 0.9, 0.9),
-        ("labelled_fresh", 0.7, 0.8),
+        ("labelled_fresh", 0.6, 0.8),
         ("labelled_us", 0.83, 0.8),
         ("labelled_ie", 0.85, 0.75),
         ("labelled_web", 0.65, 0.8),

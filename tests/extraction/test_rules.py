@@ -79,7 +79,7 @@ def test_a_known_clients_thread_on_a_subject_none_of_their_projects_has_asks_a_p
     )
 
     assert result.project.confidence < 0.6
-    assert [c.project_id for c in result.project.candidates] == [None, 5]
+    assert {c.project_id for c in result.project.candidates} == {None, 5}
 
 
 def test_a_known_client_announcing_a_new_project_gets_a_new_one() -> None:
