@@ -369,6 +369,10 @@ PROJECTR_AI_CONCURRENCY = env.int("PROJECTR_AI_CONCURRENCY", default=16)
 # signals, the thread and what people taught, file whatever it is). docs/extraction.md: how
 # the default was measured.
 PROJECTR_FILING_THRESHOLD = env.float("PROJECTR_FILING_THRESHOLD", default=0.6)
+# An extracted event less sure than this is stored as a suggestion (Event.suggested): shown on the
+# timeline to accept or dismiss, and left out of feeds, the digest, "Next" and the CSV/ICS exports
+# until a person accepts it or a later email confirms it. docs/extraction.md: why 0.5.
+PROJECTR_EVENT_SUGGESTION_THRESHOLD = env.float("PROJECTR_EVENT_SUGGESTION_THRESHOLD", default=0.5)
 # Per-model prices (USD per million tokens) that override extraction.prices.PRICES.
 PROJECTR_AI_PRICE_OVERRIDES: dict[str, dict[str, Decimal]] = {}
 

@@ -16,6 +16,10 @@ project from another email, or added by hand, becomes a "confirmed" history row 
 Undated events are never merged: nothing says two "send the logo files" are one. Re-processing
 drops the email's confirmations before applying again; an event of the email that other emails
 confirmed passes to the earliest of them instead of being deleted, so it stays on the timeline.
+
+A new event extracted less surely than PROJECTR_EVENT_SUGGESTION_THRESHOLD is stored as a
+suggestion (`Event.suggested`), which a person accepts or dismisses on the timeline; an email that
+confirms a suggestion makes it an event like any other.
 """
 
 from __future__ import annotations
@@ -330,6 +334,30 @@ def _event_values(item: ExtractedEvent, extraction: Extraction) -> dict[str, Any
         "model": extraction.model[:100],
         **_invitation_values(item),
     }
+
+
+def _suggested(values: dict[str, Any], *, earlier: Event | None) -> bool:
+    """Whether a new event is only a suggestion (Event.suggested): extracted less surely than
+    PROJECTR_EVENT_SUGGESTION_THRESHOLD. A move of an event already on the timeline never is: the
+    earlier event is superseded in the same step, and a suggestion in its place would take the
+    meeting off every calendar until someone accepted it."""
+    return earlier is None and float(values["confidence"]) < settings.PROJECTR_EVENT_SUGGESTION_THRESHOLD
+
+
+def _suggestions_confirmed(events: list[Event], *, email: Email) -> None:
+    """The suggestions among the events this email confirmed become events like any other: a
+    reply that says it again does what a person's Accept does (an "accepted" row names the email).
+    No query unless the email confirmed a suggestion."""
+    suggestions = [event for event in events if event.suggested]
+    if not suggestions:
+        return
+    Event.objects.filter(pk__in=[event.pk for event in suggestions]).update(suggested=False, updated_at=timezone.now())
+    EventHistory.objects.bulk_create(
+        EventHistory(event=event, action="accepted", email=email, note="a later email confirmed it")
+        for event in suggestions
+    )
+    for event in suggestions:
+        event.suggested = False
 
 
 def _confirmation_key(kind: str, day: date | None, at: time | None, title: str, amount: Decimal | None) -> Any:
@@ -655,7 +683,12 @@ def extraction_apply_in_transaction(
             if same is not None:
                 _confirm(same, email=email, item=item, values=values, confirmed=confirmed)
                 continue
-        event = Event(project=earlier.project if earlier else project, email=email, **values)
+        event = Event(
+            project=earlier.project if earlier else project,
+            email=email,
+            suggested=_suggested(values, earlier=earlier),
+            **values,
+        )
         if earlier is not None and earlier.ical_uid and not event.ical_uid:
             # Moved by a sentence: the invitation's later updates still find the meeting.
             event.ical_uid, event.ical_sequence = earlier.ical_uid, earlier.ical_sequence
@@ -681,6 +714,8 @@ def extraction_apply_in_transaction(
                 note=item.evidence[:500],
             )
             updated.append(earlier)
+
+    _suggestions_confirmed(confirmed, email=email)
 
     activity = email.date or timezone.now()
     # The row was read a moment ago in this transaction: when it is already as late, the

@@ -198,6 +198,11 @@ class Event(models.Model):
     provider = models.CharField(max_length=30, blank=True)  # rules, anthropic, manual
     model = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=20, choices=EventStatus.choices, default=EventStatus.ACTIVE)
+    # Extracted less surely than PROJECTR_EVENT_SUGGESTION_THRESHOLD: on the timeline to accept or
+    # dismiss, but on no calendar feed, digest, "Next" or CSV/ICS export until accepted or confirmed.
+    # A flag beside the status, not a status: the pipeline's lookups of active events (confirmation,
+    # reschedule, cancellation, invitations, context) must still find it, so a reply can confirm it.
+    suggested = models.BooleanField(default=False)
     done = models.BooleanField(default=False)
     # A person changed it: re-processing its email never overwrites it.
     edited = models.BooleanField(default=False)
@@ -258,7 +263,7 @@ class Event(models.Model):
 
 class EventHistory(models.Model):
     """What happened to an event: created, rescheduled, cancelled, confirmed (a later email said it
-    again), edited, moved, restored."""
+    again), edited, moved, restored, accepted or dismissed (a suggestion)."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="history")
     at = models.DateTimeField(auto_now_add=True)

@@ -704,3 +704,132 @@ def test_the_confirmation_lookup_is_one_query_for_all_the_events_of_an_email(org
 
     assert len(reads(many)) == 1
     assert reads([meeting(kind="action_item", date=None, time=None)]) == []  # undated: nothing to look up
+
+
+# --- suggestions: events less sure than PROJECTR_EVENT_SUGGESTION_THRESHOLD (Event.suggested) ---
+
+
+def test_an_event_below_the_threshold_is_stored_as_a_suggestion(org):
+    email = EmailFactory(project=ProjectFactory())
+    events = [
+        meeting(title="Weak", evidence="Maybe Friday?", confidence=0.45),
+        meeting(title="At the threshold", evidence="Friday works.", confidence=0.5),
+        meeting(title="Dated", evidence="Friday 4 December.", confidence=0.6, date=DAY + dt.timedelta(days=1)),
+    ]
+
+    result = extraction_apply(organization=org, email=email, extraction=extraction(events=events))
+
+    assert [(e.title, e.suggested) for e in result.created_events] == [
+        ("Weak", True),
+        ("At the threshold", False),
+        ("Dated", False),
+    ]
+    stored = dict(Event.objects.filter(email=email).values_list("title", "suggested"))
+    assert stored == {"Weak": True, "At the threshold": False, "Dated": False}
+    # A suggestion keeps its provenance and its "created" row like any other event.
+    assert EventHistory.objects.filter(event__title="Weak", action="created", email=email).exists()
+
+
+def test_the_threshold_is_a_setting(org, settings):
+    settings.PROJECTR_EVENT_SUGGESTION_THRESHOLD = 0.7
+    email = EmailFactory(project=ProjectFactory())
+
+    result = extraction_apply(organization=org, email=email, extraction=extraction(events=[meeting(confidence=0.6)]))
+
+    assert [e.suggested for e in result.created_events] == [True]
+
+
+def test_a_reply_that_confirms_a_suggestion_makes_it_an_event_like_any_other(org):
+    proposal, reply, result = proposed_then_confirmed(
+        org, meeting(confidence=0.45), meeting(evidence="Friday at 10 works.", confidence=0.45)
+    )
+
+    [event] = Event.objects.filter(project=result.project)
+    assert (event.email_id, event.suggested, event.edited) == (proposal.pk, False, False)
+    assert result.confirmed_events == [event]
+    accepted = EventHistory.objects.get(event=event, action="accepted")
+    assert (accepted.email, accepted.actor) == (reply, None)
+
+
+def test_confirming_an_event_that_is_no_suggestion_adds_no_accepted_row(org):
+    _, _, result = proposed_then_confirmed(org, meeting(confidence=0.8), meeting(confidence=0.45))
+
+    [event] = Event.objects.filter(project=result.project)
+    assert event.suggested is False
+    assert list(event.history.values_list("action", flat=True)) == ["created", "confirmed"]
+
+
+def test_a_move_of_an_event_on_the_timeline_is_never_a_suggestion(org):
+    project = ProjectFactory()
+    earlier = EventFactory(project=project, date=dt.date(2026, 12, 1), email=EmailFactory(project=project))
+    moved = meeting(updates_event_id=earlier.pk, update_action="reschedule", confidence=0.3)
+
+    result = extraction_apply(
+        organization=org, email=EmailFactory(project=project), extraction=extraction(events=[moved])
+    )
+
+    [new] = result.created_events
+    assert (new.suggested, new.status) == (False, EventStatus.ACTIVE)
+    earlier.refresh_from_db()
+    assert earlier.superseded_by_id == new.pk
+
+
+def test_re_processing_keeps_an_accepted_suggestion_and_never_brings_back_a_dismissed_one(org, world):
+    from events.services import event_suggestion_accept, event_suggestion_dismiss
+
+    email = EmailFactory(project=ProjectFactory())
+    weak = extraction(
+        events=[
+            meeting(title="Walk-through", evidence="A walk-through maybe?", confidence=0.45),
+            meeting(title="Drinks", evidence="Drinks after?", confidence=0.45, kind="action_item", date=None),
+        ]
+    )
+    walk, drinks = extraction_apply(organization=org, email=email, extraction=weak).created_events
+    event_suggestion_accept(event=walk, actor=world.member)
+    event_suggestion_dismiss(event=drinks, actor=world.member)
+
+    extraction_apply(organization=org, email=email, extraction=weak)
+
+    live = Event.objects.filter(email=email, deleted_at__isnull=True)
+    assert [(e.pk, e.title, e.suggested) for e in live] == [(walk.pk, "Walk-through", False)]
+    assert Event.objects.filter(email=email).count() == 2  # the dismissed one stays dismissed, not twinned
+
+
+def test_through_the_pipeline_an_undated_request_is_a_suggestion_and_a_dated_meeting_is_not(world, tmp_path):
+    from email.message import EmailMessage
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from projects.models import ProjectSignal
+
+    project = ProjectFactory(name="Harbour Foods rebrand", client_name="Harbour Foods")
+    ProjectSignal.objects.create(project=project, kind="sender", value="pat@harbourfoods.example")
+    message = EmailMessage()
+    message["From"] = "Pat Lee <pat@harbourfoods.example>"
+    message["To"] = "testorg@in.projectr.example"
+    message["Subject"] = "Rebrand: next steps"
+    message["Date"] = "Mon, 07 Dec 2026 09:00:00 +0000"
+    message["Message-ID"] = "<next-steps@harbourfoods.example>"
+    message.set_content(
+        "Hi,\n\nThe design review is on Thursday 10 December at 14:00.\n\n"
+        "Could you send us the revised logo files?\n\nPat\n"
+    )
+    path = tmp_path / "next-steps.eml"
+    path.write_bytes(bytes(message))
+
+    call_command(
+        "ingest_eml",
+        "--org",
+        "testorg",
+        "--sync",
+        "--skip-sender-check",
+        str(path),
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
+
+    events = {e.kind: e for e in Event.objects.filter(project=project)}
+    assert (events["meeting"].date, events["meeting"].suggested) == (dt.date(2026, 12, 10), False)
+    assert (events["action_item"].date, events["action_item"].confidence) == (None, 0.45)
+    assert events["action_item"].suggested is True
