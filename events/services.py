@@ -154,6 +154,39 @@ def event_restore(*, event: Event, actor: User | None) -> Event:
 
 
 @transaction.atomic
+def event_suggestion_accept(*, event: Event, actor: User | None) -> Event:
+    """A suggestion becomes an event like any other (feeds, digest, "Next", exports). Marked edited,
+    so re-processing its email keeps it rather than suggesting it again. Accepting an event that
+    is no suggestion (accepted meanwhile, or confirmed by a later email) changes nothing."""
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if not event.suggested:
+        return event
+    event.suggested = False
+    event.edited = True
+    event.edited_by = actor
+    event.save(update_fields=["suggested", "edited", "edited_by", "updated_at"])
+    EventHistory.objects.create(event=event, action="accepted", actor=actor)
+    return event
+
+
+@transaction.atomic
+def event_suggestion_dismiss(*, event: Event, actor: User | None) -> Event:
+    """A suggestion a person does not want: soft-deleted like `event_delete` (so `event_restore`
+    undoes it, as a suggestion again) with a "dismissed" row. An event that is no suggestion
+    (accepted meanwhile) is not deleted: that is the Delete button's job."""
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if not event.suggested or event.deleted_at is not None:
+        return event
+    event.deleted_at = timezone.now()
+    # As a deleted event: re-processing the email must not suggest it again.
+    event.edited = True
+    event.edited_by = actor
+    event.save(update_fields=["deleted_at", "edited", "edited_by", "updated_at"])
+    EventHistory.objects.create(event=event, action="dismissed", actor=actor)
+    return event
+
+
+@transaction.atomic
 def event_move(*, event: Event, actor: User | None, project: Project) -> Event:
     """Move an event to another project of the same workspace."""
     if project.merged_into_id is not None:

@@ -11,6 +11,8 @@ from events.services import (
     event_mark_done,
     event_move,
     event_restore,
+    event_suggestion_accept,
+    event_suggestion_dismiss,
     event_update,
 )
 from tests.factories import EventFactory, ProjectFactory
@@ -109,3 +111,65 @@ def test_it_refuses_to_move_into_a_merged_project(world):
     merged = ProjectFactory(merged_into=ProjectFactory())
     with pytest.raises(EventError):
         event_move(event=event, actor=world.member, project=merged)
+
+
+# --- suggestions (Event.suggested) -------------------------------------------------------------
+
+
+def test_accepting_a_suggestion_makes_it_an_event_like_any_other_with_who_accepted_it(world):
+    event = EventFactory(confidence=0.45, suggested=True)
+    event_suggestion_accept(event=event, actor=world.member)
+    event.refresh_from_db()
+    assert (event.suggested, event.deleted_at, event.confidence) == (False, None, 0.45)
+    assert (event.edited, event.edited_by) == (True, world.member)  # re-processing its email keeps it
+    history = event.history.get()
+    assert (history.action, history.actor) == ("accepted", world.member)
+
+
+def test_accepting_an_event_that_is_no_suggestion_changes_nothing(world):
+    event = EventFactory(suggested=False)
+    event_suggestion_accept(event=event, actor=world.member)
+    event.refresh_from_db()
+    assert event.edited is False
+    assert not event.history.exists()
+
+
+def test_dismissing_a_suggestion_soft_deletes_it_and_undo_brings_it_back_as_a_suggestion(world):
+    event = EventFactory(confidence=0.45, suggested=True)
+    event_suggestion_dismiss(event=event, actor=world.member)
+    event.refresh_from_db()
+    assert event.deleted_at is not None
+    assert (event.edited, event.edited_by) == (True, world.member)  # re-processing does not suggest it again
+    event_restore(event=event, actor=world.member)
+    event.refresh_from_db()
+    assert (event.deleted_at, event.suggested) == (None, True)
+    assert list(event.history.values_list("action", "actor")) == [
+        ("dismissed", world.member.pk),
+        ("restored", world.member.pk),
+    ]
+
+
+def test_dismissing_an_accepted_event_or_a_dismissed_one_changes_nothing(world):
+    accepted = EventFactory(suggested=False)
+    event_suggestion_dismiss(event=accepted, actor=world.member)
+    accepted.refresh_from_db()
+    assert accepted.deleted_at is None
+    dismissed = EventFactory(suggested=True)
+    event_suggestion_dismiss(event=dismissed, actor=world.member)
+    event_suggestion_dismiss(event=dismissed, actor=world.member)
+    assert list(dismissed.history.values_list("action", flat=True)) == ["dismissed"]
+    assert not accepted.history.exists()
+
+
+@pytest.mark.parametrize("service", [event_suggestion_accept, event_suggestion_dismiss])
+def test_each_suggestion_service_owns_its_transaction(world, monkeypatch, service):
+    event = EventFactory(suggested=True)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("history insert failed")
+
+    monkeypatch.setattr(EventHistory.objects, "create", fail)
+    with pytest.raises(RuntimeError):
+        service(event=event, actor=world.member)
+    event.refresh_from_db()
+    assert (event.suggested, event.deleted_at, event.edited) == (True, None, False)
