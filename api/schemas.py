@@ -105,6 +105,10 @@ class EventOut(Schema):
     confidence: float
     provider: str
     status: EventStatusName
+    suggested: bool = Field(
+        description="Extracted less surely than the suggestion threshold: on the timeline to accept or dismiss, "
+        "left out of calendar feeds, the digest, `when=upcoming` and the CSV/ICS exports until accepted."
+    )
     done: bool
     edited: bool
     email: UUID | None = None

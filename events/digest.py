@@ -117,7 +117,10 @@ def digest_build(*, organization: Organization, now: dt.datetime | None = None) 
     until = now or timezone.now()
     since = until - WINDOW
     today = timezone.localdate(until)
-    visible = Event.objects.filter(deleted_at__isnull=True).exclude(project__status=ProjectStatus.ARCHIVED)
+    # Suggestions (Event.suggested) are not news until a person accepts them or a reply confirms them.
+    visible = Event.objects.filter(deleted_at__isnull=True, suggested=False).exclude(
+        project__status=ProjectStatus.ARCHIVED
+    )
 
     changed_qs = (
         visible.filter(updated_at__gte=since, updated_at__lt=until)

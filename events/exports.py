@@ -4,14 +4,19 @@ The JSON shape is a public contract (issue 4 point 6):
 {"organization", "projects": [{"id", "name", "status", "client_email"}],
  "emails": [{"message_id", "project_id", "status"}],
  "events": [{"id", "project_id", "kind", "date", "time", "title", "source_message_id",
-             "evidence", "confidence", "status"}]}
+             "evidence", "confidence", "status", "suggested"}]}
 Every event ever extracted is listed, superseded and cancelled ones included; soft-deleted
 ones are not. Ids are the database ids (stable within a workspace).
+
+A suggestion (Event.suggested: extracted less surely than PROJECTR_EVENT_SUGGESTION_THRESHOLD,
+not accepted yet) is in the JSON with `suggested: true`, and in neither the CSV (whose columns
+are the JSON's without `suggested`) nor the iCalendar export until it is accepted.
 
 An Unfiled email (events.models.FilingState) is in no project: `project_id: null`. The events
 its extraction found wait on the email, not on any timeline; the workspace export lists them
 after the stored events with `project_id: null`, `id: null` (they are not stored events yet) and
 status "active", and with exactly the keys of every other event: the shape stays the contract.
+Their `suggested` says whether they would be suggestions once filed (below the threshold).
 A project's export has none of them, and neither has the iCalendar export: they are on no
 calendar until the email is filed.
 """
@@ -28,6 +33,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
+from django.conf import settings
 from django.utils import timezone
 
 from events.models import Email, Event, EventStatus, FilingState
@@ -45,10 +51,12 @@ EVENT_COLUMNS = (
     "confidence",
     "status",
 )
+# The JSON's event keys: the CSV's columns, and whether it is a suggestion nobody accepted yet.
+EVENT_KEYS = (*EVENT_COLUMNS, "suggested")
 PRODID = "-//Projectr//Project timelines//EN"
 
 
-def _events(project: Project | None) -> Iterable[Event]:
+def _events(project: Project | None, *, suggestions: bool = True) -> Iterable[Event]:
     events = (
         Event.objects.filter(deleted_at__isnull=True)
         .select_related("email")
@@ -56,8 +64,20 @@ def _events(project: Project | None) -> Iterable[Event]:
     )
     if project is not None:
         events = events.filter(project=project)
+    if not suggestions:
+        events = events.filter(suggested=False)
     return events.only(
-        "pk", "project_id", "kind", "date", "time", "title", "evidence", "confidence", "status", "email__message_id"
+        "pk",
+        "project_id",
+        "kind",
+        "date",
+        "time",
+        "title",
+        "evidence",
+        "confidence",
+        "status",
+        "suggested",
+        "email__message_id",
     ).iterator(chunk_size=2000)
 
 
@@ -73,6 +93,7 @@ def event_row(event: Event) -> dict[str, Any]:
         "evidence": event.evidence,
         "confidence": event.confidence,
         "status": event.status,
+        "suggested": event.suggested,
     }
 
 
@@ -90,6 +111,7 @@ def waiting_rows() -> Iterable[dict[str, Any]]:
             if not isinstance(item, dict):
                 continue
             at = str(item.get("time") or "")
+            confidence = item.get("confidence", 0.5)
             yield {
                 "id": None,
                 "project_id": None,
@@ -99,9 +121,18 @@ def waiting_rows() -> Iterable[dict[str, Any]]:
                 "title": item.get("title", ""),
                 "source_message_id": email.message_id,
                 "evidence": item.get("evidence", ""),
-                "confidence": item.get("confidence", 0.5),
+                "confidence": confidence,
                 "status": EventStatus.ACTIVE.value,
+                "suggested": _below_threshold(confidence),
             }
+
+
+def _below_threshold(confidence: Any) -> bool:
+    """Whether a waiting event would be stored as a suggestion when its email is filed (events.apply)."""
+    try:
+        return float(confidence) < settings.PROJECTR_EVENT_SUGGESTION_THRESHOLD
+    except (TypeError, ValueError):
+        return False
 
 
 def export_data(*, organization_slug: str, project: Project | None = None) -> dict[str, Any]:
@@ -131,12 +162,15 @@ def export_json(data: dict[str, Any]) -> str:
 
 
 def export_csv(*, project: Project | None = None) -> str:
-    """The event columns of the JSON export, one row per event (and per waiting event, as there)."""
+    """The event columns of the JSON export (less `suggested`), one row per event (and per waiting
+    event, as there), suggestions left out."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=EVENT_COLUMNS)
+    writer = csv.DictWriter(out, fieldnames=EVENT_COLUMNS, extrasaction="ignore")
     writer.writeheader()
-    rows = map(event_row, _events(project))
+    rows = map(event_row, _events(project, suggestions=False))
     for row in itertools.chain(rows, [] if project is not None else waiting_rows()):
+        if row["suggested"]:
+            continue
         # Spreadsheet formula injection: a cell starting with = + - @ would be evaluated.
         for key in ("title", "evidence"):
             if str(row[key]).startswith(("=", "+", "-", "@")):
@@ -165,8 +199,9 @@ def export_ics(
     project: Project | None = None,
     link: Callable[[Event], str] | None = None,
 ) -> bytes:
-    """One VEVENT per active dated event: what a calendar subscription shows. An Unfiled email's
-    waiting events are not events yet (they are on no timeline), so never in a calendar."""
+    """One VEVENT per active dated event that is not a suggestion: what a calendar subscription
+    shows. An Unfiled email's waiting events are not events yet (they are on no timeline), so
+    never in a calendar."""
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -176,7 +211,7 @@ def export_ics(
     cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", "PT1H")
     events = (
-        Event.objects.filter(deleted_at__isnull=True, status=EventStatus.ACTIVE, date__isnull=False)
+        Event.objects.filter(deleted_at__isnull=True, status=EventStatus.ACTIVE, suggested=False, date__isnull=False)
         .select_related("project")
         .order_by("date", "time", "pk")
     )

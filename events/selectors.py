@@ -89,7 +89,8 @@ def timeline_events(*, project: Project | None, filters: TimelineFilter, today: 
     if kinds:
         events = events.filter(kind__in=kinds)
     if filters.when == "upcoming":
-        events = events.filter(date__gte=today)
+        # What is coming up: not the suggestions (Event.suggested) nobody accepted yet.
+        events = events.filter(date__gte=today, suggested=False)
     elif filters.when == "past":
         events = events.filter(date__lt=today)
     if filters.date_from:

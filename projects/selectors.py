@@ -27,9 +27,14 @@ def project_list(*, search: str = "", status: str = "", today: date | None = Non
     """Projects (not merged away) with their event count and next upcoming dated event, by last activity."""
     today = today or timezone.localdate()
     # Events are read through the reverse relation `events`, never imported: projects sits below
-    # events. One join, filtered and ordered on the same event rows: the earliest upcoming one.
+    # events. One join, filtered and ordered on the same event rows: the earliest upcoming one
+    # that is not a suggestion nobody accepted yet (Event.suggested).
     upcoming = Project.objects.filter(
-        pk=OuterRef("pk"), events__deleted_at__isnull=True, events__status="active", events__date__gte=today
+        pk=OuterRef("pk"),
+        events__deleted_at__isnull=True,
+        events__status="active",
+        events__suggested=False,
+        events__date__gte=today,
     ).order_by("events__date", "events__time", "events__id")
     projects = (
         Project.objects.filter(merged_into__isnull=True)

@@ -193,3 +193,14 @@ def test_the_curl_example_in_docs_api_md_lists_upcoming_deadlines(reader, projec
     EventFactory(project=project, kind=EventKind.DEADLINE, title="Tiles chosen", date=timezone.localdate())
     EventFactory(project=project, kind=EventKind.MEETING, title="Site visit", date=timezone.localdate())
     assert titles(reader.get(example.group(1).replace("$PROJECT_CODE", str(project.code)))) == ["Tiles chosen"]
+
+
+def test_each_event_says_whether_it_is_a_suggestion_and_upcoming_leaves_suggestions_out(reader, project):
+    today = timezone.localdate()
+    maybe = EventFactory(project=project, title="Maybe a walk-through", date=today, suggested=True)
+    EventFactory(project=project, title="Tiles chosen", date=today)
+
+    listed = {e["title"]: e["suggested"] for e in reader.get(URL, {"project": str(project.code)}).json()["items"]}
+    assert listed == {"Maybe a walk-through": True, "Tiles chosen": False}
+    assert reader.get(f"{URL}/{maybe.code}").json()["suggested"] is True
+    assert titles(reader.get(URL, {"project": str(project.code), "when": "upcoming"})) == ["Tiles chosen"]

@@ -94,6 +94,22 @@ def test_it_lists_what_is_due_in_the_next_seven_days_in_date_order(org):
     assert titles(digest.due) == ["Today", "Tomorrow", "In a week"]
 
 
+def test_it_leaves_suggestions_out_of_both_sections_until_they_are_accepted(org, world):
+    from events.services import event_suggestion_accept
+
+    kitchen = project()
+    event(kitchen, "Tiles due", days=2)
+    maybe = event(kitchen, "Maybe a walk-through", days=3, kind=EventKind.MEETING, suggested=True)
+
+    digest = digest_build(organization=org)
+    assert (titles(digest.changed), titles(digest.due)) == (["Tiles due"], ["Tiles due"])
+
+    event_suggestion_accept(event=maybe, actor=world.member)
+    digest = digest_build(organization=org)
+    assert titles(digest.changed) == ["Tiles due", "Maybe a walk-through"]
+    assert titles(digest.due) == ["Tiles due", "Maybe a walk-through"]
+
+
 def test_it_leaves_out_deleted_events_and_archived_projects_from_the_changes(org):
     event(project(), "Deleted today", days=3, deleted_at=timezone.now())
     event(project("Old shop", status=ProjectStatus.ARCHIVED), "Archived", days=3)

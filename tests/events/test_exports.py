@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from events.exports import EVENT_COLUMNS, export_csv, export_data, export_ics
+from events.exports import EVENT_COLUMNS, EVENT_KEYS, export_csv, export_data, export_ics
 from events.models import EmailState, EventKind, EventStatus, FilingState
 from tests.factories import EmailFactory, EventFactory, ProjectFactory
 
@@ -67,11 +67,13 @@ def test_the_json_has_exactly_the_specified_shape(timeline):
         "evidence": "Site meeting moved to Friday 10am.",
         "confidence": 0.8,
         "status": "active",
+        "suggested": False,
     }
     assert by_title["Site meeting (old)"]["status"] == "superseded"
     assert by_title["=cmd|' /C calc'!A0"]["date"] is None
     assert by_title["=cmd|' /C calc'!A0"]["source_message_id"] is None
-    assert list(by_title["Site meeting"]) == list(EVENT_COLUMNS)
+    assert list(by_title["Site meeting"]) == list(EVENT_KEYS)
+    assert (*EVENT_COLUMNS, "suggested") == EVENT_KEYS
 
 
 def test_a_project_export_holds_only_that_project(timeline):
@@ -202,6 +204,7 @@ def test_an_unfiled_email_and_its_waiting_events_have_no_project_in_the_same_sha
             "evidence": "Kick-off call on Monday at 10:00.",
             "confidence": 0.8,
             "status": "active",
+            "suggested": False,
         },
         {
             "id": None,
@@ -214,10 +217,11 @@ def test_an_unfiled_email_and_its_waiting_events_have_no_project_in_the_same_sha
             "evidence": "Send the list export.",
             "confidence": 0.5,
             "status": "active",
+            "suggested": False,  # 0.5 is not below the default threshold
         },
     ]
     # Every event, filed or waiting, has exactly the contract's keys; only waiting ones lack a project.
-    assert all(list(e) == list(EVENT_COLUMNS) for e in data["events"])
+    assert all(list(e) == list(EVENT_KEYS) for e in data["events"])
     assert [e["title"] for e in data["events"] if e["project_id"] is None] == ["Kick-off call", "=HYPERLINK(1)"]
     assert not [e for e in data["events"] if e["source_message_id"] == "<filed@crumb.example>"]
 
@@ -256,3 +260,57 @@ def test_the_command_exports_an_unfiled_email_with_project_id_null(unfiled):
     out = io.StringIO()
     call_command("export_timeline", "--org", "testorg", "--format", "ics", stdout=out)
     assert out.getvalue().count("BEGIN:VEVENT") == 1
+
+
+# --- suggestions (Event.suggested): in the JSON, flagged; in neither the CSV nor the calendar ---
+
+
+@pytest.fixture
+def suggestion(timeline):
+    project, email, *_ = timeline
+    return EventFactory(
+        project=project,
+        email=email,
+        title="Maybe a site walk",
+        date=dt.date(2026, 12, 8),
+        confidence=0.45,
+        suggested=True,
+    )
+
+
+def test_the_json_lists_a_suggestion_flagged_as_one(suggestion):
+    by_title = {e["title"]: e for e in export_data(organization_slug="testorg")["events"]}
+    assert by_title["Maybe a site walk"]["suggested"] is True
+    assert by_title["Site meeting"]["suggested"] is False
+    project_events = export_data(organization_slug="testorg", project=suggestion.project)["events"]
+    assert [e["suggested"] for e in project_events if e["id"] == suggestion.pk] == [True]
+
+
+def test_the_csv_and_the_ics_leave_a_suggestion_out_until_it_is_accepted(suggestion, world):
+    from events.services import event_suggestion_accept
+
+    def csv_titles(**kw):
+        return [r["title"] for r in csv.DictReader(io.StringIO(export_csv(**kw)))]
+
+    def ics_titles(**kw):
+        return [
+            str(e["summary"]) for e in icalendar.Calendar.from_ical(export_ics(calendar_name="x", **kw)).walk("VEVENT")
+        ]
+
+    assert "Maybe a site walk" not in csv_titles()
+    assert "Maybe a site walk" not in csv_titles(project=suggestion.project)
+    assert tuple(csv.DictReader(io.StringIO(export_csv())).fieldnames or ()) == EVENT_COLUMNS  # no `suggested` column
+    assert ics_titles(project=suggestion.project) == ["Site meeting"]
+
+    event_suggestion_accept(event=suggestion, actor=world.member)
+
+    assert "Maybe a site walk" in csv_titles()
+    assert ics_titles(project=suggestion.project) == ["Site meeting", "Maybe a site walk"]
+
+
+def test_a_waiting_event_below_the_threshold_is_flagged_and_left_out_of_the_csv(unfiled, settings):
+    settings.PROJECTR_EVENT_SUGGESTION_THRESHOLD = 0.6  # the waiting action item (0.5) would be a suggestion
+    waiting = [e for e in export_data(organization_slug="testorg")["events"] if e["project_id"] is None]
+    assert [(e["title"], e["suggested"]) for e in waiting] == [("Kick-off call", False), ("=HYPERLINK(1)", True)]
+    rows = [r for r in csv.DictReader(io.StringIO(export_csv())) if r["source_message_id"] == "<wait@crumb.example>"]
+    assert [r["title"] for r in rows] == ["Kick-off call"]

@@ -62,3 +62,29 @@ def test_the_organization_feed_holds_every_project(world, workspace_client, clie
 def test_another_workspaces_token_does_not_work_here(world, workspace_client, other_org):
     organization_feed_rotate(organization=other_org, actor=None)
     assert workspace_client.get(reverse("feeds:organization", args=[other_org.feed_token])).status_code == 404
+
+
+def test_suggestions_are_on_no_feed_until_someone_accepts_them(world, workspace_client):
+    from events.services import event_suggestion_accept
+
+    project = ProjectFactory(name="Kitchen")
+    EventFactory(project=project, title="Handover", date=dt.date(2026, 12, 10))
+    maybe = EventFactory(project=project, title="Maybe a walk-through", date=dt.date(2026, 12, 11), suggested=True)
+    project_feed_rotate(project=project, actor=None)
+    organization = Organization.objects.get(pk=world.org.pk)
+    organization_feed_rotate(organization=organization, actor=None)
+
+    def summaries():
+        project_feed = workspace_client.get(reverse("feeds:project", args=[project.code, project.feed_token]))
+        organization_feed = workspace_client.get(reverse("feeds:organization", args=[organization.feed_token]))
+        return [
+            [str(e["summary"]) for e in icalendar.Calendar.from_ical(response.content).walk("VEVENT")]
+            for response in (project_feed, organization_feed)
+        ]
+
+    assert summaries() == [["Handover"], ["Handover (Kitchen)"]]
+    event_suggestion_accept(event=maybe, actor=world.member)
+    assert summaries() == [
+        ["Handover", "Maybe a walk-through"],
+        ["Handover (Kitchen)", "Maybe a walk-through (Kitchen)"],
+    ]

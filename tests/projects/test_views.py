@@ -40,6 +40,29 @@ def test_it_lists_projects_with_counts_and_next_event(world, member):
     assert row.next_event_date is not None
 
 
+def test_a_suggestion_is_not_the_projects_next_event_until_it_is_accepted(world, member):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from events.services import event_suggestion_accept
+
+    project = ProjectFactory(name="Kitchen refit")
+    today = timezone.localdate()
+    maybe = EventFactory(
+        project=project, title="Maybe a walk-through", date=today + dt.timedelta(days=1), suggested=True
+    )
+    EventFactory(project=project, title="Tiles due", date=today + dt.timedelta(days=5))
+
+    def next_event():
+        row = member.get(reverse("projects:list")).context["projects"][0]
+        return row.next_event_title, row.event_count
+
+    assert next_event() == ("Tiles due", 2)  # counted among the events, but not what comes next
+    event_suggestion_accept(event=maybe, actor=world.member)
+    assert next_event() == ("Maybe a walk-through", 2)
+
+
 def test_it_sorts_projects_by_last_activity(world, member):
     import datetime as dt
 
