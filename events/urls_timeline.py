@@ -15,4 +15,6 @@ urlpatterns = [
     path("<uuid:code>/events/<uuid:event_code>/delete/", views.event_delete, name="event_delete"),
     path("<uuid:code>/events/<uuid:event_code>/restore/", views.event_restore, name="event_restore"),
     path("<uuid:code>/events/<uuid:event_code>/move/", views.event_move, name="event_move"),
+    path("<uuid:code>/events/<uuid:event_code>/accept/", views.event_accept, name="event_accept"),
+    path("<uuid:code>/events/<uuid:event_code>/dismiss/", views.event_dismiss, name="event_dismiss"),
 ]

@@ -1,6 +1,6 @@
 """The project timeline: filters, infinite scroll, and the event actions (add, inline edit,
-done, delete with undo, move). Every action works as a plain POST + redirect; with htmx the
-row is swapped in place."""
+done, delete with undo, move, accept or dismiss a suggestion). Every action works as a plain
+POST + redirect; with htmx the row is swapped in place."""
 
 from __future__ import annotations
 
@@ -179,6 +179,32 @@ def event_restore(request: HttpRequest, code: str, event_code: str) -> HttpRespo
         return _row(request, event_get(project=event.project, code=event.code))
     messages.success(request, f"“{event.title}” restored.")
     return redirect(_timeline_url(event.project, event))
+
+
+@workspace_view(Role.MEMBER)
+@require_POST
+def event_accept(request: HttpRequest, code: str, event_code: str) -> HttpResponse:
+    event = event_get(project=project_get(code), code=event_code)
+    services.event_suggestion_accept(event=event, actor=_actor(request))
+    if _htmx(request):
+        return _row(request, event_get(project=event.project, code=event.code))
+    messages.success(request, f"“{event.title}” accepted.")
+    return redirect(_timeline_url(event.project, event))
+
+
+@workspace_view(Role.MEMBER)
+@require_POST
+def event_dismiss(request: HttpRequest, code: str, event_code: str) -> HttpResponse:
+    event = event_get(project=project_get(code), code=event_code)
+    dismissed = services.event_suggestion_dismiss(event=event, actor=_actor(request)).deleted_at is not None
+    if not dismissed:  # no suggestion (accepted meanwhile): the row as it stands
+        if _htmx(request):
+            return _row(request, event_get(project=event.project, code=event.code))
+        messages.info(request, f"“{event.title}” is no longer a suggestion; delete it to remove it.")
+        return redirect(_timeline_url(event.project, event))
+    if _htmx(request):
+        return _row(request, event, "deleted")
+    return redirect(f"{reverse('projects:timeline', args=[event.project.code])}?deleted={event.code}")
 
 
 @workspace_view(Role.MEMBER)

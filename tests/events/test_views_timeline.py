@@ -181,7 +181,7 @@ def test_it_ignores_a_tampered_cursor(world, member, project):
 
 def test_the_timeline_costs_the_same_queries_with_1_and_500_events(world, member, project, django_assert_num_queries):
     email = EmailFactory(project=project)
-    first = EventFactory(project=project, email=email)
+    first = EventFactory(project=project, email=email, suggested=True)
     EventHistory.objects.create(event=first, action="edited", actor=world.member)
     EventHistory.objects.create(event=first, action="confirmed", email=email)
     with CaptureQueriesContext(connection) as one:
@@ -191,6 +191,7 @@ def test_the_timeline_costs_the_same_queries_with_1_and_500_events(world, member
             project=project,
             email=EmailFactory(project=project) if i % 2 else email,
             date=None if i % 7 == 0 else dt.date(2026, 1 + i % 12, 1 + i % 27),
+            suggested=i % 3 == 0,
         )
         EventHistory.objects.create(event=event, action="edited", actor=world.member)
         EventHistory.objects.create(event=event, action="confirmed", email=EmailFactory(project=project))
@@ -362,3 +363,134 @@ def test_it_exports_the_project_timeline_as_csv_and_json(world, viewer, project)
     assert [p["name"] for p in data["projects"]] == ["Kitchen refit"]
     assert viewer.get(reverse("projects:project_export", args=[project.code, "xml"])).status_code == 404
     assert viewer.get(reverse("projects:export", args=["csv"])).status_code == 200
+
+
+# --- suggestions (Event.suggested): shown as such, accepted or dismissed in one click ---------
+
+
+def _row(body, event):
+    found = re.search(rf'<li class="event[^"]*" id="event-{event.code}">.*?</li>\s*(?=<li|</ol>|$)', body, re.S)
+    assert found, f"no row for {event.title}"
+    return found.group(0)
+
+
+@pytest.fixture
+def suggestion(project):
+    return EventFactory(project=project, title="Maybe a walk-through", confidence=0.45, suggested=True)
+
+
+def test_a_suggestion_is_shown_as_such_with_accept_and_dismiss_instead_of_done_and_delete(
+    world, member, project, suggestion
+):
+    plain = EventFactory(project=project, title="Tiles due")
+    body = member.get(url("timeline", project)).content.decode()
+    row = _row(body, suggestion)
+    assert row.startswith(f'<li class="event kind-meeting is-suggested" id="event-{suggestion.code}">')
+    assert '<span class="badge suggested"' in row and ">Suggested</span>" in row
+    assert url("event_accept", project, suggestion) in row
+    assert url("event_dismiss", project, suggestion) in row
+    assert url("event_done", project, suggestion) not in row
+    assert url("event_delete", project, suggestion) not in row
+    other = _row(body, plain)
+    assert "is-suggested" not in other and ">Suggested</span>" not in other
+    assert url("event_accept", project, plain) not in other
+
+
+def test_a_viewer_sees_a_suggestion_but_cannot_accept_or_dismiss_it(world, viewer, project, suggestion):
+    row = _row(viewer.get(url("timeline", project)).content.decode(), suggestion)
+    assert ">Suggested</span>" in row
+    assert url("event_accept", project, suggestion) not in row
+    assert url("event_dismiss", project, suggestion) not in row
+    for action in ("event_accept", "event_dismiss"):
+        assert viewer.post(url(action, project, suggestion)).status_code == 403
+        assert viewer.post(url(action, project, suggestion), HTTP_HX_REQUEST="true").status_code == 403
+    suggestion.refresh_from_db()
+    assert (suggestion.suggested, suggestion.deleted_at, suggestion.edited) == (True, None, False)
+    assert not suggestion.history.exists()
+
+
+@pytest.mark.parametrize("role", ["member", "admin", "owner"])
+def test_a_member_or_above_accepts_a_suggestion(world, client_as, project, suggestion, role):
+    response = client_as(world.user(role)).post(url("event_accept", project, suggestion))
+    assert response.status_code == 302
+    suggestion.refresh_from_db()
+    assert (suggestion.suggested, suggestion.edited_by) == (False, world.user(role))
+
+
+def test_accept_and_dismiss_are_post_only_and_404_elsewhere(world, member, client_as, project, suggestion, other_org):
+    assert member.get(url("event_accept", project, suggestion)).status_code == 405
+    assert member.get(url("event_dismiss", project, suggestion)).status_code == 405
+    assert client_as(world.outsider).post(url("event_accept", project, suggestion)).status_code == 404
+    with schema_context(other_org.schema_name):
+        foreign = EventFactory(project=ProjectFactory(), suggested=True)
+    assert member.post(url("event_accept", project, foreign)).status_code == 404
+    assert member.post(url("event_dismiss", project, foreign)).status_code == 404
+    suggestion.refresh_from_db()
+    assert suggestion.suggested is True
+
+
+def test_accepting_with_htmx_swaps_in_a_plain_row_with_who_accepted_it(world, member, project, suggestion):
+    response = member.post(url("event_accept", project, suggestion), HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert body.lstrip().startswith(f'<li class="event kind-meeting" id="event-{suggestion.code}">')
+    assert ">Suggested</span>" not in body
+    assert url("event_done", project, suggestion) in body
+    assert "accepted by member@testorg.test" in body
+    assert "<html" not in body
+    suggestion.refresh_from_db()
+    assert suggestion.suggested is False
+
+
+def test_accepting_without_javascript_redirects_to_the_event_with_a_message(world, member, project, suggestion):
+    response = member.post(url("event_accept", project, suggestion))
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"#event-{suggestion.code}")
+    page = member.get(response["Location"]).content.decode()
+    assert "“Maybe a walk-through” accepted." in page
+    assert "is-suggested" not in _row(page, suggestion)
+
+
+def test_dismissing_with_htmx_offers_undo_which_brings_the_suggestion_back(world, member, project, suggestion):
+    body = member.post(url("event_dismiss", project, suggestion), HTTP_HX_REQUEST="true").content.decode()
+    assert "Dismissed “Maybe a walk-through”" in body
+    assert url("event_restore", project, suggestion) in body
+    assert "Maybe a walk-through" not in _titles(member.get(url("timeline", project)).content.decode())
+    suggestion.refresh_from_db()
+    assert suggestion.deleted_at is not None
+    assert list(suggestion.history.values_list("action", flat=True)) == ["dismissed"]
+
+    restored = member.post(url("event_restore", project, suggestion), HTTP_HX_REQUEST="true").content.decode()
+    assert restored.lstrip().startswith(f'<li class="event kind-meeting is-suggested" id="event-{suggestion.code}">')
+    suggestion.refresh_from_db()
+    assert (suggestion.deleted_at, suggestion.suggested) == (None, True)
+
+
+def test_dismissing_without_javascript_redirects_to_an_undo_banner(world, member, project, suggestion):
+    response = member.post(url("event_dismiss", project, suggestion))
+    assert response.status_code == 302
+    page = member.get(response["Location"]).content.decode()
+    assert "Dismissed “Maybe a walk-through”." in page
+    assert url("event_restore", project, suggestion) in page
+    assert "Maybe a walk-through" not in _titles(page)
+
+
+def test_dismissing_an_event_accepted_meanwhile_leaves_it_on_the_timeline(world, member, project, suggestion):
+    member.post(url("event_accept", project, suggestion))
+    swapped = member.post(url("event_dismiss", project, suggestion), HTTP_HX_REQUEST="true").content.decode()
+    assert swapped.lstrip().startswith(f'<li class="event kind-meeting" id="event-{suggestion.code}">')
+    response = member.post(url("event_dismiss", project, suggestion))
+    assert response["Location"].endswith(f"#event-{suggestion.code}")
+    assert "is no longer a suggestion" in member.get(response["Location"]).content.decode()
+    suggestion.refresh_from_db()
+    assert suggestion.deleted_at is None
+
+
+def test_upcoming_leaves_suggestions_out_but_the_whole_timeline_shows_them(world, member, project, suggestion):
+    EventFactory(project=project, title="Tiles due")
+
+    def titles(**params):
+        page = member.get(url("timeline", project), params).context["page"]
+        return [e.title for g in page.groups for e in g.events]
+
+    assert titles(when="upcoming") == ["Tiles due"]
+    assert sorted(titles()) == ["Maybe a walk-through", "Tiles due"]
