@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "extraction": ["bench/extraction_eval.py", "--markdown"],
     "tenants": ["bench/tenants.py"],
     "webhook": ["bench/webhook.py"],
+    "part_bomb": ["bench/part_bomb.py"],
     "pipeline": ["bench/pipeline.py"],
     "pages": ["bench/pages.py"],
     "ai_cost": ["bench/ai_cost.py"],

@@ -70,7 +70,14 @@ def payload(n: int, run: str) -> bytes:
             "MessageID": f"{run}-{n}",
             "OriginalRecipient": f"{ORG_SLUG}@in.localhost",
             "From": sender(n),
-            "Headers": [{"Name": "Return-Path", "Value": f"<{sender(n)}>"}],
+            # As Postmark posts it: the envelope, then its own SPF verdict (an aligned pass).
+            "Headers": [
+                {"Name": "Return-Path", "Value": f"<{sender(n)}>"},
+                {
+                    "Name": "Received-SPF",
+                    "Value": f"Pass (sender SPF authorized) identity=mailfrom; envelope-from={sender(n)}",
+                },
+            ],
             "RawEmail": raw.decode(),
         }
     ).encode()
