@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "tenants": ["bench/tenants.py"],
     "webhook": ["bench/webhook.py"],
     "part_bomb": ["bench/part_bomb.py"],
+    "edge_memory": ["bench/edge_memory.py"],
     "pipeline": ["bench/pipeline.py"],
     "pages": ["bench/pages.py"],
     "ai_cost": ["bench/ai_cost.py"],
