@@ -340,6 +340,9 @@ INBOUND_TRUSTED_AUTHSERV_IDS = env.list("INBOUND_TRUSTED_AUTHSERV_IDS", default=
 # allowed sender's it says it is from: files fed by ingest_eml and import_mbox. Live mail
 # without a verdict is held for an admin.
 INBOUND_SENDER_AUTH_UNKNOWN_TRUSTED = env.list("INBOUND_SENDER_AUTH_UNKNOWN_TRUSTED", default=["eml", "mbox"])
+# Other anymail ESPs whose inbound webhook is mounted at /anymail/<esp>/inbound/ (e.g. "sendgrid");
+# Postmark and Amazon SES are always ours, every other /anymail/ URL answers 404.
+INBOUND_ANYMAIL_ESPS = env.list("INBOUND_ANYMAIL_ESPS", default=[])
 # Webhook deliveries per organization per window (0 = off); above it the provider is told to retry.
 # On by default with Redis only: on the database cache the counter would add ~8 queries to
 # every delivery (docs/security.md).

@@ -15,8 +15,7 @@ urlpatterns = [
     path("workspaces/<slug:slug>/open/", organization_views.workspace_open, name="workspace_open"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
-    # Our Postmark and SES inbound views (status codes, errors) shadow anymail's; other ESPs use anymail's.
+    # Our Postmark and SES inbound views (status codes, errors); anymail's for INBOUND_ANYMAIL_ESPS only.
     path("anymail/", include("inbound.urls")),
-    path("anymail/", include("anymail.urls")),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
 ]

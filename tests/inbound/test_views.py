@@ -164,7 +164,8 @@ def test_the_webhook_query_count_does_not_grow_with_the_log_or_the_team(
 
 
 @pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailNotSupportedWarning")
-def test_other_anymail_providers_reach_the_same_receiver(world, webhook, stored):
+def test_other_anymail_providers_reach_the_same_receiver(world, webhook, stored, settings):
+    settings.INBOUND_ANYMAIL_ESPS = ["sendgrid"]
     raw = make_message(message_id="<sendgrid-1@client.test>")
     response = webhook.post(
         "/anymail/sendgrid/inbound/",
@@ -176,6 +177,26 @@ def test_other_anymail_providers_reach_the_same_receiver(world, webhook, stored)
     assert response.status_code == 200
     (email,) = stored()
     assert (email.provider, email.message_id) == ("sendgrid", "<sendgrid-1@client.test>")
+    # No provider verdicts: a member's address without them is held, as from any webhook.
+    assert email.state == EmailState.HELD
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/anymail/sendgrid/inbound/",
+        "/anymail/mailgun/inbound/",
+        "/anymail/mailgun/inbound_mime/",
+        "/anymail/postal/inbound/",
+        "/anymail/resend/inbound/",
+        "/anymail/postmark/tracking/",
+        "/anymail/amazon_ses/tracking/",
+        "/anymail/mandrill/",
+    ],
+)
+def test_anymail_urls_of_providers_not_configured_answer_404(world, webhook, url):
+    assert webhook.post(url, data=b"{}", content_type="application/json").status_code == 404
+    assert not Delivery.objects.exists()
 
 
 def big_message(size: int) -> bytes:
