@@ -203,7 +203,7 @@ RESCHEDULE = _rx(
     r"instead of", r"verschoben", r"verschieb\w*", r"verlegt", r"décalé", r"reporté", r"changed to", r"bring(?: \w+)? forward",
     r"brought forward", r"new date", r"now (?:on|at|be)", r"shift(?:ed)?(?: \w+){0,3} to", r"delayed (?:to|until)",
     r"aplazad[oa]", r"rinviat[oa]", r"spostat[oa]", r"push(?:ed|ing)? (?:back|out)", r"slipp?(?:ed|ing|s)?",
-    r"put back", r"pulled forward", *MORE_RESCHEDULE,
+    r"put back", r"pulled forward", r"instead", *MORE_RESCHEDULE,
 )  # fmt: skip
 RESCHEDULE = re.compile(RESCHEDULE.pattern + "|変更|延期|振替", re.IGNORECASE)
 CANCEL = _rx(
@@ -1052,9 +1052,10 @@ def _title(sentence: str, kind: str) -> str:
 
 
 def _referenced_event(
-    sentence: str, kind: str | None, mentions: list[DateMention], candidates: Iterable[EventRef]
+    sentence: str, kind: str | None, mentions: list[DateMention], candidates: Iterable[EventRef], before: str = ""
 ) -> EventRef | None:
-    """The earlier event this sentence moves or cancels: same date, same kind, shared words."""
+    """The earlier event this sentence moves or cancels: same date, same kind, shared words
+    (a meeting and a milestone are both "the day we planned" to a reply that moves it)."""
     words = _tokens(sentence)
     mentioned = {m.date for m in mentions}
     best: tuple[float, EventRef] | None = None
@@ -1062,9 +1063,10 @@ def _referenced_event(
         score = 0.0
         if event.date in mentioned:
             score += 3
-        if kind and event.kind == kind:
+        if kind and (event.kind == kind or {event.kind, kind} <= MOVABLE - {"deadline"}):
             score += 1.5
-        score += len(_overlap(words, _tokens(event.title)))
+        title = _tokens(event.title)
+        score += len(_overlap(words, title)) + 0.5 * len(_overlap(_tokens(before) - words, title))
         if score > 1 and (best is None or score > best[0]):
             best = (score, event)
     return best[1] if best else None
@@ -1114,9 +1116,10 @@ def find_events(
 
     model = kind_model()
     carry: str | None = None  # "We'd like to view the venues. Could we do Thursday?": the kind carries over
-    for sentence in sentences:
+    for position, sentence in enumerate(sentences):
         text = sentence.text
         previous_carry, carry = carry, None
+        previous_sentence = sentences[position - 1] if position else None
         end = sentence.start + len(text)
         inside = [
             DateMention(m.start - sentence.start, m.end - sentence.start, m.text, m.date, m.exact, m.bare_weekday)
@@ -1139,7 +1142,22 @@ def find_events(
         exact = [m for m in inside if m.exact]
         if (cancel or reschedule) and related:
             kind = _classify(text, exact, base)
-            referenced = _referenced_event(text, kind if kind != "action_item" else None, inside, related)
+            # "Thursday is a problem for training. Could we do Wednesday 2 December instead?": the
+            # sentence before says which event; its date mentions name the old day.
+            before = previous_sentence.text if previous_sentence is not None else ""
+            before_mentions = [
+                m
+                for m in mentions
+                if previous_sentence is not None
+                and m.start >= previous_sentence.start
+                and m.end <= previous_sentence.start + len(before)
+            ]
+            referenced = _referenced_event(
+                text, kind if kind != "action_item" else None, [*inside, *before_mentions], related, before
+            )
+            if referenced is None and reschedule:
+                upcoming = [e for e in related if e.date is not None and e.date >= base and e.kind in MOVABLE]
+                referenced = upcoming[0] if len(upcoming) == 1 else None  # the thread's only plan
             if referenced is not None:
                 if cancel and not reschedule:
                     emit(
