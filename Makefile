@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench soak clean-data stop-db install
+.PHONY: train-kinds run test lint typecheck pytest bench soak clean-data stop-db install
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed (found %s)" % sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -37,6 +37,10 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Retrain extraction/kinds.py's model from tests/data's labelled sets (deterministic; commit the JSON it writes).
+train-kinds: $(STAMP)
+	$(PY) bench/train_kinds.py
 
 bench: $(STAMP)
 	$(PY) bench/run.py $(BENCH)

@@ -192,10 +192,14 @@ def run_set(folder: str, *, reviewer: bool) -> SetResult:
                 extra = found - wanted
                 for event in Event.objects.filter(email=email, deleted_at__isnull=True):
                     if (event.kind, event.date.isoformat() if event.date else None) in extra:
-                        why[name] += f"\n      + {event.kind} {event.date} {event.title[:50]!r} ← {event.evidence[:140]!r}"
+                        why[name] += (
+                            f"\n      + {event.kind} {event.date} {event.title[:50]!r} ← {event.evidence[:140]!r}"
+                        )
                 for item in email.waiting.get("events", []) if email.project_id is None else []:
                     if (item["kind"], item.get("date")) in extra:
-                        why[name] += f"\n      + {item['kind']} {item.get('date')} {item['title'][:50]!r} ← {item['evidence'][:140]!r}"
+                        why[name] += (
+                            f"\n      + {item['kind']} {item.get('date')} {item['title'][:50]!r} ← {item['evidence'][:140]!r}"
+                        )
             if email.state != "processed":
                 result.details.append(f"{name}: {email.state} ({email.state_reason})")
             elif file_by_hand is not None:

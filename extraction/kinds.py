@@ -32,6 +32,7 @@ ARTIFACT = Path(__file__).resolve().parent / "models" / "kinds.json"
 # replaces the rules'. Chosen on leave-one-set-out runs (docs/extraction.md).
 DROP_AT, ADD_AT, RELABEL_AT = (float(v) for v in os.environ.get("PROJECTR_KINDS_GATES", "0.6,0.6,0.75").split(","))
 NONE = "none"
+DROPPABLE = {"meeting", "milestone", "action_item"}
 TARGET, OTHER = " qdateq ", " qotherq "
 
 
@@ -124,7 +125,9 @@ def judge(model: KindModel, sentence: str, spans: list[tuple[int, int]], target:
     best = max((k for k in probabilities if k != NONE), key=lambda k: probabilities[k])
     if kind is None:
         return best if probabilities[best] >= ADD_AT else None
-    if probabilities[NONE] >= DROP_AT:
+    # Payments and deadlines carry their own words ("invoice due on the 21st"); the model's
+    # "none" is for the sentences the rules took for a meeting or a milestone on a date alone.
+    if probabilities[NONE] >= DROP_AT and kind in DROPPABLE:
         return None
     if best != kind and probabilities[best] >= RELABEL_AT:
         return best
