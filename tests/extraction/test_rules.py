@@ -544,3 +544,31 @@ def test_a_client_writing_only_to_our_inbound_address_is_still_the_client() -> N
     result = extract(mail, Context())
 
     assert (result.project.action, result.project.client_email) == ("new", "pm@client.test")
+
+
+TRAINING = EventRef(id=41, kind="meeting", title="Staff training", date=date(2026, 12, 10), project_id=3)
+SITE_VISIT = EventRef(id=42, kind="meeting", title="Site visit", date=date(2026, 12, 11), project_id=3)
+
+
+def moved(text: str, *events: EventRef) -> list[tuple[int | None, str, date | None]]:
+    result = extract(
+        email(text, in_reply_to="<earlier@x>"),
+        context(projects=[KITCHEN], thread=[ThreadEmail("<earlier@x>", "", 3)], recent_events=list(events)),
+    )
+    return [(e.updates_event_id, e.update_action, e.date) for e in result.events if e.update_action]
+
+
+def test_can_we_do_another_day_instead_moves_the_event_the_sentence_before_names() -> None:
+    text = "Thursday is a problem for the training, sorry. Could we do Wednesday 16 December at 12:30 instead?"
+
+    assert moved(text, TRAINING, SITE_VISIT) == [(41, "reschedule", date(2026, 12, 16))]
+
+
+def test_instead_moves_the_threads_only_plan_when_no_word_names_it() -> None:
+    assert moved("Can we do Monday 14 December instead?", TRAINING) == [(41, "reschedule", date(2026, 12, 14))]
+
+
+def test_a_swedish_reply_that_moves_a_meeting_moves_it() -> None:
+    text = "Kan vi ta utbildningen måndag 14 december istället?"
+
+    assert moved(text, TRAINING) == [(41, "reschedule", date(2026, 12, 14))]
