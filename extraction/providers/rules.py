@@ -1037,18 +1037,12 @@ def _clauses(text: str, mentions: list[DateMention]) -> list[tuple[str, list[Dat
 
 
 def _title(sentence: str, kind: str) -> str:
-    title = re.sub(r"^(hi|hello|hey|dear|hallo|bonjour)\b[^,]*,\s*", "", sentence, flags=re.IGNORECASE)
-    title = re.sub(
-        r"^(so|also|and|but|ok(ay)?|great|perfect|thanks|fyi|just a (quick )?(note|reminder)( that)?)[,:!]?\s+",
-        "",
-        title,
-        flags=re.IGNORECASE,
-    )
-    title = title.strip(" -–:;,.")
-    if len(title) > 90:
-        cut = title[:90].rsplit(" ", 1)[0]
-        title = cut + "…"
-    return (title[:1].upper() + title[1:]) if title else kind.replace("_", " ").capitalize()
+    from extraction.titles import event_title  # the title stage (extraction/titles.py)
+
+    return event_title(sentence, kind)
+
+
+MOVABLE = {"meeting", "deadline", "milestone"}
 
 
 def _referenced_event(
