@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 import pytest
 
 from extraction.dates import TIME, find_dates
+from extraction.providers.rules import extract
 from extraction.titles import MAX_TITLE, MONEY, event_title
+from extraction.types import Context, EmailInput
 
 # (kind, sentence, title): one per line, by kind and language.
 TITLES = [
@@ -257,3 +259,36 @@ def test_a_long_sentence_is_cut_at_a_word_and_a_payment_keeps_its_amount_when_cu
 )
 def test_a_sentence_that_names_nothing_is_titled_by_its_kind(kind: str, sentence: str, label: str) -> None:
     assert event_title(sentence, kind) == label
+
+
+def test_the_rules_provider_titles_its_events_and_keeps_the_sentence_as_evidence() -> None:
+    body = (
+        "Hi Tom,\n\nCan we move the shot-list meeting to Thursday 26 November at 3pm instead?\n\n"
+        "Invoice 2 (€4,500) is due on 1 December. We decided to go with the oak flooring.\n\n"
+        "Could you send the revised drawings by Friday?\n\nThanks,\nSarah"
+    )
+    email = EmailInput(
+        message_id="<t@x>",
+        subject="Kitchen renovation",
+        from_address="sarah@hendersonfamily.co.uk",
+        from_name="Sarah Henderson",
+        to=["tom@brightline.studio"],
+        cc=[],
+        date=datetime(2026, 11, 24, 9, 30, tzinfo=UTC),
+        text=body,
+    )
+
+    events = extract(email, Context(organization_domains=["brightline.studio"])).events
+
+    assert [(e.kind, e.title) for e in events] == [
+        ("meeting", "Shot-list meeting"),
+        ("payment", "Invoice 2 due — €4,500"),
+        ("decision", "Oak flooring chosen"),
+        ("deadline", "Revised drawings due"),
+    ]
+    assert [e.evidence for e in events] == [
+        "Can we move the shot-list meeting to Thursday 26 November at 3pm instead?",
+        "Invoice 2 (€4,500) is due on 1 December.",
+        "We decided to go with the oak flooring.",
+        "Could you send the revised drawings by Friday?",
+    ]
