@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from extraction.dates import TIME, find_dates
+from extraction.prompt import SYSTEM_PROMPT
 from extraction.providers.rules import extract
 from extraction.titles import MAX_TITLE, MONEY, event_title
 from extraction.types import Context, EmailInput
@@ -292,3 +293,11 @@ def test_the_rules_provider_titles_its_events_and_keeps_the_sentence_as_evidence
         "We decided to go with the oak flooring.",
         "Could you send the revised drawings by Friday?",
     ]
+
+
+def test_the_claude_prompt_asks_for_the_same_short_titles() -> None:
+    prompt = " ".join(SYSTEM_PROMPT.split())
+
+    assert "no date, time, greeting or hedge, at most 60 characters" in prompt
+    assert '"Invoice 2 due — €4,500", "Board sign-off"' in prompt
+    assert 'the whole sentence goes in "evidence"' in prompt
