@@ -1227,7 +1227,7 @@ def find_events(
                 continue
             else:
                 when = None
-            emit(_event(kind, _title(text, kind), when, text, clause_mentions, sender, 0.6 if clause_exact else 0.45))
+            emit(_event(kind, _title(clause, kind), when, text, clause_mentions, sender, 0.6 if clause_exact else 0.45))
     return _payment_terms(events, flat, mentions, base)
 
 
