@@ -258,9 +258,13 @@ def run_set(folder: str, *, reviewer: bool) -> SetResult:
                 project_id = Email.objects.get(
                     message_id=message_parse(parse_bytes((data / name).read_bytes())).message_id
                 ).project_id
-                left = Event.objects.filter(
-                    project_id=project_id, kind=kind, date=old, status=EventStatus.ACTIVE, deleted_at__isnull=True
-                ).exists()
+                # An unfiled email moved nothing yet: its project's timeline is whatever it was.
+                left = (
+                    project_id is not None
+                    and Event.objects.filter(
+                        project_id=project_id, kind=kind, date=old, status=EventStatus.ACTIVE, deleted_at__isnull=True
+                    ).exists()
+                )
                 result.moves_left_active += left
                 if left:
                     result.details.append(f"{name}: {kind} on {old} was moved or cancelled but is still active")
