@@ -61,6 +61,10 @@ class PreparedText:
     forwarded_from: str = ""  # the original sender of a forwarded message
     forwarded_subject: str = ""
     quoted: str = ""  # the earlier conversation (context only, never a source of events)
+    # A forward read part by part: the forwarder's note, then each forwarded message (nested
+    # forwards too), each with its own author (forwarded_from; "" for the email's sender) and its
+    # own date, so "tomorrow" in a message forwarded a week later is that message's tomorrow.
+    parts: tuple[PreparedText, ...] = ()
 
 
 def normalise_subject(subject: str) -> str:
@@ -261,6 +265,26 @@ def _parse_header_date(value: str) -> datetime | None:
     return parsed
 
 
+def _forwarded_parts(text: str, date: datetime | None, author: str, depth: int = 1) -> list[PreparedText]:
+    """A forwarded message, and the messages it forwards in turn, as parts with their own dates."""
+    if depth < 4 and FORWARD_MARKER.search(text):
+        try:
+            unwrapped = quotequail.unwrap(text)
+        except Exception:  # noqa: BLE001 - a broken inner forward is read as it stands
+            unwrapped = None
+        if unwrapped and unwrapped.get("type") == "forward":
+            top = _strip_manual(unwrapped.get("text_top") or "")
+            inner_date = _parse_header_date(unwrapped.get("date") or "")
+            if inner_date is not None and inner_date.tzinfo is None and date is not None:
+                inner_date = inner_date.replace(tzinfo=date.tzinfo)
+            note = [PreparedText(body=top, base_date=date, forwarded_from=author)] if top else []
+            deeper = _forwarded_parts(
+                unwrapped.get("text") or "", inner_date or date, unwrapped.get("from") or author, depth + 1
+            )
+            return [*note, *deeper]
+    return [PreparedText(body=_strip_reply(text), base_date=date, forwarded_from=author)]
+
+
 def prepare(email: EmailInput) -> PreparedText:
     """The text to extract events from: stripped reply, or the forwarded message with its own date."""
     text = (email.text or "").replace("\r\n", "\n")
@@ -276,11 +300,18 @@ def prepare(email: EmailInput) -> PreparedText:
             forwarded_date = _parse_header_date(unwrapped.get("date") or "")
             if forwarded_date is not None and forwarded_date.tzinfo is None and email.date is not None:
                 forwarded_date = forwarded_date.replace(tzinfo=email.date.tzinfo)
+            note = [PreparedText(body=top, base_date=email.date)] if top else []
             return PreparedText(
                 body="\n\n".join(part for part in (top, inner) if part),
                 base_date=forwarded_date or email.date,
                 forwarded_from=unwrapped.get("from") or "",
                 forwarded_subject=unwrapped.get("subject") or "",
+                parts=(
+                    *note,
+                    *_forwarded_parts(
+                        unwrapped.get("text") or "", forwarded_date or email.date, unwrapped.get("from") or ""
+                    ),
+                ),
             )
     body = _strip_manual(email.stripped_text) if email.stripped_text else _strip_reply(text)
     quoted = text[len(body) :] if text.startswith(body) else ""

@@ -1086,6 +1086,28 @@ def find_events(
     context: Context,
     project_id: int | None,
 ) -> list[ExtractedEvent]:
+    """The events of the email; a forward's note and each forwarded message are read apart, each
+    dated from its own Date line and credited to its own author."""
+    if len(prepared.parts) < 2:
+        return _find_events(email, prepared, context, project_id)
+    found: list[ExtractedEvent] = []
+    seen: set[tuple[str, date | None]] = set()
+    for part in prepared.parts:
+        author = parse_address(part.forwarded_from)
+        for event in _find_events(email, part, context, project_id, sender=author[0] or author[1] or None):
+            if (event.kind, event.date) not in seen:
+                seen.add((event.kind, event.date))
+                found.append(event)
+    return found[:MAX_EVENTS]
+
+
+def _find_events(
+    email: EmailInput,
+    prepared: PreparedText,
+    context: Context,
+    project_id: int | None,
+    sender: str | None = None,
+) -> list[ExtractedEvent]:
     base_dt = prepared.base_date or email.date
     if base_dt is None:
         return []
@@ -1098,7 +1120,7 @@ def find_events(
     related = [e for e in context.recent_events if project_id is None or e.project_id == project_id]
     events: list[ExtractedEvent] = []
     seen: set[tuple[str, date | None]] = set()
-    sender = email.from_name or email.from_address
+    sender = sender or email.from_name or email.from_address
     hint = subject_kind(normalise_subject(prepared.forwarded_subject or email.subject))
 
     def emit(event: ExtractedEvent) -> None:

@@ -1,0 +1,55 @@
+"""Forwarded mail: the forwarder's note and each forwarded message are read apart, each dated from
+its own Date line and credited to its own author (nested forwards too)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from extraction.providers.rules import extract
+from extraction.types import Context, EmailInput
+
+NESTED = """Hi team, see below. Can we meet tomorrow at 10:00 to go through it?
+
+---------- Forwarded message ---------
+From: Ines Costa <ines@supplier.example>
+Date: Mon, 9 Nov 2026 at 08:15
+Subject: Fwd: Glass delivery
+To: Ana Ruiz <ana@client.example>
+
+Ana, the factory confirmed the glass below.
+
+---------- Forwarded message ---------
+From: Factory Desk <desk@glassworks.example>
+Date: Mon, 2 Nov 2026 at 14:00
+Subject: Glass delivery
+To: Ines Costa <ines@supplier.example>
+
+The glass panels will be delivered tomorrow.
+"""
+
+
+def forwarded(text: str) -> EmailInput:
+    return EmailInput(
+        message_id="<fwd@x>",
+        subject="Fwd: Fwd: Glass delivery",
+        from_address="ana@client.example",
+        from_name="Ana Ruiz",
+        to=["studio@in.projectr.example"],
+        cc=[],
+        date=datetime(2026, 11, 16, 9, 0, tzinfo=UTC),
+        text=text,
+    )
+
+
+def test_each_forwarded_message_dates_its_own_tomorrow() -> None:
+    events = {(e.kind, e.date) for e in extract(forwarded(NESTED), Context()).events}
+
+    assert ("milestone", date(2026, 11, 3)) in events  # the factory's tomorrow, not the forwarder's
+    assert ("meeting", date(2026, 11, 17)) in events  # the note's tomorrow is the forward's own
+
+
+def test_events_of_a_forwarded_message_are_credited_to_its_author() -> None:
+    people = {e.date: e.people for e in extract(forwarded(NESTED), Context()).events}
+
+    assert people[date(2026, 11, 3)] == ["Factory Desk"]
+    assert people[date(2026, 11, 17)] == ["Ana Ruiz"]
