@@ -181,10 +181,11 @@ def run_set(folder: str, *, reviewer: bool) -> SetResult:
             found: Counter[tuple[str, str | None]] = Counter()
             for event in Event.objects.filter(email=email, deleted_at__isnull=True):
                 found[(event.kind, event.date.isoformat() if event.date else None)] += 1
-            for entry in EventHistory.objects.filter(email=email, action__in=("confirmed", "cancelled")).select_related(
-                "event"
-            ):
+            for entry in EventHistory.objects.filter(
+                email=email, action__in=("confirmed", "cancelled", "paid")
+            ).select_related("event"):
                 day = entry.before.get("date") if entry.action == "cancelled" else None
+                day = entry.after.get("paid_on") if entry.action == "paid" else day
                 day = day or (entry.event.date.isoformat() if entry.event.date else None)
                 found[(entry.event.kind, day)] += 1
             if email.project_id is None and email.waiting:

@@ -306,6 +306,8 @@ def _revert_earlier_run(email: Email) -> None:
         EventHistory.objects.create(
             event=event, action="restored", email=email, before=before, note="re-processing its source email"
         )
+    paid_ids = EventHistory.objects.filter(email=email, action="paid").values_list("event_id", flat=True)
+    Event.objects.filter(pk__in=paid_ids, done=True, edited=False).update(done=False)
     cancelled_ids = EventHistory.objects.filter(email=email, action="cancelled").values_list("event_id", flat=True)
     for event in Event.objects.filter(pk__in=cancelled_ids, status=EventStatus.CANCELLED):
         Event.objects.filter(pk=event.pk).update(status=EventStatus.ACTIVE)
@@ -676,7 +678,22 @@ def extraction_apply_in_transaction(
             )
             updated.append(earlier)
             continue
-        if earlier is None and item.update_action != "cancel":
+        if earlier is not None and item.update_action == "paid":
+            # "Invoice 2 was paid today": the open payment is done, not joined by a second one.
+            before = _snapshot(earlier)
+            Event.objects.filter(pk=earlier.pk).update(done=True, updated_at=timezone.now())
+            earlier.done = True
+            EventHistory.objects.create(
+                event=earlier,
+                action="paid",
+                email=email,
+                before=before,
+                after={**_snapshot(earlier), "paid_on": values["date"].isoformat() if values["date"] else None},
+                note=item.evidence[:500],
+            )
+            updated.append(earlier)
+            continue
+        if earlier is None and item.update_action not in ("cancel", "paid"):
             same = confirmable.get(
                 _confirmation_key(values["kind"], values["date"], values["time"], values["title"], values["amount"])
             )

@@ -84,7 +84,8 @@ You answer only with the JSON object described by the output schema. Your job ha
      an event; an agreed or announced one is.
    - When the email moves or cancels an event listed under <recent_events>, return one event
      with "updates_event_id" set to that event's id and "update_action" "reschedule" (with the
-     new date) or "cancel".
+     new date) or "cancel"; a payment listed there that the email reports paid is returned with
+     "update_action" "paid" (and the day it was paid) rather than as a second payment.
    - "evidence" is the exact sentence of the email the event comes from, copied verbatim.
    - Ignore quoted earlier messages, signatures, legal disclaimers and forwarded headers;
      they are context only. Do not create events from them.

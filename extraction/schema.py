@@ -140,7 +140,7 @@ OUTPUT_SCHEMA: dict[str, Any] = {
                     "updates_event_id": _nullable(
                         "integer", "When this email reschedules or cancels a listed earlier event: its id."
                     ),
-                    "update_action": {"type": "string", "enum": ["", "reschedule", "cancel"]},
+                    "update_action": {"type": "string", "enum": ["", "reschedule", "cancel", "paid"]},
                 },
             },
         },

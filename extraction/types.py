@@ -147,7 +147,8 @@ class ExtractedEvent:
     confidence: float = 0.5
     # Set when this email reschedules or cancels an earlier event (EventRef.id).
     updates_event_id: int | None = None
-    update_action: Literal["", "reschedule", "cancel"] = ""
+    # "paid": a payment of the thread reported as paid (it is marked done, not added again).
+    update_action: Literal["", "reschedule", "cancel", "paid"] = ""
     invitation: InvitationRef | None = None  # read from a calendar invitation, not a sentence
 
 

@@ -304,12 +304,9 @@ def extraction_from_output(
         if evidence and _normalised(evidence) not in haystack:
             confidence = min(confidence, 0.3)  # not quoted from the email: keep it, but flag it
         updates = raw.get("updates_event_id")
-        update_action: Literal["", "reschedule", "cancel"] = (
-            "reschedule"
-            if raw.get("update_action") == "reschedule"
-            else "cancel"
-            if raw.get("update_action") == "cancel"
-            else ""
+        raw_action = raw.get("update_action")
+        update_action: Literal["", "reschedule", "cancel", "paid"] = (
+            raw_action if raw_action in ("reschedule", "cancel", "paid") else ""
         )
         if not (isinstance(updates, int) and updates in event_ids):
             updates, update_action = None, ""

@@ -216,7 +216,8 @@ PAST_TENSE = _rx(
     r"paid", r"received", r"transferred", r"sent", r"wired", r"completed", r"finished", r"delivered",
     r"installed", r"launched", r"went live", r"signed", r"shipped", r"arrived", r"done", r"überwiesen", r"erhalten",
     r"(?:is|are|was|were) (?:now )?(?:complete|done|finished|live)", r"submitted", r"went in", r"lodged", r"passed",
-    r"versé", r"reçu", r"bezahlt", r"pagado", r"pagato", r"pago", r"recebido",
+    r"versé", r"reçu", r"bezahlt", r"pagado", r"pagato", r"pago", r"recebido", r"betald", r"betalt", r"betaald",
+    r"saldat[oa]", r"pagad[oa]", r"quitad[oa]", r"payée?", r"réglée?",
 )  # fmt: skip
 AVAILABILITY_QUESTION = re.compile(
     r"\b(are you|would you be|is \w+|are \w+) (free|available)|does .{0,40} work for you|would .{0,40} suit|"
@@ -1043,6 +1044,21 @@ def _title(sentence: str, kind: str) -> str:
 
 
 MOVABLE = {"meeting", "deadline", "milestone"}
+PAID = _rx(
+    r"(?:has been |was |is |been |now |all )?paid", r"settled", r"betald", r"betalt", r"betaald", r"bezahlt",
+    r"überwiesen", r"réglée?", r"payée?", r"pagad[oa]", r"pagat[oa]", r"saldat[oa]", r"pago", r"quitad[oa]",
+    r"remittance", r"in (?:the|our) (?:next )?payment run", r"支払(?:い)?済", r"入金済",
+)  # fmt: skip
+
+
+def _paid_event(sentence: str, related: Iterable[EventRef]) -> EventRef | None:
+    """The open payment a "paid" sentence settles: the one its words name, else the thread's only one."""
+    payments = [e for e in related if e.kind == "payment"]
+    words = _tokens(sentence)
+    named = [e for e in payments if _overlap(words, _tokens(e.title) - {"invoice", "payment", "deposit"})]
+    if len(named) == 1:
+        return named[0]
+    return payments[0] if len(payments) == 1 else None
 
 
 def _referenced_event(
@@ -1249,6 +1265,16 @@ def _find_events(
                 continue
             else:
                 when = None
+            if kind == "payment" and PAID.search(clause):
+                settled = _paid_event(text, related)
+                if settled is not None:
+                    paid_on = when if when is not None and when <= base else base
+                    emit(
+                        _event(
+                            "payment", settled.title, paid_on, text, clause_mentions, sender, 0.6, settled.id, "paid"
+                        )
+                    )
+                    continue
             emit(_event(kind, _title(clause, kind), when, text, clause_mentions, sender, 0.6 if clause_exact else 0.45))
     return _payment_terms(events, flat, mentions, base)
 

@@ -833,3 +833,23 @@ def test_through_the_pipeline_an_undated_request_is_a_suggestion_and_a_dated_mee
     assert (events["meeting"].date, events["meeting"].suggested) == (dt.date(2026, 12, 10), False)
     assert (events["action_item"].date, events["action_item"].confidence) == (None, 0.45)
     assert events["action_item"].suggested is True
+
+
+def test_a_payment_reported_paid_settles_the_open_one_and_re_processing_reopens_it(org):
+    project = ProjectFactory()
+    due = EventFactory(project=project, kind="payment", date=DAY, email=EmailFactory(project=project))
+    report = EmailFactory(project=project)
+    paid = meeting(kind="payment", title="Invoice paid", updates_event_id=due.pk, update_action="paid")
+
+    result = extraction_apply(organization=org, email=report, extraction=extraction(events=[paid]))
+
+    due.refresh_from_db()
+    assert (due.done, result.created_events) == (True, [])
+    assert Event.objects.filter(project=project, kind="payment").count() == 1
+    history = EventHistory.objects.get(event=due, action="paid", email=report)
+    assert history.after["paid_on"] == DAY.isoformat()
+
+    extraction_apply(organization=org, email=report, extraction=extraction(events=[]))
+
+    due.refresh_from_db()
+    assert due.done is False

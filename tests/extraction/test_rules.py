@@ -572,3 +572,14 @@ def test_a_swedish_reply_that_moves_a_meeting_moves_it() -> None:
     text = "Kan vi ta utbildningen måndag 14 december istället?"
 
     assert moved(text, TRAINING) == [(41, "reschedule", date(2026, 12, 14))]
+
+
+DEPOSIT = EventRef(id=51, kind="payment", title="Invoice 2026-118 due", date=date(2026, 12, 4), project_id=3)
+
+
+def test_a_payment_reported_paid_settles_the_open_one_instead_of_adding_a_second() -> None:
+    assert moved("Invoice 2026-118 was paid this morning.", DEPOSIT, TRAINING) == [(51, "paid", TUESDAY.date())]
+
+
+def test_a_swedish_paid_report_settles_the_threads_only_payment() -> None:
+    assert moved("Fakturan är nu betald.", DEPOSIT) == [(51, "paid", TUESDAY.date())]
