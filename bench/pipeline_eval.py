@@ -129,7 +129,8 @@ def _reviewer_service() -> Any:
     return email_file
 
 
-def run_set(folder: str, *, reviewer: bool) -> SetResult:
+def run_set(folder: str, *, reviewer: bool, organization: Any = None) -> SetResult:
+    """Score one set; `organization` is an empty workspace to use (tests) instead of a new one."""
     import time_machine
     from django_tenants.utils import tenant_context
 
@@ -143,19 +144,22 @@ def run_set(folder: str, *, reviewer: bool) -> SetResult:
     data = ROOT / "tests" / "data" / folder
     labels = json.loads((data / "labels.json").read_text())
     domains = labels.get("organization_domains") or ["eval.invalid"]
-    # A run of its own even in a reused database (--reuse-db).
-    run = format(time.time_ns() // 1000 % 36**4, "x")
-    slug = (
-        ("r-" if reviewer else "e-") + re.sub(r"[^a-z0-9]+", "-", folder.removeprefix("labelled_").lower()) + f"-{run}"
-    )
-    organization = organization_create(
-        name=labels.get("organization") or folder,
-        slug=slug,
-        owner_email=f"owner@{domains[0]}",
-        plan="enterprise",
-        sender_policy=SenderPolicy.ANYONE,
-        send_invitation=False,
-    ).organization
+    if organization is None:
+        # A run of its own even in a reused database (--reuse-db).
+        run = format(time.time_ns() // 1000 % 36**4, "x")
+        slug = (
+            ("r-" if reviewer else "e-")
+            + re.sub(r"[^a-z0-9]+", "-", folder.removeprefix("labelled_").lower())
+            + f"-{run}"
+        )
+        organization = organization_create(
+            name=labels.get("organization") or folder,
+            slug=slug,
+            owner_email=f"owner@{domains[0]}",
+            plan="enterprise",
+            sender_policy=SenderPolicy.ANYONE,
+            send_invitation=False,
+        ).organization
     file_by_hand = _reviewer_service() if reviewer else None
 
     entries = []
@@ -434,15 +438,17 @@ def main() -> None:
     parser.add_argument("--aggregate-only", action="store_true", help="no per-email detail (held-out sets)")
     parser.add_argument("--no-reviewer", action="store_true")
     parser.add_argument("--reuse-db", action="store_true", help="do not rebuild the scratch database")
+    parser.add_argument(
+        "--provider",
+        choices=["rules", "anthropic"],
+        default=os.environ.get("PROJECTR_AI_PROVIDER", "rules"),
+        help="anthropic: Claude, with ANTHROPIC_API_KEY (and PROJECTR_AI_MODEL) from the environment",
+    )
     args = parser.parse_args()
     sets = args.sets or [*NEW_SETS, *HELD_OUT]
     if not args.reuse_db:
         prepare(DATABASE)
-    os.environ.update(
-        bench_env(
-            DATABASE, PROJECTR_AI_PROVIDER=os.environ.get("PROJECTR_AI_PROVIDER", "rules"), INBOUND_LOOP_LIMIT="1000000"
-        )
-    )
+    os.environ.update(bench_env(DATABASE, PROJECTR_AI_PROVIDER=args.provider, INBOUND_LOOP_LIMIT="1000000"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
