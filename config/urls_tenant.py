@@ -29,6 +29,7 @@ urlpatterns = [
     path("handoff/<str:token>/", organization_views.handoff_consume, name="handoff"),
     path("invite/<str:token>/", organization_views.invitation_accept, name="invitation_accept"),
     path("accounts/", include("allauth.urls")),
+    path("agenda/", include("events.urls_agenda")),
     path("projects/", include("projects.urls")),
     path("inbox/", include(inbox_pages)),
     path("feeds/", include("events.urls_feeds")),

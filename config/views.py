@@ -28,7 +28,8 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 @workspace_view()
 def dashboard_home(request: HttpRequest) -> HttpResponse:
-    return redirect("projects:list")
+    """The workspace's landing page (where sign-in leads) is the agenda."""
+    return redirect("agenda:index")
 
 
 @workspace_view()

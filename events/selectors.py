@@ -45,6 +45,7 @@ class MonthGroup:
     label: str
     events: list[Event] = field(default_factory=list)
     continued: bool = False  # the previous page already showed this month's heading
+    today_first: bool = False  # the "today" line goes before this month's heading
 
 
 @dataclass
@@ -52,6 +53,9 @@ class TimelinePage:
     groups: list[MonthGroup]
     next_cursor: str | None
     count: int
+    today: date | None = None
+    today_before: int | None = None  # the "today" line goes before this event (its pk), in its month
+    today_at_end: bool = False  # after every event of this (last) page: everything is past
 
 
 def cursor_encode(event: Event) -> str:
@@ -124,6 +128,7 @@ def timeline_page(
     today: date | None = None,
 ) -> TimelinePage:
     """One page of the timeline after `cursor` (keyset pagination: no OFFSET, no COUNT)."""
+    today = today or timezone.localdate()
     events = timeline_events(project=project, filters=filters, today=today)
     position = cursor_decode(cursor)
     previous_key = ""
@@ -149,7 +154,31 @@ def timeline_page(
             label = "No date" if key == UNDATED_KEY else f"{event.date:%B %Y}"
             groups.append(MonthGroup(key=key, label=label, continued=not groups and key == previous_key))
         groups[-1].events.append(event)
-    return TimelinePage(groups=groups, next_cursor=cursor_encode(rows[-1]) if more else None, count=len(rows))
+    timeline = TimelinePage(
+        groups=groups, next_cursor=cursor_encode(rows[-1]) if more else None, count=len(rows), today=today
+    )
+    _place_today(timeline, shown_before=position is not None and position[0] >= today, cursor=position is not None)
+    return timeline
+
+
+def _place_today(page: TimelinePage, *, shown_before: bool, cursor: bool) -> None:
+    """The "today" line between past and upcoming: before the first event dated today or later
+    (undated events sort after every dated one, so it comes before "No date" too), once across
+    the pages; at the end of the last page when every event is past. A first page of undated
+    events only has no line: there is nothing dated to set it against."""
+    events = [event for group in page.groups for event in group.events]
+    if shown_before or not events or (not cursor and not any(event.date for event in events)):
+        return
+    today = page.today or timezone.localdate()
+    for group in page.groups:
+        for index, event in enumerate(group.events):
+            if (event.date or _UNDATED) >= today:
+                if index == 0 and group.key != f"{today:%Y-%m}" and not group.continued:
+                    group.today_first = True  # today's month has no events: between the months
+                else:
+                    page.today_before = event.pk
+                return
+    page.today_at_end = page.next_cursor is None
 
 
 def event_get(*, project: Project, code: Any) -> Event:

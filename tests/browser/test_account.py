@@ -104,7 +104,7 @@ def test_it_sets_up_an_authenticator_app_and_then_asks_for_a_code_at_sign_in(
     browser: Any, page: Any, world: BrowserWorld, person: User, db_blocker: Any
 ) -> None:
     sign_in_with_form(page, world, person.email)
-    page.wait_for_url(re.compile(r"/projects/"))
+    page.wait_for_url(re.compile(r"/agenda/"))
     page.goto(world.url("/accounts/2fa/"))
     screenshot(page, "account_2fa")
 
@@ -138,7 +138,7 @@ def test_it_sets_up_an_authenticator_app_and_then_asks_for_a_code_at_sign_in(
         screenshot(again, "sign_in_code")
         again.get_by_label("Code").fill(codes[0])
         again.get_by_role("button", name="Sign in", exact=True).click()
-        again.wait_for_url(re.compile(r"/projects/"))
+        again.wait_for_url(re.compile(r"/agenda/"))
     finally:
         fresh.close()
 
@@ -166,7 +166,7 @@ def test_it_renews_recovery_codes_and_turns_two_factor_off(
     sign_in_with_form(page, world, person.email)
     page.get_by_label("Code").fill(old_codes[0])
     page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_url(re.compile(r"/projects/"))
+    page.wait_for_url(re.compile(r"/agenda/"))
 
     page.goto(world.url("/accounts/2fa/"))
     page.get_by_role("button", name="New codes").click()

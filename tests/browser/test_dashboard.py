@@ -110,6 +110,8 @@ def test_it_signs_in_and_opens_a_projects_timeline(page: Any, world: BrowserWorl
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
+    page.wait_for_url(re.compile(r"/agenda/$"))  # the workspace's landing page
+    page.get_by_role("link", name="Projects", exact=True).click()
     page.wait_for_url(re.compile(r"/projects/$"))
     assert page.get_by_role("link", name="Kitchen refit").is_visible()
     screenshot(page, "projects")

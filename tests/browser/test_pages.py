@@ -12,7 +12,12 @@ from tests.browser.conftest import BrowserWorld, Recorder, screenshot
 
 pytestmark = pytest.mark.browser
 
-NAV = [("Inbox", "/inbox/", "inbox"), ("Usage", "/usage/", "usage"), ("Billing", "/billing/", "billing")]
+NAV = [
+    ("Agenda", "/agenda/", "agenda"),
+    ("Inbox", "/inbox/", "inbox"),
+    ("Usage", "/usage/", "usage"),
+    ("Billing", "/billing/", "billing"),
+]
 
 
 @pytest.mark.parametrize(("link", "path", "name"), [*NAV, ("Settings", "/settings/", "settings")])

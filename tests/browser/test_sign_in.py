@@ -12,7 +12,7 @@ from tests.browser.conftest import PASSWORD, BrowserWorld, screenshot
 pytestmark = pytest.mark.browser
 
 
-def test_it_signs_in_with_the_form_and_lands_on_the_projects_list(page: Any, world: BrowserWorld) -> None:
+def test_it_signs_in_with_the_form_and_lands_on_the_agenda(page: Any, world: BrowserWorld) -> None:
     page.goto(world.url("/"))
     assert "/accounts/login/" in page.url
     screenshot(page, "sign_in")
@@ -21,7 +21,8 @@ def test_it_signs_in_with_the_form_and_lands_on_the_projects_list(page: Any, wor
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name=re.compile("sign in", re.I)).click()
 
-    page.wait_for_url(re.compile(r"/projects/"))
+    page.wait_for_url(re.compile(r"/agenda/$"))
+    assert page.get_by_role("heading", name="Agenda").is_visible()
     assert page.get_by_role("link", name="Projects").is_visible()
     assert world.user("member").email in page.content()
 
@@ -38,7 +39,7 @@ def test_it_signs_in_on_the_public_host_and_opens_the_workspace_without_a_second
     screenshot(page, "workspaces")
     page.get_by_role("button", name=f"Open {world.org.name}").click()
 
-    page.wait_for_url(re.compile(rf"^{re.escape(world.url('/projects/'))}"))
+    page.wait_for_url(re.compile(rf"^{re.escape(world.url('/agenda/'))}"))
     assert world.user("viewer").email in page.content()
 
 

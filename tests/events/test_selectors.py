@@ -71,3 +71,64 @@ def test_held_email_count_counts_held_mail_only(org):
     EmailFactory(state=EmailState.FAILED, project=None)
     EmailFactory(state=EmailState.PROCESSED)
     assert held_email_count() == 2
+
+
+# --- the "today" line ---------------------------------------------------------------------------
+
+TODAY = dt.date(2026, 12, 9)
+
+
+def today_line(page):
+    """Where the page draws the line: (before event title | 'before <month>' | 'end' | None)."""
+    for group in page.groups:
+        if group.today_first:
+            return f"before {group.key}"
+        for event in group.events:
+            if event.pk == page.today_before:
+                return event.title
+    return "end" if page.today_at_end else None
+
+
+def test_the_today_line_goes_before_the_first_event_of_today_or_later(org):
+    project = ProjectFactory()
+    EventFactory(project=project, title="Yesterday", date=TODAY - dt.timedelta(days=1))
+    EventFactory(project=project, title="Today", date=TODAY)
+    EventFactory(project=project, title="Undated", date=None)
+    page = timeline_page(project=project, filters=TimelineFilter(), today=TODAY)
+    assert today_line(page) == "Today"
+
+
+def test_the_today_line_goes_between_the_months_when_today_s_month_has_no_events(org):
+    project = ProjectFactory()
+    EventFactory(project=project, title="November", date=dt.date(2026, 11, 20))
+    EventFactory(project=project, title="January", date=dt.date(2027, 1, 5))
+    page = timeline_page(project=project, filters=TimelineFilter(), today=TODAY)
+    assert today_line(page) == "before 2027-01"
+
+
+def test_the_today_line_comes_last_when_every_dated_event_is_past(org):
+    project = ProjectFactory()
+    EventFactory(project=project, title="Past", date=TODAY - dt.timedelta(days=3))
+    assert today_line(timeline_page(project=project, filters=TimelineFilter(), today=TODAY)) == "end"
+    EventFactory(project=project, title="Undated", date=None)
+    assert today_line(timeline_page(project=project, filters=TimelineFilter(), today=TODAY)) == "before undated"
+
+
+def test_a_timeline_of_undated_events_only_has_no_today_line(org):
+    project = ProjectFactory()
+    EventFactory(project=project, date=None)
+    assert today_line(timeline_page(project=project, filters=TimelineFilter(), today=TODAY)) is None
+
+
+def test_the_today_line_is_drawn_once_across_pages(org):
+    project = ProjectFactory()
+    for offset in (-3, -2, -1, 1, 2, 3):
+        EventFactory(project=project, title=f"{offset:+d}", date=TODAY + dt.timedelta(days=offset))
+    lines, cursor = [], ""
+    while True:
+        page = timeline_page(project=project, filters=TimelineFilter(), cursor=cursor, size=2, today=TODAY)
+        lines.append(today_line(page))
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert lines == [None, "+1", None]

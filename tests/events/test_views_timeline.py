@@ -494,3 +494,23 @@ def test_upcoming_leaves_suggestions_out_but_the_whole_timeline_shows_them(world
 
     assert titles(when="upcoming") == ["Tiles due"]
     assert sorted(titles()) == ["Maybe a walk-through", "Tiles due"]
+
+
+def test_a_today_line_separates_past_and_upcoming_events(world, member, project):
+    today = timezone.localdate()
+    EventFactory(project=project, title="Done and dusted", date=today - dt.timedelta(days=40))
+    EventFactory(project=project, title="Coming up", date=today + dt.timedelta(days=40))
+    body = member.get(url("timeline", project)).content.decode()
+    assert body.count('class="today-line"') == 1
+    assert body.index("Done and dusted") < body.index('class="today-line"') < body.index("Coming up")
+    assert f"Today · {today:%a} {today.day} {today:%b}" in body
+
+
+def test_an_htmx_page_that_continues_past_today_does_not_draw_the_line_again(world, member, project):
+    today = timezone.localdate()
+    for i in range(60):
+        EventFactory(project=project, title=f"E{i:02d}", date=today + dt.timedelta(days=i - 10))
+    first = member.get(url("timeline", project))
+    assert first.content.decode().count('class="today-line"') == 1
+    second = member.get(url("timeline", project) + first.context["next_url"], HTTP_HX_REQUEST="true")
+    assert 'class="today-line"' not in second.content.decode()
