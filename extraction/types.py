@@ -178,6 +178,22 @@ class Extraction:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class BatchProgress:
+    """Where a Message Batch stands (extraction.api.batch_submit / batch_progress). The counts
+    other than `processing` stay zero until the whole batch has ended."""
+
+    batch_id: str
+    status: Literal["in_progress", "canceling", "ended"]
+    processing: int = 0
+    succeeded: int = 0
+    errored: int = 0
+    canceled: int = 0
+    expired: int = 0
+    created_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
 class ExtractionError(Exception):
     """Extraction did not produce a usable result. `usage` holds what was billed anyway."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -164,27 +164,59 @@ def extract(
         except (anthropic.APIError, SpendLimitReached) as exc:
             raise _classify(exc, usage) from exc
         usage.append(usage_from(message, model=model, overrides=price_overrides))
-        stop = message.stop_reason
-        if stop == "max_tokens":
+        if message.stop_reason == "max_tokens":
             logger.info("extraction output cut off at %s tokens; retrying with more", max_tokens)
             continue
-        if stop == "refusal":
-            raise PermanentExtractionError("the model refused this email", usage=usage)
-        if stop not in {"end_turn", "stop_sequence"}:
-            raise PermanentExtractionError(f"unexpected stop_reason {stop!r}", usage=usage)
-        text = "".join(block.text for block in message.content if getattr(block, "type", "") == "text")
-        try:
-            return extraction_from_output(
-                text, email=email, context=context, usage=usage, provider=PROVIDER, model=message.model or model
-            )
-        except InvalidOutput as exc:
-            raise RetryableExtractionError(f"invalid output: {exc}", usage=usage) from exc
+        return _answer_extraction(message, email, context, usage=usage, model=model)
     raise PermanentExtractionError(f"output cut off at {MAX_TOKENS_RETRY} tokens", usage=usage)
 
 
+def _answer_extraction(
+    message: Any, email: EmailInput, context: Context, *, usage: list[Usage], model: str
+) -> Extraction:
+    """One billed answer (its usage already in `usage`) → a validated Extraction, or the error
+    saying why not. The per-email call and a batch's results go through it alike."""
+    stop = message.stop_reason
+    if stop == "refusal":
+        raise PermanentExtractionError("the model refused this email", usage=usage)
+    if stop not in {"end_turn", "stop_sequence"}:
+        raise PermanentExtractionError(f"unexpected stop_reason {stop!r}", usage=usage)
+    text = "".join(block.text for block in message.content if getattr(block, "type", "") == "text")
+    try:
+        return extraction_from_output(
+            text, email=email, context=context, usage=usage, provider=PROVIDER, model=message.model or model
+        )
+    except InvalidOutput as exc:
+        raise RetryableExtractionError(f"invalid output: {exc}", usage=usage) from exc
+
+
 def batch_request(custom_id: str, email: EmailInput, context: Context, *, model: str) -> dict[str, Any]:
-    """One entry of `client.messages.batches.create(requests=[...])` (half price, for bulk re-processing)."""
+    """One entry of `client.messages.batches.create(requests=[...])`: the per-email call's own
+    request (`request_params`), billed at half price."""
     return {"custom_id": custom_id, "params": request_params(email, context, model=model)}
+
+
+def batch_create(client: anthropic.Anthropic, requests: list[dict[str, Any]]) -> Any:
+    """Submit one Message Batch; API errors are classified as the per-email call's are."""
+    try:
+        return client.messages.batches.create(requests=requests)  # type: ignore[arg-type]
+    except (anthropic.APIError, SpendLimitReached) as exc:
+        raise _classify(exc, []) from exc
+
+
+def batch_retrieve(client: anthropic.Anthropic, batch_id: str) -> Any:
+    try:
+        return client.messages.batches.retrieve(batch_id)
+    except (anthropic.APIError, SpendLimitReached) as exc:
+        raise _classify(exc, []) from exc
+
+
+def batch_results(client: anthropic.Anthropic, batch_id: str) -> Iterator[Any]:
+    """The lines of an ended batch's results (in no particular order: match on `custom_id`)."""
+    try:
+        yield from client.messages.batches.results(batch_id)
+    except (anthropic.APIError, SpendLimitReached) as exc:
+        raise _classify(exc, []) from exc
 
 
 def batch_result_extraction(
@@ -195,18 +227,16 @@ def batch_result_extraction(
     model: str,
     price_overrides: Mapping[str, Mapping[str, Decimal]] | None = None,
 ) -> Extraction:
-    """An Extraction from one line of `client.messages.batches.results(batch_id)`."""
+    """An Extraction from one line of `client.messages.batches.results(batch_id)`, validated as
+    the per-email answer is. A request that errored, was canceled or expired, and an answer cut
+    off at `max_tokens` (the per-email call retries it with more room) are retryable: the
+    caller sends the email the per-email way."""
     outcome = result.result
     if outcome.type != "succeeded":
-        raise RetryableExtractionError(f"batch request {result.custom_id} {outcome.type}")
+        error = getattr(getattr(getattr(outcome, "error", None), "error", None), "type", "")
+        raise RetryableExtractionError(f"batch request {outcome.type}" + (f" ({error})" if error else ""))
     message = outcome.message
     usage = [usage_from(message, model=model, batch=True, overrides=price_overrides)]
-    if message.stop_reason != "end_turn":
-        raise PermanentExtractionError(f"batch stop_reason {message.stop_reason!r}", usage=usage)
-    text = "".join(block.text for block in message.content if getattr(block, "type", "") == "text")
-    try:
-        return extraction_from_output(
-            text, email=email, context=context, usage=usage, provider=PROVIDER, model=message.model or model
-        )
-    except InvalidOutput as exc:
-        raise RetryableExtractionError(f"invalid output: {exc}", usage=usage) from exc
+    if message.stop_reason == "max_tokens":
+        raise RetryableExtractionError(f"batch answer cut off at {MAX_TOKENS} tokens", usage=usage)
+    return _answer_extraction(message, email, context, usage=usage, model=model)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -596,3 +597,37 @@ def test_an_auto_reply_is_noise_without_a_call() -> None:
 
     assert server.requests == []
     assert (result.project.action, result.project.noise) == ("none", "auto-reply subject")
+
+
+@pytest.mark.parametrize(
+    ("result", "says"),
+    [
+        (
+            {"type": "errored", "error": {"type": "error", "error": {"type": "overloaded_error", "message": "x"}}},
+            "errored (overloaded_error)",
+        ),
+        ({"type": "expired"}, "expired"),
+        ({"type": "canceled"}, "canceled"),
+    ],
+)
+def test_a_batch_request_without_an_answer_is_retryable(result: dict[str, Any], says: str) -> None:
+    line = anthropic.types.messages.MessageBatchIndividualResponse.model_validate(
+        {"custom_id": "s-1", "result": result}
+    )
+    with pytest.raises(RetryableExtractionError, match=re.escape(says)):
+        claude.batch_result_extraction(line, email(), CONTEXT, model=MODEL)
+
+
+def test_a_cut_off_batch_answer_goes_the_per_email_way_with_its_usage() -> None:
+    cut = json.loads(message('{"project": ', stop_reason="max_tokens").content)
+    line = anthropic.types.messages.MessageBatchIndividualResponse.model_validate(
+        {"custom_id": "s-1", "result": {"type": "succeeded", "message": cut}}
+    )
+    with pytest.raises(RetryableExtractionError) as caught:
+        claude.batch_result_extraction(line, email(), CONTEXT, model=MODEL)
+    assert caught.value.usage[0].batch is True
+
+
+def test_a_batch_request_is_the_per_email_request() -> None:
+    entry = claude.batch_request("org_x-7", email(), CONTEXT, model=MODEL)
+    assert entry == {"custom_id": "org_x-7", "params": claude.request_params(email(), CONTEXT, model=MODEL)}
