@@ -285,6 +285,56 @@ def _forwarded_parts(text: str, date: datetime | None, author: str, depth: int =
     return [PreparedText(body=_strip_reply(text), base_date=date, forwarded_from=author)]
 
 
+# A pasted chat log: "[06:58, 2026-11-16] Johan: …", "[9/11/2026 3:58 pm] Marcus Bell: …",
+# "12/11/2026, 10:32 - Erik: …" (WhatsApp, Teams, Signal exports).
+_CHAT_DATE = r"(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{2,4})"
+_CHAT_TIME = r"\d{1,2}[:.]\d{2}(?::\d{2})?(?:\s?[ap]\.?m\.?)?"
+CHAT_LINE = re.compile(
+    rf"^\[?\s*(?:(?P<d1>{_CHAT_DATE}),?\s+(?P<t1>{_CHAT_TIME})|(?P<t2>{_CHAT_TIME}),?\s+(?P<d2>{_CHAT_DATE}))\s*\]?"
+    r"\s*(?:[-–]\s*)?(?P<name>[^:\n]{1,60}?):\s+(?P<text>.+)$",
+    re.IGNORECASE,
+)
+
+
+def _chat_day(value: str, sent: datetime) -> datetime | None:
+    """A chat line's date; a/b/yyyy is day first unless the sender's clock is American."""
+    iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value)
+    numbers = [int(n) for n in re.findall(r"\d+", value)]
+    try:
+        if iso:
+            year, month, day = numbers
+        else:
+            a, b, year = numbers
+            year += 2000 if year < 100 else 0
+            offset = sent.utcoffset()
+            american = offset is not None and -10 <= offset.total_seconds() / 3600 <= -4
+            day, month = (b, a) if american and b <= 31 and a <= 12 else (a, b)
+        return sent.replace(year=year, month=month, day=day, hour=12, minute=0)
+    except ValueError:
+        return None
+
+
+def _chat_parts(body: str, sent: datetime | None) -> tuple[PreparedText, ...]:
+    """A body holding a chat log, as parts: the text around it, and each chat line with its own
+    day and author, so "tomorrow" in a line from Tuesday is Wednesday."""
+    if sent is None:
+        return ()
+    lines = body.split("\n")
+    matches = [CHAT_LINE.match(line.strip()) for line in lines]
+    if sum(1 for m in matches if m) < 3:
+        return ()
+    parts: list[PreparedText] = []
+    plain: list[str] = []
+    for line, match in zip(lines, matches, strict=True):
+        day = _chat_day(match.group("d1") or match.group("d2"), sent) if match else None
+        if match is None or day is None:
+            plain.append(line)
+            continue
+        parts.append(PreparedText(body=match.group("text"), base_date=day, forwarded_from=match.group("name").strip()))
+    note = "\n".join(plain).strip()
+    return (PreparedText(body=note, base_date=sent), *parts) if note else tuple(parts)
+
+
 def prepare(email: EmailInput) -> PreparedText:
     """The text to extract events from: stripped reply, or the forwarded message with its own date."""
     text = (email.text or "").replace("\r\n", "\n")
@@ -315,7 +365,7 @@ def prepare(email: EmailInput) -> PreparedText:
             )
     body = _strip_manual(email.stripped_text) if email.stripped_text else _strip_reply(text)
     quoted = text[len(body) :] if text.startswith(body) else ""
-    return PreparedText(body=body, base_date=email.date, quoted=quoted.strip())
+    return PreparedText(body=body, base_date=email.date, quoted=quoted.strip(), parts=_chat_parts(body, email.date))
 
 
 def address_domain(address: str) -> str:

@@ -1109,8 +1109,8 @@ def find_events(
     found: list[ExtractedEvent] = []
     seen: set[tuple[str, date | None]] = set()
     for part in prepared.parts:
-        author = parse_address(part.forwarded_from)
-        for event in _find_events(email, part, context, project_id, sender=author[0] or author[1] or None):
+        name, address = parse_address(part.forwarded_from) if "@" in part.forwarded_from else (part.forwarded_from, "")
+        for event in _find_events(email, part, context, project_id, sender=name or address or None):
             if (event.kind, event.date) not in seen:
                 seen.add((event.kind, event.date))
                 found.append(event)

@@ -53,3 +53,20 @@ def test_events_of_a_forwarded_message_are_credited_to_its_author() -> None:
 
     assert people[date(2026, 11, 3)] == ["Factory Desk"]
     assert people[date(2026, 11, 17)] == ["Ana Ruiz"]
+
+
+CHAT = """Pasting the site chat so it's on record.
+
+[06:58, 2026-11-16] Johan Berg: The concrete for the balcony slabs comes tomorrow at 7.
+[07:03, 2026-11-16] Hassan: 👍
+[09:40, 2026-11-17] Marek Fasadputs: We need the scaffold moved tomorrow, site meeting at 10:00?
+"""
+
+
+def test_a_pasted_chat_log_dates_each_line_from_its_own_timestamp_and_author() -> None:
+    mail = forwarded(CHAT)
+    events = extract(EmailInput(**{**mail.__dict__, "subject": "Site chat"}), Context()).events
+
+    by_date = {e.date: e.people for e in events}
+    assert by_date[date(2026, 11, 17)] == ["Johan Berg"]  # his tomorrow, not the email's
+    assert by_date[date(2026, 11, 18)] == ["Marek Fasadputs"]
