@@ -21,7 +21,7 @@ SUGGESTIONS_ATTR = "api_suggestions"
 ProjectStatusName = Literal["active", "on_hold", "completed", "archived"]
 EventKindName = Literal["meeting", "deadline", "milestone", "decision", "action_item", "payment", "status_change"]
 EventStatusName = Literal["active", "cancelled", "superseded"]
-EmailStateName = Literal["queued", "processing", "processed", "held", "failed", "ignored"]
+EmailStateName = Literal["queued", "batched", "processing", "processed", "held", "failed", "ignored"]
 FilingName = Literal["", "auto", "hand", "unfiled", "not_project"]
 WhenName = Literal["all", "upcoming", "past"]
 

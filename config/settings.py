@@ -368,6 +368,9 @@ PROJECTR_RETRY_DELAYS = env.list("PROJECTR_RETRY_DELAYS", cast=int, default=[60,
 PROJECTR_STALE_PROCESSING_SECONDS = env.int("PROJECTR_STALE_PROCESSING_SECONDS", default=0)
 # In-flight AI calls per batch worker process (threads: the calls wait on the network, not the CPU).
 PROJECTR_AI_CONCURRENCY = env.int("PROJECTR_AI_CONCURRENCY", default=16)
+# A backfill (ingest_eml, import_mbox, reprocess --all) that queues more emails than this, with
+# Claude as the provider, goes through the Message Batches API at half price (docs/extraction.md).
+PROJECTR_AI_BATCH_MIN = env.int("PROJECTR_AI_BATCH_MIN", default=20)
 # An email whose project decision is less sure than this waits in Unfiled for a person (sure
 # signals, the thread and what people taught, file whatever it is). docs/extraction.md: how
 # the default was measured.

@@ -14,6 +14,8 @@ from django.utils.functional import cached_property
 
 class EmailState(models.TextChoices):
     QUEUED = "queued", "Queued"
+    # Waiting in a Message Batch of a backfill (events.ai_batches); no worker or sweep takes it.
+    BATCHED = "batched", "In a batch"
     PROCESSING = "processing", "Processing"
     PROCESSED = "processed", "Processed"
     HELD = "held", "Held"
@@ -21,7 +23,7 @@ class EmailState(models.TextChoices):
     IGNORED = "ignored", "Ignored"
 
 
-PENDING_STATES = (EmailState.QUEUED, EmailState.PROCESSING)
+PENDING_STATES = (EmailState.QUEUED, EmailState.BATCHED, EmailState.PROCESSING)
 # Mail that needs a person: the inbox counts it, and "re-process all" takes it.
 NEEDS_ATTENTION_STATES = (EmailState.FAILED, EmailState.HELD)
 

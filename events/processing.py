@@ -11,7 +11,7 @@ import dataclasses
 import functools
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -32,7 +32,7 @@ from events.enqueue import email_enqueue_on_commit
 from events.models import Attachment, Email, EmailLog, EmailState, FilingState
 from extraction.api import extract
 from extraction.calendar import CALENDAR_TYPES
-from extraction.types import Extraction, ExtractionError, RetryableExtractionError, Usage
+from extraction.types import Context, EmailInput, Extraction, ExtractionError, RetryableExtractionError, Usage
 from organizations.models import Organization
 from usage.services import usage_records
 
@@ -159,8 +159,9 @@ def _claim_sql() -> str:
     )
 
 
-def _claim_row(email_id: int) -> tuple[Email, list[str], list[str]] | None:
-    """queued → processing, only if it is still queued (the one place two workers race).
+def _claim_row(email_id: int, from_state: str = EmailState.QUEUED) -> tuple[Email, list[str], list[str]] | None:
+    """queued → processing, only if it is still queued (the one place two workers race); a
+    batch's result claims from `batched` the same way.
 
     One statement: the filtered UPDATE, its log row, and what the worker reads next (the claimed
     row, its attachments' names and the storage names of its calendars), so none is read again.
@@ -170,7 +171,7 @@ def _claim_row(email_id: int) -> tuple[Email, list[str], list[str]] | None:
     with prepared_cursor(on_search_path=True) as cursor:
         cursor.execute(
             _claim_sql(),
-            [EmailState.PROCESSING, now, email_id, EmailState.QUEUED, now, EmailState.PROCESSING, "Processing"],
+            [EmailState.PROCESSING, now, email_id, from_state, now, EmailState.PROCESSING, "Processing"],
         )
         row = cursor.fetchone()
     if row is None:
@@ -298,6 +299,77 @@ def _apply(
     if result.project_created and shared is not None:
         shared.open_projects.changed()  # the next emails of the batch must see it
     return ProcessResult(state=EmailState.PROCESSED, reason=reason)
+
+
+def emails_batch_claim(*, email_ids: list[int], reason: str) -> list[int]:
+    """queued → batched (waiting in a Message Batch), only those still queued; returns them in
+    the order given. Current schema; the caller's transaction records the batch with them."""
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = set(
+            Email.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=email_ids, state=EmailState.QUEUED)
+            .values_list("pk", flat=True)
+        )
+        Email.objects.filter(pk__in=claimed).update(state=EmailState.BATCHED, state_reason=reason, state_changed_at=now)
+        EmailLog.objects.bulk_create(
+            [EmailLog(email_id=pk, state=EmailState.BATCHED, message=reason) for pk in claimed]
+        )
+    return [pk for pk in email_ids if pk in claimed]
+
+
+def emails_batch_release(*, schema_name: str, email_ids: list[int], reason: str) -> list[int]:
+    """batched → queued, each with its per-email task after commit (a batch that could not
+    finish them). Current schema; returns the ids that moved."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Email.objects.select_for_update()
+            .filter(pk__in=email_ids, state=EmailState.BATCHED)
+            .values_list("pk", flat=True)
+        )
+        Email.objects.filter(pk__in=ids).update(state=EmailState.QUEUED, state_reason=reason, state_changed_at=now)
+        EmailLog.objects.bulk_create([EmailLog(email_id=pk, state=EmailState.QUEUED, message=reason) for pk in ids])
+        for pk in ids:
+            email_enqueue_on_commit(schema_name=schema_name, email_id=pk)
+    return ids
+
+
+def email_batch_result_apply(
+    *, organization: Organization, email_id: int, read: Callable[[EmailInput, Context], Extraction]
+) -> tuple[ProcessResult, Decimal]:
+    """One Message Batch result for a batched email: claimed batched → processing (an email no
+    longer waiting for its batch — re-processed or already applied — is skipped, so a result takes
+    effect once), `read` turns the result into the Extraction (validated as a per-email answer),
+    its usage is recorded, and it is applied exactly as the per-email worker applies. A result
+    that is no answer (errored, expired, cut off, invalid) sends the email to the per-email queue.
+    Returns the outcome and the cost recorded. Current schema (tenant_context)."""
+    claimed = _claim_row(email_id, from_state=EmailState.BATCHED)
+    if claimed is None:
+        return ProcessResult(state="skipped", reason="Not waiting for this batch"), Decimal("0")
+    email, attachment_names, calendar_files = claimed
+    try:
+        email_input = email_input_build(email, attachment_names=attachment_names, calendar_files=calendar_files)
+        context = context_build(email)
+        extraction = read(email_input, context)
+    except RetryableExtractionError as error:
+        cost = _record_usage(organization, email, error.usage)
+        reason = f"Batch gave no answer ({error}); processing it on its own"
+        _set_state(email.pk, EmailState.QUEUED, reason)
+        email_enqueue_on_commit(schema_name=organization.schema_name, email_id=email.pk)
+        return ProcessResult(state=EmailState.QUEUED, reason=reason), cost
+    except ExtractionError as error:
+        cost = _record_usage(organization, email, error.usage)
+        reason = f"Extraction failed: {error}"
+        _set_state(email.pk, EmailState.FAILED, reason)
+        return ProcessResult(state=EmailState.FAILED, reason=reason), cost
+    except Exception as error:
+        logger.exception("Reading the batch result of email %s crashed", email.pk)
+        reason = f"Extraction crashed: {type(error).__name__}"
+        _set_state(email.pk, EmailState.FAILED, reason)
+        return ProcessResult(state=EmailState.FAILED, reason=reason), Decimal("0")
+    cost = _record_usage(organization, email, extraction.usage)
+    return _apply(organization, email, extraction, None), cost
 
 
 def _retry_or_fail(email: Email, message: str) -> ProcessResult:

@@ -19,6 +19,7 @@ from django_tenants.utils import schema_context
 
 from billing.limits import processing_decision, project_creation_allowed
 from config.schedules import schedules_update_or_create
+from events.ai_batches import ai_batches_poll
 from events.enqueue import email_enqueue, email_enqueue_on_commit
 from events.models import Email, EmailState
 from events.processing import (
@@ -130,11 +131,18 @@ def stale_requeue_task() -> int:
     return moved + orphans
 
 
+def ai_batches_poll_task() -> int:
+    """Schedule: where each open Message Batch of a backfill stands; the results of those that
+    ended, applied (events.ai_batches). Returns how many ended."""
+    return ai_batches_poll()
+
+
 SCHEDULES = [
     {"name": name, "func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1}
     for name, func, minutes in (
         ("events: re-queue held mail", "events.tasks.held_requeue_task", 10),
         ("events: re-queue stale processing", "events.tasks.stale_requeue_task", 5),
+        ("events: poll AI batches", "events.tasks.ai_batches_poll_task", 1),
     )
 ]
 

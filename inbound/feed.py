@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 class FeedSummary:
     counts: Counter[str] = field(default_factory=Counter)  # stored, duplicate, rejected, failed
     processed: Counter[str] = field(default_factory=Counter)  # final states with --sync
+    # Stored and queued without their tasks (enqueue=False): the caller dispatches them.
+    waiting: list[int] = field(default_factory=list)
 
     def line(self) -> str:
         parts = [f"{key}: {self.counts[key]}" for key in ("stored", "duplicate", "rejected", "failed")]
@@ -41,8 +43,12 @@ def message_feed(
     summary: FeedSummary,
     check_sender: bool = True,
     sync: bool = False,
+    enqueue: bool = True,
 ) -> str:
-    """Store one message for `organization` (and process it at once with `sync`); returns the outcome key."""
+    """Store one message for `organization` (and process it at once with `sync`); returns the outcome key.
+
+    `enqueue=False` stores it queued without its task and adds its id to `summary.waiting`, for
+    the caller to dispatch (events.ai_batches.backfill_dispatch)."""
     try:
         outcome = delivery_receive(
             # The header block decides; the body is parsed only if the message is stored.
@@ -50,7 +56,7 @@ def message_feed(
             organization=organization,
             check_sender=check_sender,
             backfill=True,
-            enqueue=not sync,
+            enqueue=enqueue and not sync,
         )
     except (OperationalError, InterfaceError):
         raise
@@ -63,6 +69,8 @@ def message_feed(
         if sync and outcome.verdict == Verdict.ACCEPTED and outcome.email_id is not None:
             result = email_process(schema_name=organization.schema_name, email_id=outcome.email_id)
             summary.processed[result.state] += 1
+        elif not enqueue and outcome.verdict == Verdict.ACCEPTED and outcome.email_id is not None:
+            summary.waiting.append(outcome.email_id)
     elif outcome.verdict == Verdict.DUPLICATE:
         key = "duplicate"
     else:

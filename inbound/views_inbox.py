@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
+from events.ai_batches import batch_rows_mark, inbox_batches
 from events.models import NEEDS_ATTENTION_STATES, PENDING_STATES, Email, EmailState
 from events.views_filing import INBOX_ROW_FIELDS, can_file, filing_menu, just_filed
 from inbound.models import Delivery, Verdict
@@ -34,11 +35,18 @@ def inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(emails.order_by("-received_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     is_admin = request.membership.has_role(Role.ADMIN)  # type: ignore[attr-defined]
+    batches = inbox_batches(organization)
+    batch_rows_mark(rows, batches)
     context = {
         "page": page,
         "emails": rows,
         "state": state,
         "pending": any(email.state in PENDING_STATES for email in rows),
+        # A Message Batch takes minutes to hours: its rows are asked about every 30 s, not 3 s.
+        "refresh": "3s"
+        if any(email.state in PENDING_STATES and email.state != EmailState.BATCHED for email in rows)
+        else "30s",
+        "batches": batches,
         "can_reprocess": is_admin,
         "can_file": can_file(request),
         "here": request.get_full_path(),

@@ -1,4 +1,5 @@
-"""Staff views of the ledger: daily rollups across organizations, with per-organization totals."""
+"""Staff views of the ledger: daily rollups across organizations, with per-organization totals;
+the raw rows; the Message Batches of backfills."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.db.models import Sum
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from usage.models import DailyUsage, UsageRecord
+from usage.models import AIBatch, DailyUsage, UsageRecord
 
 
 @admin.register(DailyUsage)
@@ -41,10 +42,27 @@ class DailyUsageAdmin(admin.ModelAdmin):
 
 @admin.register(UsageRecord)
 class UsageRecordAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "organization", "provider", "model", "input_tokens", "output_tokens", "cost_usd"]
-    list_filter = ["provider", "model", "organization"]
+    list_display = [
+        "created_at", "organization", "provider", "model", "input_tokens", "output_tokens", "batch", "cost_usd",
+    ]  # fmt: skip
+    list_filter = ["provider", "model", "batch", "organization"]
     date_hierarchy = "created_at"
     list_select_related = ["organization"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AIBatch)
+class AIBatchAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "organization", "batch_id", "status", "requests", "applied", "fallback", "cost_usd"]
+    list_filter = ["status", "organization"]
+    date_hierarchy = "created_at"
+    list_select_related = ["organization"]
+    exclude = ["email_ids"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -1,4 +1,5 @@
-"""The AI usage ledger (public schema): one row per extraction call, and daily rollups.
+"""The AI usage ledger (public schema): one row per extraction call, daily rollups, and the
+Message Batches of backfills in flight.
 
 Limits count from here, never from tenant tables, so billing needs no schema switching.
 """
@@ -53,3 +54,58 @@ class DailyUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.provider}/{self.model} ${self.cost_usd}"
+
+
+class AIBatchStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"  # created at the API, not polled yet
+    PROCESSING = "processing", "Processing"  # the API is working on it (or its results are being applied)
+    ENDED = "ended", "Ended"  # every result applied or sent back to the per-email queue
+
+
+class AIBatch(models.Model):
+    """One Message Batch of a backfill (events.ai_batches): which emails of which organization it
+    carries, and how far it got. Public schema, so the poll schedule finds every open batch in one
+    query; the emails are rows of the organization's own schema."""
+
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE, related_name="+")
+    batch_id = models.CharField(max_length=100, unique=True)  # the API's msgbatch_…
+    provider = models.CharField(max_length=30, default="anthropic")
+    model = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=20, choices=AIBatchStatus.choices, default=AIBatchStatus.SUBMITTED)
+    email_ids = models.JSONField(default=list)  # Email ids in the organization's schema, in received order
+    requests = models.PositiveIntegerField(default=0)
+    # The API's request_counts (all but `processing` stay 0 until the whole batch has ended).
+    processing = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField(default=0)
+    errored = models.PositiveIntegerField(default=0)
+    canceled = models.PositiveIntegerField(default=0)
+    expired = models.PositiveIntegerField(default=0)
+    # Ours once it has ended: results applied, emails sent back to the per-email queue, and those
+    # skipped because they were no longer waiting for this batch.
+    applied = models.PositiveIntegerField(default=0)
+    fallback = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "created_at"], name="ai_batch_org_created")]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id} ({self.status})"
+
+    @property
+    def done(self) -> int:
+        """Requests the API has finished with."""
+        return self.requests - self.processing if self.status != AIBatchStatus.SUBMITTED else 0
+
+    @property
+    def progress(self) -> str:
+        """What the inbox says: submitted / processing N of M / ended."""
+        if self.status == AIBatchStatus.SUBMITTED:
+            return f"submitted, {self.requests} emails"
+        if self.status == AIBatchStatus.PROCESSING:
+            return f"processing {self.done} of {self.requests}"
+        return f"ended: {self.applied} applied, {self.fallback} processed one by one"

@@ -135,10 +135,11 @@ def test_the_schedules_are_created_once(db):
     schedules_ensure()
     schedules_ensure()
     names = [spec["name"] for spec in SCHEDULES]
-    assert Schedule.objects.filter(name__in=names).count() == len(names) == 2
+    assert Schedule.objects.filter(name__in=names).count() == len(names) == 3
     assert set(Schedule.objects.filter(name__in=names).values_list("func", flat=True)) == {
         "events.tasks.held_requeue_task",
         "events.tasks.stale_requeue_task",
+        "events.tasks.ai_batches_poll_task",
     }
 
 

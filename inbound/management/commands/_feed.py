@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
+from events.ai_batches import backfill_dispatch, batch_wanted
 from inbound.feed import FeedSummary, message_feed
 from organizations.models import Organization
 
@@ -25,19 +26,37 @@ class FeedCommand(BaseCommand):
         parser.add_argument(
             "--skip-sender-check", action="store_true", help="accept any sender (backfills of old mail)"
         )
+        parser.add_argument(
+            "--no-batch",
+            action="store_true",
+            help="queue each email on its own even when Claude's Message Batches API would take them",
+        )
 
     def feed(
         self, organization: Organization, items: Sequence[Item], read: Callable[[Item], bytes], options: dict[str, Any]
     ) -> None:
-        """Each item's bytes through the inbound pipeline, in order; then the summary line."""
+        """Each item's bytes through the inbound pipeline, in order; then the summary line.
+
+        Without --sync, when more messages than PROJECTR_AI_BATCH_MIN come and Claude is the
+        provider, they are stored without their tasks and then sent as one Message Batch
+        (events.ai_batches); otherwise each is queued as it is stored.
+        """
         summary = FeedSummary()
-        for item in tqdm(items, desc="emails", unit="msg", file=sys.stderr, disable=None):
-            message_feed(
-                organization=organization,
-                raw=read(item),
-                provider=self.provider,
-                summary=summary,
-                check_sender=not options["skip_sender_check"],
-                sync=options["sync"],
-            )
+        batch = not options["sync"] and not options["no_batch"] and batch_wanted(len(items))
+        try:
+            for item in tqdm(items, desc="emails", unit="msg", file=sys.stderr, disable=None):
+                message_feed(
+                    organization=organization,
+                    raw=read(item),
+                    provider=self.provider,
+                    summary=summary,
+                    check_sender=not options["skip_sender_check"],
+                    sync=options["sync"],
+                    enqueue=not batch,
+                )
+        finally:
+            # Also when a message stops the loop: what was stored is not left without its task.
+            dispatch = backfill_dispatch(organization=organization, email_ids=summary.waiting) if batch else None
         self.stdout.write(summary.line())
+        if dispatch is not None:
+            self.stdout.write(dispatch.line())
