@@ -19,6 +19,7 @@ from accounts.models import User
 from demo import mail
 from events.models import Email, EmailState, Event, EventHistory, EventStatus, FilingState
 from events.selectors import filing_rows, unfiled_count, unfiled_emails
+from events.selectors_agenda import AgendaFilter, agenda
 from organizations.models import Organization, Plan, SenderPolicy
 from projects.models import Project
 
@@ -122,3 +123,20 @@ def test_seeding_again_delivers_only_the_demo_mail_not_delivered_yet(org, seeded
     with schema_context(org.schema_name):
         assert Email.objects.count() == count
         assert Email.objects.get(message_id__startswith="<demo-hb5@").filing == FilingState.UNFILED
+
+
+# A week of days: whatever day the demo is seeded, its owner's first sign-in lands on an agenda
+# with something overdue, something in the next two weeks, and items of their own under "Mine".
+@pytest.mark.parametrize("day", range(7))
+def test_the_owner_s_first_agenda_is_not_empty(org, seeded, day):
+    now = dt.datetime(2026, 11, 2 + day, 12, 0, tzinfo=dt.UTC)
+    seeded(now)
+
+    with schema_context(org.schema_name):
+        owner = User.objects.get(email="owner@acme.test")
+        everyone = agenda(filters=AgendaFilter(), user=owner, today=now.date())
+        mine = agenda(filters=AgendaFilter(mine=True), user=owner, today=now.date())
+        counts = {s.key: s.count for s in everyone.sections}
+        assert counts["overdue"] > 0
+        assert counts["today"] + counts["this_week"] + counts["next_week"] > 0
+        assert 0 < mine.count < everyone.count
