@@ -20,14 +20,15 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -47,6 +48,8 @@ logger = logging.getLogger(__name__)
 # Below the API's limits (100,000 requests or 256 MB per batch), so one batch's request stays sane.
 BATCH_MAX_REQUESTS = 10_000
 BATCH_MAX_BYTES = 200 * 1024 * 1024
+# pg_try_advisory_lock(namespace, batch pk): one poll at a time applies a batch.
+POLL_LOCK_NAMESPACE = 0x61696261  # "aiba"
 OPEN_STATUSES = (AIBatchStatus.SUBMITTED, AIBatchStatus.PROCESSING)
 # Ended batches the inbox still shows, so a person sees how the backfill finished.
 SHOWN_AFTER_END = timedelta(days=1)
@@ -185,15 +188,37 @@ def ai_batches_poll(*, client: Any = None) -> int:
     ended = 0
     for batch in AIBatch.objects.filter(status__in=OPEN_STATUSES).select_related("organization").order_by("pk"):
         try:
-            if ai_batch_poll(batch, client=client):
-                ended += 1
+            with _poll_lock(batch) as mine:
+                if mine and ai_batch_poll(batch, client=client):
+                    ended += 1
         except ExtractionError as error:  # the API is down or overloaded: the next run asks again
             logger.warning("Could not poll Message Batch %s: %s", batch.batch_id, error)
+        except Exception:  # one batch's trouble must not stop the others
+            logger.exception("Polling Message Batch %s crashed", batch.batch_id)
     return ended
+
+
+@contextmanager
+def _poll_lock(batch: AIBatch) -> Iterator[bool]:
+    """A session advisory lock on the batch: a poll still applying a large batch when the next
+    minute's starts keeps it to itself (the lock goes with the connection if the worker dies)."""
+    key = [POLL_LOCK_NAMESPACE, batch.pk % 2**31]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+        mine = bool(cursor.fetchone()[0])
+    try:
+        yield mine
+    finally:
+        if mine:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
 
 
 def ai_batch_poll(batch: AIBatch, *, client: Any = None) -> bool:
     """Ask the API where `batch` stands; apply its results once it has ended. True when it ended."""
+    batch.refresh_from_db()
+    if batch.status not in OPEN_STATUSES:
+        return False
     try:
         progress = api.batch_progress(batch.batch_id, client=client)
     except ExtractionError as error:
@@ -201,7 +226,8 @@ def ai_batch_poll(batch: AIBatch, *, client: Any = None) -> bool:
             raise
         # Gone at the API (deleted, another workspace): its emails are processed one by one.
         with tenant_context(batch.organization):
-            return _end(batch, fallback=_release(batch, "the batch is gone at the API"))
+            batch.fallback += _release(batch, "the batch is gone at the API")
+            return _end(batch)
     _progress_save(batch, progress)
     if progress.status != "ended":
         return False
@@ -217,39 +243,52 @@ def _progress_save(batch: AIBatch, progress: BatchProgress) -> None:
     batch.save(update_fields=["status", "processing", "succeeded", "errored", "canceled", "expired", "checked_at"])
 
 
+def apply_seconds() -> float:
+    """How long one poll applies results before it leaves the rest to the next run: within the
+    django-q2 task timeout, so a large batch is applied over several runs, never killed mid-email."""
+    timeout = int(settings.Q_CLUSTER.get("timeout") or 240)
+    return float(getattr(settings, "PROJECTR_AI_BATCH_APPLY_SECONDS", 0) or max(timeout / 2, 10))
+
+
 def _results_apply(batch: AIBatch, client: Any) -> bool:
     """Read every result, then apply them in the emails' received order (a thread's first email
-    files first, as the per-email path does); an email without a result goes one by one too."""
+    files first, as the per-email path does); an email without a result goes one by one too.
+    Stops after `apply_seconds()` with the batch still open: the next run goes on where this one
+    stopped (what it applied is no longer batched), the counters adding up."""
     schema_name = batch.organization.schema_name
+    waiting = set(Email.objects.filter(pk__in=batch.email_ids, state=EmailState.BATCHED).values_list("pk", flat=True))
+    if batch.applied + batch.fallback + batch.skipped == 0:
+        # Taken before the first result came (re-processed by hand): not this batch's any more.
+        batch.skipped = len(batch.email_ids) - len(waiting)
     results: dict[int, Any] = {}
     for custom, line in api.batch_results(batch.batch_id, client=client):
         email_id = email_id_of(custom)
-        if email_id is not None and custom == custom_id(schema_name, email_id) and email_id in batch.email_ids:
+        if email_id in waiting and custom == custom_id(schema_name, email_id):
             results[email_id] = line
-    applied = fallback = skipped = 0
-    cost = Decimal("0")
-    for email_id in batch.email_ids:
+    started = time.monotonic()
+    for done, email_id in enumerate(pk for pk in batch.email_ids if pk in waiting):
+        if done and time.monotonic() - started > apply_seconds():
+            batch.save(update_fields=["applied", "fallback", "skipped", "cost_usd"])
+            return False
         line = results.get(email_id)
         if line is None:
-            fallback += len(
-                emails_batch_release(
-                    schema_name=schema_name, email_ids=[email_id], reason="No batch result; processing it on its own"
-                )
+            released = emails_batch_release(
+                schema_name=schema_name, email_ids=[email_id], reason="No batch result; processing it on its own"
             )
+            batch.fallback += len(released)
             continue
         outcome, spent = email_batch_result_apply(
             organization=batch.organization,
             email_id=email_id,
             read=functools.partial(api.batch_result_extract, line),
         )
-        cost += spent
+        batch.cost_usd += spent
         if outcome.state == "skipped":
-            skipped += 1
+            batch.skipped += 1
         elif outcome.state == EmailState.QUEUED:
-            fallback += 1
+            batch.fallback += 1
         else:
-            applied += 1
-    batch.applied, batch.fallback, batch.skipped, batch.cost_usd = applied, fallback, skipped, cost
+            batch.applied += 1
     return _end(batch)
 
 
@@ -263,9 +302,7 @@ def _release(batch: AIBatch, why: str) -> int:
     )
 
 
-def _end(batch: AIBatch, *, fallback: int | None = None) -> bool:
-    if fallback is not None:
-        batch.fallback = fallback
+def _end(batch: AIBatch) -> bool:
     batch.status = AIBatchStatus.ENDED
     batch.ended_at = batch.checked_at = timezone.now()
     batch.save()

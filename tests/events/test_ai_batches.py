@@ -82,10 +82,12 @@ def message_json(text: str, *, stop_reason: str = "end_turn", msg_id: str = "msg
     }
 
 
-def batch_json(status: str, *, requests: int, counts: dict[str, int] | None = None) -> dict[str, Any]:
+def batch_json(
+    status: str, *, requests: int, counts: dict[str, int] | None = None, batch_id: str = BATCH_ID
+) -> dict[str, Any]:
     ended = status == "ended"
     return {
-        "id": BATCH_ID,
+        "id": batch_id,
         "type": "message_batch",
         "processing_status": status,
         "request_counts": {
@@ -121,7 +123,8 @@ class Anthropic:
             body = json.loads(request.content)
             self.created.append(body)
             self.requests = len(body["requests"])
-            return httpx2.Response(200, json=batch_json("in_progress", requests=self.requests))
+            batch_id = BATCH_ID if len(self.created) == 1 else f"msgbatch_{len(self.created):02d}"
+            return httpx2.Response(200, json=batch_json("in_progress", requests=self.requests, batch_id=batch_id))
         if request.method == "GET" and path == f"/v1/messages/batches/{BATCH_ID}":
             counts: dict[str, int] = {}
             if self.status == "ended":
@@ -478,3 +481,33 @@ def test_a_batch_gone_at_the_api_sends_its_emails_one_by_one(world, api, django_
     assert async_task.call_count == 2
     assert {e.state for e in emails(world.org)} == {EmailState.QUEUED}
     assert AIBatch.objects.get().fallback == 2
+
+
+def test_a_large_batch_is_applied_over_several_runs_within_the_task_timeout(
+    world, api, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.PROJECTR_AI_BATCH_APPLY_SECONDS = 1e-9  # one email per run
+    org = world.org
+    with mock.patch("events.enqueue.async_task"), django_capture_on_commit_callbacks(execute=True):
+        run("import_mbox", "--org", "testorg", "--skip-sender-check", str(mbox_of(tmp_path, 3)))
+    batch = AIBatch.objects.get()
+    api.end({str(batch.email_ids[2]): "expired"}, org.schema_name, batch.email_ids)
+
+    with mock.patch("events.enqueue.async_task"), django_capture_on_commit_callbacks(execute=True):
+        assert [tasks.ai_batches_poll_task() for _ in range(4)] == [0, 0, 1, 0]
+    batch.refresh_from_db()
+    assert (batch.status, batch.applied, batch.fallback, batch.skipped) == (AIBatchStatus.ENDED, 2, 1, 0)
+    assert UsageRecord.objects.filter(organization=org, batch=True).count() == 2
+
+
+def test_a_very_large_backfill_is_split_into_several_batches(world, api, tmp_path, django_capture_on_commit_callbacks):
+    with (
+        mock.patch("events.ai_batches.BATCH_MAX_REQUESTS", 2),
+        mock.patch("events.enqueue.async_task") as async_task,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        output = run("import_mbox", "--org", "testorg", "--skip-sender-check", str(mbox_of(tmp_path, 5)))
+    assert f"5 emails sent to Claude as Message Batch {BATCH_ID}, msgbatch_02, msgbatch_03" in output
+    assert [len(body["requests"]) for body in api.created] == [2, 2, 1]
+    assert list(AIBatch.objects.order_by("pk").values_list("requests", flat=True)) == [2, 2, 1]
+    assert async_task.call_count == 0 and {e.state for e in emails(world.org)} == {EmailState.BATCHED}
