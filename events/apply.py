@@ -137,6 +137,10 @@ def project_decide(*, email: Email, extraction: Extraction) -> tuple[Project | N
     threaded = _thread_project(email)
     if threaded is not None:
         return threaded, FilingState.AUTO, "same thread"
+    thread_ids = [i for i in [email.in_reply_to, *email.references] if i]
+    if thread_ids and Email.objects.filter(message_id__in=thread_ids, filing=FilingState.UNFILED).exists():
+        # Its thread waits for a person: the answer will file the whole thread (events.filing).
+        return None, FilingState.UNFILED, "its thread waits in Unfiled"
     decision = extraction.project
     if decision.action == "none":
         return None, FilingState.NOT_PROJECT, decision.reason or "not about a project"

@@ -376,11 +376,16 @@ def _folded(text: str) -> set[str]:
 
 
 def _same_word(a: str, b: str) -> bool:
-    """'cabinet' ~ 'cabinets', 'delivery' ~ 'delivered', 'henderson' ~ 'hendersonfamily'."""
+    """'cabinet' ~ 'cabinets', 'delivery' ~ 'delivered', 'henderson' ~ 'hendersonfamily', and the
+    head of a compound: 'huurverlenging' ~ 'verlenging', 'fasadrenovering' ~ 'renovering'."""
     if a == b:
         return True
     shorter, longer = sorted((a, b), key=len)
-    return len(shorter) >= 5 and (longer.startswith(shorter) or (a[:5] == b[:5] and len(a) >= 6 and len(b) >= 6))
+    return len(shorter) >= 5 and (
+        longer.startswith(shorter)
+        or (a[:5] == b[:5] and len(a) >= 6 and len(b) >= 6)
+        or (len(shorter) >= 7 and longer.endswith(shorter))
+    )
 
 
 def _overlap(words: set[str], known: set[str]) -> set[str]:
@@ -672,6 +677,12 @@ def _names_something_new(
     subject = prepared.forwarded_subject or email.subject
     subject_words = _folded(subject)
     ours = _folded(context.organization_name)
+    # "Oceano Vivo 2027" from the client of "Oceano Vivo 2026 – final report": another year, another project.
+    years = set(re.findall(r"\b20\d\d\b", subject))
+    for project in same_client:
+        theirs = set(re.findall(r"\b20\d\d\b", " ".join([project.name, *project.recent_subjects])))
+        if years and theirs and not years & theirs:
+            return True
     for project in same_client:
         # What the project is named after: its capitalised words ("Newstead" in "Corella –
         # Newstead fit-out"), else all of its name's words; the client's name is in all of them.
@@ -853,8 +864,11 @@ def decide_project(email: EmailInput, prepared: PreparedText, context: Context, 
                 return existing(0.55)
             return existing(0.8)
         return existing(0.75 if top_score - max(rivals) >= 1.0 else 0.45)
-    # A third party (a supplier, a council) or our own people: the words alone.
-    if top is not None and top_score >= 2.0 and top_score - second >= 1.0:
+    # A third party (a supplier, a council) or our own people: the words alone; our own people
+    # share the projects' words in everything they write (a leave request names the app), so
+    # their mail needs more of them.
+    needed = 2.0 if party is not None else 3.0
+    if top is not None and top_score >= needed and top_score - second >= 1.0:
         return existing(0.75)
     if proposed is not None:
         return new_project(0.75 if top_score < 1.0 else 0.45, "a new client" if top_score < 1.0 else "a new sender")

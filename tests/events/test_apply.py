@@ -393,13 +393,13 @@ def test_a_thread_of_five_emails_lands_in_one_project_with_dated_events(org):
     assert [(e.kind, e.date, e.status) for e in timeline] == [
         ("decision", dt.date(2026, 11, 2), EventStatus.ACTIVE),
         ("meeting", dt.date(2026, 11, 5), EventStatus.ACTIVE),
-        ("payment", dt.date(2026, 11, 8), EventStatus.ACTIVE),
-        ("payment", dt.date(2026, 11, 13), EventStatus.ACTIVE),
+        ("payment", dt.date(2026, 11, 13), EventStatus.ACTIVE),  # "paid today" settles it: no second payment
         ("milestone", dt.date(2026, 11, 30), EventStatus.ACTIVE),
         ("milestone", dt.date(2026, 12, 8), EventStatus.SUPERSEDED),
         ("milestone", dt.date(2026, 12, 10), EventStatus.ACTIVE),
     ]
     assert Project.objects.get(pk=project_id).name == "Kitchen renovation at 14 Elm Road"
+    assert Event.objects.get(project_id=project_id, kind="payment").done is True
 
 
 def test_a_project_created_meanwhile_by_another_worker_is_reused(org, monkeypatch):

@@ -170,3 +170,27 @@ def test_a_closed_project_cannot_take_mail(org):
         email_file(email=email, project=closed)
 
     assert Project.objects.filter(pk=closed.pk, emails=email).exists() is False
+
+
+def test_a_reply_to_an_unfiled_email_waits_with_it_and_follows_when_it_is_filed(org):
+    root = unfiled_email(org)
+    elsewhere = ProjectFactory(name="Another client's project")
+    reply = EmailFactory(project=None, in_reply_to=root.message_id, references=[root.message_id])
+    sure_elsewhere = Extraction(
+        project=ProjectDecision(action="existing", project_id=elsewhere.pk, confidence=0.75),
+        events=[],
+        summary="",
+        usage=[],
+        provider="rules",
+        model="rules",
+    )
+    process(org, reply, sure_elsewhere)
+
+    reply.refresh_from_db()
+    assert (reply.project_id, reply.filing) == (None, FilingState.UNFILED)
+
+    project = ProjectFactory()
+    email_file(email=root, project=project)
+
+    reply.refresh_from_db()
+    assert (reply.project_id, reply.filing_reason) == (project.pk, "same thread")

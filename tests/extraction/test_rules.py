@@ -583,3 +583,45 @@ def test_a_payment_reported_paid_settles_the_open_one_instead_of_adding_a_second
 
 def test_a_swedish_paid_report_settles_the_threads_only_payment() -> None:
     assert moved("Fakturan är nu betald.", DEPOSIT) == [(51, "paid", TUESDAY.date())]
+
+
+def test_the_client_of_a_2026_project_writing_about_2027_is_asked_about_a_new_project() -> None:
+    grant = ProjectRef(id=8, name="Fundação Atlântica – Oceano Vivo 2026 grant", client_email="ana@fundacao.example")
+
+    result = extract(
+        email(
+            "Attached the call.", subject="Oceano Vivo 2027 – call for proposals", from_address="ana@fundacao.example"
+        ),
+        context(projects=[grant]),
+    )
+
+    assert (result.project.action, result.project.confidence < 0.6) == ("new", True)
+    assert {c.project_id for c in result.project.candidates} == {None, 8}
+
+
+def test_a_compound_shares_its_head_word_with_the_project() -> None:
+    lease = ProjectRef(id=9, name="Gouden Korst – huurcontract verlenging", client_email="jan@goudenkorst.example")
+
+    result = extract(
+        email("Bijgaand de nota.", subject="Voorschotnota huurverlenging", from_address="jan@goudenkorst.example"),
+        context(projects=[lease]),
+    )
+
+    assert (result.project.project_id, result.project.confidence >= 0.6) == (9, True)
+
+
+def test_our_own_people_naming_a_project_word_in_passing_are_not_filed_there() -> None:
+    app = ProjectRef(id=10, name="Wattle member app", client_email="po@wattle.example")
+
+    result = extract(
+        email(
+            "I'd like to take leave 21 Dec to 8 Jan; the member app release is covered.",
+            subject="Leave request",
+            from_address="maya@brightline.studio",
+            to=["tom@brightline.studio"],
+            cc=[],
+        ),
+        context(projects=[app]),
+    )
+
+    assert result.project.confidence < 0.6
