@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from common import percentile
+from pages_agenda import agenda_section
 from perfdb import ORG_SLUG, prepare, production_env
 
 DATABASE = "bench_pages"
@@ -229,6 +230,7 @@ def main() -> None:
             misses.append(f"The {name} page misses by {100 * (ratio - 1):.0f} %.")
     for line in misses:
         print(f"\n{line}")
+    agenda_section(owner, measure, RUNS)
 
 
 if __name__ == "__main__":

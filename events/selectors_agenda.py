@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 # What can be late: a meeting, a decision or a status change in the past is just the past.
 OVERDUE_KINDS = (EventKind.DEADLINE, EventKind.MILESTONE, EventKind.ACTION_ITEM, EventKind.PAYMENT)
 AGENDA_OVERDUE_LIMIT = 100
-AGENDA_WINDOW_LIMIT = 500
+AGENDA_WINDOW_LIMIT = 300
 
 
 @dataclass(frozen=True)
