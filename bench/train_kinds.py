@@ -146,13 +146,13 @@ def main() -> None:
     print(f"{len(everything)} examples from {len(per_set)} sets: {dict(Counter(k for _, k in everything))}")
 
     # Leave one set out: how the model does on a set it never saw.
-    totals: Counter[str] = Counter()
+    totals: dict[str, float] = {}
     for name, rows in [] if args.no_cv else per_set.items():
         rest = [example for other, r in per_set.items() if other != name for example in r]
         result = score(fit(rest), rows)
         print(f"  {name:20} " + "  ".join(f"{k} {v:.2f}" for k, v in result.items()))
         for key, value in result.items():
-            totals[key] += value
+            totals[key] = totals.get(key, 0.0) + value
     loso = {k: round(v / len(per_set), 3) for k, v in totals.items()} if totals else {}
     print("leave-one-set-out mean:", loso)
     if args.check:
