@@ -248,6 +248,8 @@ def test_a_foreign_attachment_under_an_own_email_is_404(world, foreign, client_a
 # other organization (team, invitations, senders, deliveries, usage) never show.
 PAGES = [
     "/",
+    "/agenda/",
+    "/agenda/?person=mine",
     "/projects/",
     "/projects/new/",
     "/projects/export.csv",
