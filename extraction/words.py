@@ -1,6 +1,6 @@
 """Words: tokens as the rules compare them, and the words that say nothing about a project.
 
-Shared by the filing decision (extraction.filing) and the event rules (extraction.providers.rules).
+Shared by the filing decision (extraction.project_decision) and the event rules (extraction.providers.rules).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 - the text (extraction.text): the new part of the email, forwards and pasted chats apart;
 - sentences (extraction.sentences) and dates (extraction.dates) in them;
-- the project decision (extraction.filing): the client, noise, where it belongs and how sure;
+- the project decision (extraction.project_decision): the client, noise, where it belongs and how sure;
 - kinds (here: multilingual cues, then extraction.kinds' learned model), moves, cancellations and
   payments settled (here), invitations (extraction.calendar);
 - titles (extraction.titles).
@@ -21,7 +21,8 @@ from decimal import Decimal, InvalidOperation
 
 from extraction.calendar import CalendarReading, Invitation, calendars_read
 from extraction.dates import GENERIC_TLDS, WEEKDAY_RE, DateMention, day_first_for, find_dates, find_time
-from extraction.filing import (  # noqa: F401 - the project decision stage, re-exported for callers
+from extraction.kinds import judge, kind_model
+from extraction.project_decision import (  # noqa: F401 - the project decision stage, re-exported for callers
     ADDRESS,
     NEW_PROJECT_CUE,
     Party,
@@ -32,7 +33,6 @@ from extraction.filing import (  # noqa: F401 - the project decision stage, re-e
     noise_kind,
     project_name,
 )
-from extraction.kinds import judge, kind_model
 from extraction.sentences import CLAUSE_SPLIT, LIST_ITEM, Sentence, _sentences  # noqa: F401 - re-exported
 from extraction.text import PreparedText, address_domain, normalise_subject, parse_address, prepare, skip_reason
 from extraction.titles import event_title
