@@ -111,7 +111,9 @@ class RowReader(Generic[M]):
 
     def __init__(self, model: type[M]) -> None:
         self.model = model
-        self.fields = list(model._meta.concrete_fields)
+        # Not the generated columns (a search vector, say): the database computes them, and
+        # no caller reads them; instances leave them deferred.
+        self.fields = [field for field in model._meta.concrete_fields if not field.generated]
         self.attnames = [field.attname for field in self.fields]
         self._converters: list[tuple[int, list[Any], Any]] | None = None
 
@@ -158,7 +160,11 @@ def _insert_sql(objs: Sequence[Model], using: str, schema_name: str | None) -> t
     model = type(objs[0])
     meta = model._meta
     with_pk = all(obj.pk is not None for obj in objs)
-    fields = [field for field in meta.local_concrete_fields if with_pk or not field.primary_key]
+    fields = [
+        field
+        for field in meta.local_concrete_fields
+        if (with_pk or not field.primary_key) and not field.generated  # the database computes those
+    ]
     query = InsertQuery(model)
     query.insert_values(fields, list(objs))
     compiler = query.get_compiler(using=using)

@@ -6,10 +6,22 @@ import datetime
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Left
 from django.utils.functional import cached_property
+
+from projects.models import SEARCH_CONFIG, SEARCH_TEXT_CHARS, address_words
+
+
+class DeferSearchManager(models.Manager):  # type: ignore[type-arg]
+    """Rows without their search vector unless asked for: only search reads it, and an email's
+    vector is about as large as its text."""
+
+    def get_queryset(self) -> models.QuerySet:  # type: ignore[type-arg]
+        return super().get_queryset().defer("search")
 
 
 class EmailState(models.TextChoices):
@@ -89,6 +101,17 @@ class Email(models.Model):
     # Backfills (ingest_eml / import_mbox) are not subject to the mail-loop limit.
     backfill = models.BooleanField(default=False)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Subject (A), sender (B) and text (C), computed by PostgreSQL on every write of those columns.
+    search = models.GeneratedField(
+        expression=SearchVector(Left("subject", 1000), config=SEARCH_CONFIG, weight="A")
+        + SearchVector("from_name", "from_address", address_words("from_address"), config=SEARCH_CONFIG, weight="B")
+        + SearchVector(Left("text", SEARCH_TEXT_CHARS), config=SEARCH_CONFIG, weight="C"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+        serialize=False,
+    )
+
+    objects = DeferSearchManager()
 
     class Meta:
         ordering = ["-received_at"]
@@ -106,6 +129,7 @@ class Email(models.Model):
         indexes = [
             models.Index(fields=["state", "state_changed_at"], name="email_state_changed"),
             models.Index(fields=["received_at"], condition=Q(filing="unfiled"), name="email_unfiled"),
+            GinIndex(fields=["search"], name="email_search"),
         ]
 
     def __str__(self) -> str:
@@ -222,6 +246,16 @@ class Event(models.Model):
     # same UID moves, cancels or answers it when its SEQUENCE is not older (events.apply).
     ical_uid = models.CharField(max_length=500, blank=True)
     ical_sequence = models.PositiveIntegerField(null=True, blank=True)
+    # Title (A) and the sentence it came from (B).
+    search = models.GeneratedField(
+        expression=SearchVector("title", config=SEARCH_CONFIG, weight="A")
+        + SearchVector("evidence", config=SEARCH_CONFIG, weight="B"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+        serialize=False,
+    )
+
+    objects = DeferSearchManager()
 
     class Meta:
         ordering = ["date", "time", "id"]
@@ -238,6 +272,7 @@ class Event(models.Model):
                 name="event_timeline_order",
                 condition=Q(deleted_at__isnull=True),
             ),
+            GinIndex(fields=["search"], name="event_search"),
         ]
 
     def __str__(self) -> str:

@@ -5,8 +5,27 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
+from django.db.models import F, Func, Value
 from django.db.models.functions import Lower
+
+# Full-text search (events.selectors_search, docs/dashboard.md "Search"); events' vectors use
+# these too. Every vector uses the 'simple' configuration: mail arrives in a dozen languages,
+# often several in one thread, and one language's stemmer applied to another's words (or to
+# names, product names, codes) mangles them; 'simple' only lowercases, and the query matches
+# words by prefix instead ("invoice" finds "invoices", "Rechnung" finds "Rechnungen").
+SEARCH_CONFIG = "simple"
+# What of a long email is indexed: a tsvector holds at most 1 MB and mail has no length limit
+# the database checks; the first 100,000 characters of the text (~15,000 words) stay well under.
+SEARCH_TEXT_CHARS = 100_000
+
+
+def address_words(field: str) -> Func:
+    """An address as words ("pm client example"): the parser keeps "pm@client.example" as one
+    token, so a search for the sender's domain or name alone would not find it."""
+    return Func(F(field), Value("@.-_+"), Value("     "), function="translate", output_field=models.TextField())
 
 
 class ProjectStatus(models.TextChoices):
@@ -34,10 +53,21 @@ class Project(models.Model):
     # Secret for the project's iCalendar feed; rotating it revokes old subscriptions.
     feed_token = models.CharField(max_length=64, blank=True, db_index=True)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Name (A), client and client's address (B); the aliases have their own (ProjectAlias.search).
+    search = models.GeneratedField(
+        expression=SearchVector("name", config=SEARCH_CONFIG, weight="A")
+        + SearchVector("client_name", "client_email", address_words("client_email"), config=SEARCH_CONFIG, weight="B"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+        serialize=False,
+    )
 
     class Meta:
         ordering = ["-last_activity_at", "-created_at"]
-        indexes = [models.Index(Lower("name"), name="project_lower_name")]
+        indexes = [
+            models.Index(Lower("name"), name="project_lower_name"),
+            GinIndex(fields=["search"], name="project_search"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -48,9 +78,16 @@ class ProjectAlias(models.Model):
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="aliases")
     alias = models.CharField(max_length=200)
+    search = models.GeneratedField(
+        expression=SearchVector("alias", config=SEARCH_CONFIG, weight="A"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+        serialize=False,
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("alias"), name="project_alias_unique_lower")]
+        indexes = [GinIndex(fields=["search"], name="project_alias_search")]
 
     def __str__(self) -> str:
         return self.alias
