@@ -31,6 +31,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("agenda/", include("events.urls_agenda")),
     path("projects/", include("projects.urls")),
+    path("search/", include("events.urls_search")),
     path("inbox/", include(inbox_pages)),
     path("feeds/", include("events.urls_feeds")),
     path("usage/", include(usage_pages)),

@@ -25,6 +25,7 @@ from events.selectors import (
     evidence_split,
     filing_rows,
 )
+from events.selectors_search import text_matches
 from organizations.access import workspace_view
 from organizations.models import Role
 from projects.selectors import project_filing_choices
@@ -82,6 +83,9 @@ def email_detail(request: HttpRequest, code: str) -> HttpResponse:
     confirmed = email_confirmed_events(email)
     highlighted, evidence = email_highlight(events, confirmed, request.GET.get("highlight", ""))
     segments = evidence_split(email.text, evidence) if highlighted else None
+    # From search (?q=): the query's words marked in the text, unless an evidence sentence is.
+    search_query = request.GET.get("q", "")[:200].strip()
+    search_parts = text_matches(email.text, search_query) if search_query and not highlighted else None
     membership = request.membership  # type: ignore[attr-defined]
     context = {
         "email": email,
@@ -90,6 +94,8 @@ def email_detail(request: HttpRequest, code: str) -> HttpResponse:
         "highlighted": highlighted,
         "evidence": evidence,
         "segments": segments,
+        "search_query": search_query,
+        "search_parts": search_parts,
         "frame_document": email_frame_document(email.html) if email.html else "",
         "summary_headers": [(n, v) for n, v in email.headers if str(n).lower() in SUMMARY_HEADERS],
         "reason_unlogged": _reason_unlogged(email),

@@ -10,3 +10,15 @@ document.addEventListener("click", (event) => {
     setTimeout(() => { button.textContent = label; }, 1500);
   });
 });
+
+// "/" focuses the search box in the nav (not while typing in a field).
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = event.target;
+  if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+  const box = document.getElementById("nav-search");
+  if (!box) return;
+  event.preventDefault();
+  box.focus();
+  box.select();
+});
