@@ -56,6 +56,11 @@ HELD_OUT = ["labelled_milan", "labelled_oslo", "labelled_madrid"]
 HELD_OUT_RUNS = [
     ("9c68a32", "blind3_first_run_9c68a32.json", "first run, when the sets arrived"),
     ("7119851", "blind3_7119851.json", "after ISO weeks, payment terms, more languages' cues, the kinds model, moves"),
+    (
+        "872f769",
+        "blind3_872f769.json",
+        "after forwards and chats part by part, payments settled, filing by years and threads",
+    ),
 ]
 
 
