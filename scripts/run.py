@@ -8,6 +8,7 @@ Running it again reuses the data.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -21,7 +22,23 @@ def manage(*args: str, env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
+def dev_env_write() -> None:
+    """A `.env` for this checkout on the first `make run`, so that `manage.py` in another terminal
+    runs in the same development mode, and with a secret key of its own rather than one shared by
+    every install (a hand-off signed with a known key could be forged on a reachable machine)."""
+    path = ROOT / ".env"
+    if path.exists():
+        return
+    path.write_text(
+        "# Written by `make run` for local development of this checkout; .env.example documents every variable.\n"
+        "DEBUG=true\n"
+        f"SECRET_KEY={secrets.token_urlsafe(48)}\n"
+    )
+    path.chmod(0o600)
+
+
 def main() -> int:
+    dev_env_write()
     env = dict(os.environ)
     env.setdefault("DEBUG", "true")
     env.setdefault("PORT", "8000")
