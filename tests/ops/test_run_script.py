@@ -21,7 +21,9 @@ def run_script(root: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     return module
 
 
-def test_the_first_run_writes_a_development_env_with_a_key_of_its_own(tmp_path, monkeypatch):
+def test_the_first_run_writes_a_development_env_with_a_key_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
     first.mkdir(), second.mkdir()
 
@@ -35,7 +37,7 @@ def test_the_first_run_writes_a_development_env_with_a_key_of_its_own(tmp_path, 
     assert (first / ".env").stat().st_mode & 0o077 == 0
 
 
-def test_an_existing_env_is_left_as_its_owner_wrote_it(tmp_path, monkeypatch):
+def test_an_existing_env_is_left_as_its_owner_wrote_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / ".env").write_text("DEBUG=false\n")
 
     run_script(tmp_path, monkeypatch).dev_env_write()
