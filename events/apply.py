@@ -76,6 +76,25 @@ def _snapshot(event: Event) -> dict[str, Any]:
     return values
 
 
+def _event_change(
+    event: Event, *, action: str, email: Email, note: str, after: dict[str, Any] | None = None, **fields: Any
+) -> None:
+    """Change an earlier event in place (cancelled, paid, …) and record it with its state before
+    and after, in one UPDATE and one history row."""
+    before = _snapshot(event)
+    Event.objects.filter(pk=event.pk).update(**fields, updated_at=timezone.now())
+    for name, value in fields.items():
+        setattr(event, name, value)
+    EventHistory.objects.create(
+        event=event,
+        action=action,
+        email=email,
+        before=before,
+        after={**_snapshot(event), **(after or {})},
+        note=note[:500],
+    )
+
+
 def _thread_project(email: Email) -> Project | None:
     ids = [i for i in [email.in_reply_to, *email.references] if i]
     if not ids:
@@ -527,20 +546,13 @@ def _invitation_step(
             _invitation_note(event, "occurrence cancelled", email=email, item=item)
             updated.append(event)
             return True, None
-        before = _snapshot(event)
-        Event.objects.filter(pk=event.pk).update(
-            status=EventStatus.CANCELLED,
-            ical_sequence=max(stored, invitation.sequence) if event.ical_uid else None,
-            updated_at=timezone.now(),
-        )
-        event.status = EventStatus.CANCELLED
-        EventHistory.objects.create(
-            event=event,
+        _event_change(
+            event,
             action="cancelled",
             email=email,
-            before=before,
-            after=_snapshot(event),
-            note=item.evidence[:500],
+            note=item.evidence,
+            status=EventStatus.CANCELLED,
+            ical_sequence=max(stored, invitation.sequence) if event.ical_uid else None,
         )
         updated.append(event)
         return True, None
@@ -669,31 +681,14 @@ def extraction_apply_in_transaction(
                 .first()
             )
         if earlier is not None and item.update_action == "cancel":
-            before = _snapshot(earlier)
-            Event.objects.filter(pk=earlier.pk).update(status=EventStatus.CANCELLED, updated_at=timezone.now())
-            earlier.status = EventStatus.CANCELLED
-            EventHistory.objects.create(
-                event=earlier,
-                action="cancelled",
-                email=email,
-                before=before,
-                after=_snapshot(earlier),
-                note=item.evidence[:500],
-            )
+            _event_change(earlier, action="cancelled", email=email, note=item.evidence, status=EventStatus.CANCELLED)
             updated.append(earlier)
             continue
         if earlier is not None and item.update_action == "paid":
             # "Invoice 2 was paid today": the open payment is done, not joined by a second one.
-            before = _snapshot(earlier)
-            Event.objects.filter(pk=earlier.pk).update(done=True, updated_at=timezone.now())
-            earlier.done = True
-            EventHistory.objects.create(
-                event=earlier,
-                action="paid",
-                email=email,
-                before=before,
-                after={**_snapshot(earlier), "paid_on": values["date"].isoformat() if values["date"] else None},
-                note=item.evidence[:500],
+            paid_on = values["date"].isoformat() if values["date"] else None
+            _event_change(
+                earlier, action="paid", email=email, note=item.evidence, after={"paid_on": paid_on}, done=True
             )
             updated.append(earlier)
             continue

@@ -240,15 +240,11 @@ def _process_allowed(
         cost = _record_usage(organization, email, error.usage)
         return _retry_or_fail(email, str(error)), cost
     except ExtractionError as error:
-        cost = _record_usage(organization, email, error.usage)
-        reason = f"Extraction failed: {error}"
-        _set_state(email.pk, EmailState.FAILED, reason)
-        return ProcessResult(state=EmailState.FAILED, reason=reason), cost
+        cost = _record_usage(organization, email, error.usage)  # billed whatever happens next
+        return _failed(email, f"Extraction failed: {error}"), cost
     except Exception as error:
         logger.exception("Extraction crashed on email %s", email.pk)
-        reason = f"Extraction crashed: {type(error).__name__}"
-        _set_state(email.pk, EmailState.FAILED, reason)
-        return ProcessResult(state=EmailState.FAILED, reason=reason), Decimal("0")
+        return _failed(email, f"Extraction crashed: {type(error).__name__}"), Decimal("0")
 
     # Recorded before applying: the AI call is billed whatever happens next.
     cost = _record_usage(organization, email, extraction.usage)
@@ -359,17 +355,18 @@ def email_batch_result_apply(
         email_enqueue_on_commit(schema_name=organization.schema_name, email_id=email.pk)
         return ProcessResult(state=EmailState.QUEUED, reason=reason), cost
     except ExtractionError as error:
-        cost = _record_usage(organization, email, error.usage)
-        reason = f"Extraction failed: {error}"
-        _set_state(email.pk, EmailState.FAILED, reason)
-        return ProcessResult(state=EmailState.FAILED, reason=reason), cost
+        cost = _record_usage(organization, email, error.usage)  # billed whatever happens next
+        return _failed(email, f"Extraction failed: {error}"), cost
     except Exception as error:
         logger.exception("Reading the batch result of email %s crashed", email.pk)
-        reason = f"Extraction crashed: {type(error).__name__}"
-        _set_state(email.pk, EmailState.FAILED, reason)
-        return ProcessResult(state=EmailState.FAILED, reason=reason), Decimal("0")
+        return _failed(email, f"Extraction crashed: {type(error).__name__}"), Decimal("0")
     cost = _record_usage(organization, email, extraction.usage)
     return _apply(organization, email, extraction, None), cost
+
+
+def _failed(email: Email, reason: str) -> ProcessResult:
+    _set_state(email.pk, EmailState.FAILED, reason)
+    return ProcessResult(state=EmailState.FAILED, reason=reason)
 
 
 def _retry_or_fail(email: Email, message: str) -> ProcessResult:
