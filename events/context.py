@@ -114,7 +114,8 @@ def _domain(address: str) -> str:
     return address.rpartition("@")[2].lower() if address and "@" in address else ""
 
 
-def _member_domains() -> set[str]:
+def member_domains() -> set[str]:
+    """The mail domains of the active organization's members: our own people."""
     tenant = getattr(connection, "tenant", None)
     if tenant is None or getattr(tenant, "pk", None) is None:
         return set()
@@ -207,7 +208,7 @@ def _organization_read(*, exclude_email: int | None, scanned: int) -> _Organizat
     if exclude_email is not None:
         rows = rows.exclude(pk=exclude_email)
     recent = list(rows.order_by("-date", "-pk").values_list("pk", "project_id", "subject", "from_address")[:scanned])
-    return _Organization(projects=projects, recent=recent, member_domains=_member_domains())
+    return _Organization(projects=projects, recent=recent, member_domains=member_domains())
 
 
 class OpenProjects:

@@ -15,12 +15,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from events.apply import extraction_apply_in_transaction, extraction_from_waiting
-from events.context import PERSONAL_DOMAINS, email_input_build
+from events.context import PERSONAL_DOMAINS, email_input_build, member_domains
 from events.models import Email, EmailFiling, EmailLog, EmailState, Event, EventHistory, FilingState
 from extraction.providers.rules import GENERIC_WORDS, client_party
 from extraction.text import normalise_subject, prepare
 from extraction.types import Context
-from organizations.models import Membership, Organization
+from organizations.models import Organization
 from projects.models import OPEN_STATUSES, Project, ProjectSignal, SignalKind
 from projects.services import project_create
 
@@ -50,15 +50,10 @@ def _organization() -> Organization:
     return tenant
 
 
-def _our_domains(organization: Organization) -> set[str]:
-    emails = Membership.objects.filter(organization_id=organization.pk).values_list("user__email", flat=True)
-    return {e.rpartition("@")[2].lower() for e in emails if "@" in e}
-
-
-def _lessons(email: Email, project: Project, organization: Organization) -> list[Taught]:
+def _lessons(email: Email, project: Project) -> list[Taught]:
     """What filing `email` into `project` teaches: the client's address and company domain (never
     our own people's, nor a personal mail domain), and the subject's distinctive words."""
-    ours = _our_domains(organization)
+    ours = member_domains()
     email_input = email_input_build(email)
     party = client_party(email_input, prepare(email_input), Context(organization_domains=sorted(ours)))
     lessons: list[Taught] = []
@@ -188,7 +183,7 @@ def email_file(
             _events_apply(email, project, organization)
         record.to_filing = FilingState.HAND
         _log(email, f"{'Moved from ' + source.name + ' to' if source else 'Filed into'} {project.name}{_by(actor)}")
-        taught = _teach(_lessons(email, project, organization), actor=actor, unlearn_from=source)
+        taught = _teach(_lessons(email, project), actor=actor, unlearn_from=source)
     email.save(update_fields=["project", "filing", "filing_reason"])
     record.taught = taught
     record.save()
