@@ -285,12 +285,24 @@ class Event(models.Model):
         return [entry for entry in self.history.all() if entry.action == "confirmed"]
 
     @property
+    def checked(self) -> bool:
+        """A person saved the event as it stands (events.services.event_update with no change):
+        they looked at it against its email and found it right."""
+        return any(entry.action == "checked" for entry in self.history.all())
+
+    @property
     def corroborated_confidence(self) -> float:
         """How sure we are of the event with every email that said it, each taken as independent
         evidence: 1 − Π(1 − p). Two "45 % sure" readings of the same meeting make 70 %. A
-        confirmation keeps its email's own reading in `after["confidence"]`; a person's event
-        (edited or added by hand) is as sure as they made it."""
-        if self.edited or self.provider == "manual" or not self.confirmations:
+        confirmation keeps its email's own reading in `after["confidence"]`. An event added by
+        hand is as sure as its author made it; one a person edited or checked is certain: the
+        extraction's doubt was about its own reading, which a person has now replaced or
+        confirmed (issue 19: "45% sure" stayed after the date and title were set by hand)."""
+        if self.provider == "manual":
+            return self.confidence
+        if self.edited or self.checked:
+            return 1.0
+        if not self.confirmations:
             return self.confidence
         doubt = 1.0 - self.confidence
         for entry in self.confirmations:
@@ -300,7 +312,8 @@ class Event(models.Model):
 
 class EventHistory(models.Model):
     """What happened to an event: created, rescheduled, cancelled, confirmed (a later email said it
-    again), edited, moved, restored, accepted or dismissed (a suggestion)."""
+    again), edited, checked (a person saved it unchanged), moved, deleted, restored, accepted or
+    dismissed (a suggestion)."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="history")
     at = models.DateTimeField(auto_now_add=True)

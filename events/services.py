@@ -99,6 +99,10 @@ def event_update(*, event: Event, actor: User | None, **changes: Any) -> Event:
         changes["title"] = changes["title"].strip()
     changed = tuple(name for name, value in changes.items() if getattr(event, name) != value)
     if not changed:
+        # Saved as it stands: the person checked it against its email, which settles the
+        # extraction's doubt (Event.corroborated_confidence) without marking it edited.
+        if not event.edited and not event.history.filter(action="checked").exists():
+            EventHistory.objects.create(event=event, action="checked", actor=actor)
         return event
     before = _snapshot(event, changed)
     for name in changed:
@@ -133,13 +137,20 @@ def event_delete(*, event: Event, actor: User | None) -> Event:
     event = Event.objects.select_for_update().get(pk=event.pk)
     if event.deleted_at is not None:
         return event
+    before = _edited_state(event)
     event.deleted_at = timezone.now()
     # A deleted event must also stay deleted when its email is re-processed.
     event.edited = True
     event.edited_by = actor
     event.save(update_fields=["deleted_at", "edited", "edited_by", "updated_at"])
-    EventHistory.objects.create(event=event, action="deleted", actor=actor)
+    EventHistory.objects.create(event=event, action="deleted", actor=actor, before=before)
     return event
+
+
+def _edited_state(event: Event) -> dict[str, Any]:
+    """What deleting (or dismissing) changes besides `deleted_at`, kept on its history row so
+    that undo puts it back exactly: an event nobody had edited is not "Edited" after an undo."""
+    return {"edited": event.edited, "edited_by": event.edited_by_id}
 
 
 @transaction.atomic
@@ -148,7 +159,14 @@ def event_restore(*, event: Event, actor: User | None) -> Event:
     if event.deleted_at is None:
         return event
     event.deleted_at = None
-    event.save(update_fields=["deleted_at", "updated_at"])
+    fields = ["deleted_at", "updated_at"]
+    removal = event.history.filter(action__in=("deleted", "dismissed")).order_by("-at", "-id").first()
+    # Rows written before the state was kept (no "edited" in `before`) leave it as it is.
+    if removal is not None and "edited" in removal.before:
+        event.edited = bool(removal.before["edited"])
+        event.edited_by_id = removal.before.get("edited_by")
+        fields += ["edited", "edited_by"]
+    event.save(update_fields=fields)
     EventHistory.objects.create(event=event, action="restored", actor=actor)
     return event
 
@@ -177,12 +195,13 @@ def event_suggestion_dismiss(*, event: Event, actor: User | None) -> Event:
     event = Event.objects.select_for_update().get(pk=event.pk)
     if not event.suggested or event.deleted_at is not None:
         return event
+    before = _edited_state(event)
     event.deleted_at = timezone.now()
     # As a deleted event: re-processing the email must not suggest it again.
     event.edited = True
     event.edited_by = actor
     event.save(update_fields=["deleted_at", "edited", "edited_by", "updated_at"])
-    EventHistory.objects.create(event=event, action="dismissed", actor=actor)
+    EventHistory.objects.create(event=event, action="dismissed", actor=actor, before=before)
     return event
 
 

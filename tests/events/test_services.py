@@ -59,12 +59,61 @@ def test_it_marks_an_edited_event_and_records_before_and_after(world):
     assert history.after == {"title": "Site visit", "date": "2026-12-03"}
 
 
-def test_it_does_not_mark_an_event_edited_when_nothing_changed(world):
-    event = EventFactory(title="Same")
+def test_saving_an_event_unchanged_confirms_it_without_marking_it_edited(world):
+    event = EventFactory(title="Same", confidence=0.45)
     event_update(event=event, actor=world.member, title="Same")
-    event.refresh_from_db()
+    event_update(event=event, actor=world.admin, title="Same")  # once is enough
+    event = Event.objects.get(pk=event.pk)
     assert event.edited is False
-    assert not event.history.exists()
+    assert [(h.action, h.actor) for h in event.history.all()] == [("checked", world.member)]
+    assert event.checked is True
+    assert event.corroborated_confidence == 1.0  # the "45% sure" badge goes
+    assert event.confidence == 0.45  # the extraction's own reading is kept
+
+
+def test_a_person_editing_an_event_settles_the_extractions_doubt(world):
+    event = EventFactory(title="Site meeting", confidence=0.45, date=dt.date(2026, 12, 1))
+    assert event.corroborated_confidence == 0.45
+
+    event_update(event=event, actor=world.member, title="Site visit", date=dt.date(2026, 12, 3))
+
+    assert Event.objects.get(pk=event.pk).corroborated_confidence == 1.0
+
+
+@pytest.mark.parametrize("edited_before", [False, True])
+def test_undoing_a_delete_restores_the_edited_state_exactly(world, edited_before):
+    event = EventFactory(confidence=0.45)
+    if edited_before:
+        event_update(event=event, actor=world.admin, title="Changed by the admin")
+    event_delete(event=event, actor=world.member)
+
+    event_restore(event=Event.objects.get(pk=event.pk), actor=world.member)
+
+    event = Event.objects.get(pk=event.pk)
+    assert event.deleted_at is None
+    assert event.edited is edited_before
+    assert event.edited_by == (world.admin if edited_before else None)
+    assert event.corroborated_confidence == (1.0 if edited_before else 0.45)
+
+
+def test_undoing_a_dismissal_gives_back_an_unedited_suggestion(world):
+    event = EventFactory(suggested=True)
+    event_suggestion_dismiss(event=event, actor=world.member)
+
+    event_restore(event=Event.objects.get(pk=event.pk), actor=world.member)
+
+    event = Event.objects.get(pk=event.pk)
+    assert (event.suggested, event.edited, event.edited_by) == (True, False, None)
+
+
+def test_undo_leaves_the_edited_state_of_a_delete_recorded_before_it_was_kept(world):
+    event = EventFactory()
+    event_delete(event=event, actor=world.member)
+    EventHistory.objects.filter(event=event, action="deleted").update(before={})
+
+    event_restore(event=Event.objects.get(pk=event.pk), actor=world.member)
+
+    assert Event.objects.get(pk=event.pk).edited is True
 
 
 def test_it_refuses_to_edit_provenance_fields(world):

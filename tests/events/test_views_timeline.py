@@ -333,6 +333,47 @@ def test_delete_offers_undo_with_htmx(world, member, project):
     assert event.deleted_at is None
 
 
+def test_the_low_confidence_badge_goes_once_a_person_edits_the_event(world, member, project):
+    event = EventFactory(project=project, title="Site meeting", date=dt.date(2026, 12, 3), time=None, confidence=0.45)
+    assert "45% sure" in member.get(url("event_row", project, event), HTTP_HX_REQUEST="true").content.decode()
+
+    saved = member.post(
+        url("event_edit", project, event),
+        {"kind": "meeting", "title": "Site visit", "date": "2026-12-03"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+
+    assert "Site visit" in saved and "Edited" in saved
+    assert "% sure" not in saved
+
+
+def test_saving_an_event_unchanged_confirms_it_and_the_badge_goes(world, member, project):
+    event = EventFactory(project=project, title="Site meeting", date=dt.date(2026, 12, 3), time=None, confidence=0.45)
+
+    saved = member.post(
+        url("event_edit", project, event),
+        {"kind": event.kind, "title": "Site meeting", "date": "2026-12-03"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+
+    assert "% sure" not in saved
+    assert "Edited" not in saved  # nothing was changed
+    assert f"checked by {world.member.email}" in saved
+
+
+def test_delete_and_undo_give_back_the_row_as_it_was(world, member, project):
+    event = EventFactory(project=project, title="Oops", confidence=0.45)
+    before = member.get(url("event_row", project, event), HTTP_HX_REQUEST="true").content.decode()
+    assert "45% sure" in before and "Edited" not in before
+
+    member.post(url("event_delete", project, event), HTTP_HX_REQUEST="true")
+    restored = member.post(url("event_restore", project, event), HTTP_HX_REQUEST="true").content.decode()
+
+    assert "45% sure" in restored
+    assert ">Edited<" not in restored
+    assert "(was edited" not in restored
+
+
 def test_delete_without_javascript_redirects_to_an_undo_banner(world, member, project):
     event = EventFactory(project=project, title="Oops")
     response = member.post(url("event_delete", project, event))
