@@ -135,3 +135,15 @@ def test_without_any_usage_the_chart_explains_itself_instead_of_drawing_nothing(
     body = client_as(world.viewer).get(PAGE).content.decode()
     assert "<svg" not in body
     assert "No mail was processed in the last 30 days" in body
+
+
+def test_the_model_table_names_the_offline_engine_once(world: Any, client_as: Any, org: Organization) -> None:
+    ledger(org, emails=2, provider="rules", model="rules")
+    ledger(org, emails=1, cost_each=Decimal("0.01"), provider="anthropic", model="claude-haiku-5-5")
+
+    body = client_as(world.viewer).get(PAGE).content.decode()
+
+    rows = re.findall(r"<tr>\s*<td>(.*?)</td>", body, re.S)
+    assert "rules" in rows, rows  # the offline engine: its name alone
+    assert 'claude-haiku-5-5 <small class="muted">anthropic</small>' in rows
+    assert "rules rules" not in body and 'rules <small class="muted">rules' not in body
