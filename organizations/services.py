@@ -16,6 +16,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.test.utils import override_settings
 from django.utils import timezone
+from django_q.tasks import async_task
 from django_tenants.utils import get_public_schema_name
 
 from organizations.models import (
@@ -175,7 +176,8 @@ def organization_create(
             invitation, token = invitation_create(
                 organization=organization, email=owner_email, role=Role.OWNER, invited_by=None, send=send_invitation
             )
-            url = invitation_url(organization, token)
+            # A mailed invitation's link is minted by the worker as it mails it (invitation_send).
+            url = None if send_invitation else invitation_url(organization, token)
     return OnboardingResult(organization=organization, created=created, invitation=invitation, invitation_url=url)
 
 
@@ -217,27 +219,41 @@ def invitation_create(
             expires_at=timezone.now() + INVITATION_TTL,
         )
         if send:
-            url = invitation_url(organization, token, base_url=base_url)
-            transaction.on_commit(lambda: invitation_send_mail(invitation=invitation, url=url))
+            transaction.on_commit(lambda: invitation_send_enqueue(invitation=invitation, base_url=base_url))
     return invitation, token
 
 
-def invitation_resend(*, invitation: Invitation, base_url: str | None = None) -> str:
-    """Rotate the token (the old link stops working), extend the expiry, and mail it again."""
-    token = secrets.token_urlsafe(32)
-    invitation.token_hash = _token_hash(token)
+def invitation_resend(*, invitation: Invitation, base_url: str | None = None) -> None:
+    """Retire the link now (a token nobody has), extend the expiry, and have the worker mail a new one."""
+    invitation.token_hash = _token_hash(secrets.token_urlsafe(32))
     invitation.expires_at = timezone.now() + INVITATION_TTL
     invitation.save(update_fields=["token_hash", "expires_at"])
-    url = invitation_url(invitation.organization, token, base_url=base_url)
-    invitation_send_mail(invitation=invitation, url=url)
-    return token
+    transaction.on_commit(lambda: invitation_send_enqueue(invitation=invitation, base_url=base_url))
+
+
+INVITATION_SEND_TASK = "organizations.tasks.invitation_send_task"
+
+
+def invitation_send_enqueue(*, invitation: Invitation, base_url: str | None = None) -> None:
+    """Mail the invitation from the worker: the mail server can take seconds, which the request
+    that invited someone must not wait for (issue 19: ~2 s). The task carries the invitation's id,
+    never its link: the token is minted where the mail is written (invitation_send), so it is not
+    kept in the task queue's tables either."""
+    async_task(INVITATION_SEND_TASK, invitation.pk, base_url, group="invitation")
 
 
 def invitation_revoke(*, invitation: Invitation) -> None:
     Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def invitation_send_mail(*, invitation: Invitation, url: str) -> None:
+@transaction.atomic
+def invitation_send(*, invitation: Invitation, base_url: str | None = None) -> None:
+    """Mint a new link and mail it (the worker's half of invitation_send_enqueue); any earlier
+    link stops working. If the mail server refuses, the transaction rolls the new token back and
+    the task's retry tries again."""
+    token = secrets.token_urlsafe(32)
+    Invitation.objects.filter(pk=invitation.pk).update(token_hash=_token_hash(token))
+    url = invitation_url(invitation.organization, token, base_url=base_url)
     context = {"invitation": invitation, "organization": invitation.organization, "url": url}
     send_mail(
         subject=f"You're invited to {invitation.organization.name} on Projectr",

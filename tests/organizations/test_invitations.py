@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from organizations.models import Invitation, Membership
 from organizations.services import invitation_create
+from tests.worker import run_queued_tasks
 
 PASSWORD = "a-long-and-unusual-passphrase"
 
@@ -87,14 +88,19 @@ def test_admins_invite_from_the_team_page_and_the_mail_links_to_the_workspace(
     assert response.status_code == 302
     invitation = Invitation.objects.get(organization=world.org, email="pat@example.com")
     assert invitation.role == "viewer"
+    run_queued_tasks("organizations.tasks.")
     assert len(mail.outbox) == 1
     assert f"http://{world.org.host}/invite/" in mail.outbox[0].body
+    token = mail.outbox[0].body.split("/invite/")[1].split("/")[0]
+    assert Client(HTTP_HOST=world.org.host).get(f"/invite/{token}/").status_code == 200
 
 
-def test_resending_an_invitation_replaces_its_link(world, client_as):
+def test_resending_an_invitation_replaces_its_link(world, client_as, django_capture_on_commit_callbacks):
     invitation, token = invite(world)
-    response = client_as(world.admin).post(f"/team/invitations/{invitation.code}/resend/")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_as(world.admin).post(f"/team/invitations/{invitation.code}/resend/")
     assert response.status_code == 302
+    run_queued_tasks("organizations.tasks.")
     assert len(mail.outbox) == 1
     assert Client(HTTP_HOST=world.org.host).get(f"/invite/{token}/").status_code == 404
 

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from organizations.models import AllowedSender, Domain, Invitation, Organization
+from tests.worker import run_queued_tasks
 
 
 def onboard(*args: str) -> str:
@@ -54,6 +55,9 @@ def test_it_creates_an_organization_with_host_address_and_owner_invitation(
     invitation = Invitation.objects.get(organization=organization)
     assert invitation.email == "owner@acme.example" and invitation.role == "owner"
     assert "acme-studio@in.localhost" in output
+    assert "owner invitation: the worker mails it to owner@acme.example" in output
+    assert mail.outbox == []
+    run_queued_tasks("organizations.tasks.")
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["owner@acme.example"]
     assert "/invite/" in mail.outbox[0].body
 

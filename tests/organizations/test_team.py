@@ -16,6 +16,7 @@ from django.utils import timezone
 from organizations.models import Invitation, Membership, Role
 from organizations.services import invitation_create, invitation_lookup
 from tests.conftest import make_user
+from tests.worker import run_queued_tasks
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 TEAM = "/team/"
@@ -105,6 +106,8 @@ def test_it_invites_someone_with_a_role_and_mails_the_link(world, client_as, dja
     invitation = Invitation.objects.get(organization=world.org, email="new.person@example.com")
     assert invitation.role == Role.VIEWER
     assert invitation.invited_by == world.admin
+    assert mail.outbox == []  # the request does not wait for the mail server: the worker sends it
+    assert run_queued_tasks("organizations.tasks.") == ["organizations.tasks.invitation_send_task"]
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["new.person@example.com"]
     assert f"http://{world.org.host}/invite/" in mail.outbox[0].body
@@ -165,14 +168,21 @@ def test_it_refuses_invitations_below_admin(world, client_as, role):
     assert not Invitation.objects.filter(organization=world.org, email="x@example.com").exists()
 
 
-def test_it_resends_an_invitation_with_a_new_link_and_retires_the_old_one(world, client_as):
+def test_it_resends_an_invitation_with_a_new_link_and_retires_the_old_one(
+    world, client_as, django_capture_on_commit_callbacks
+):
     invitation, old_token = invitation_create(
         organization=world.org, email="again@example.com", role=Role.MEMBER, invited_by=world.owner, send=False
     )
 
-    response = client_as(world.admin).post(reverse("workspace:invitation_resend", args=[invitation.code]))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_as(world.admin).post(reverse("workspace:invitation_resend", args=[invitation.code]))
 
     assert response.status_code == 302
+    with pytest.raises(Exception, match="not valid"):
+        invitation_lookup(organization=world.org, token=old_token)  # at once, before the mail goes
+    assert mail.outbox == []
+    run_queued_tasks("organizations.tasks.")
     assert len(mail.outbox) == 1
     new_token = mail.outbox[0].body.split("/invite/")[1].split("/")[0]
     assert invitation_lookup(organization=world.org, token=new_token).pk == invitation.pk

@@ -60,3 +60,5 @@ class Command(BaseCommand):
         self.stdout.write(f"  plan:             {organization.plan}")
         if result.invitation_url:
             self.stdout.write(f"  owner invitation: {result.invitation_url}")
+        elif result.invitation is not None:
+            self.stdout.write(f"  owner invitation: the worker mails it to {result.invitation.email}")
