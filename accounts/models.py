@@ -5,6 +5,8 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
+from accounts.zones import validate_time_zone
+
 
 class EmailUserManager(UserManager["User"]):
     """Users sign in with their email address; there is no username."""
@@ -38,6 +40,10 @@ class EmailUserManager(UserManager["User"]):
 class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
+    # An IANA name (Europe/Oslo). Blank until the browser tells us on the first page after
+    # sign-in (static/js/timezone.js) or the person picks one under Account → Time zone;
+    # until then pages show UTC (accounts.middleware.TimeZoneMiddleware).
+    time_zone = models.CharField("time zone", max_length=64, blank=True, validators=[validate_time_zone])
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

@@ -143,6 +143,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in person's time zone for the rest of the request (UTC until they have one).
+    "accounts.middleware.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -446,9 +448,12 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 # --- i18n ---------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
+# Stored times are UTC; pages show each person's own zone (accounts.middleware), the digest
+# each recipient's. Dates and times are written one way, config/formats (docs/dashboard.md "Time").
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # --- logging ------------------------------------------------------------------------------
 # LOG_FORMAT=json: one JSON object per line with schema and request id (ops.logs); plain for people.

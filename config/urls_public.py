@@ -13,6 +13,7 @@ urlpatterns = [
     path("metrics", ops_views.metrics_view, name="metrics"),
     path("workspaces/", organization_views.workspace_list, name="workspace_list"),
     path("workspaces/<slug:slug>/open/", organization_views.workspace_open, name="workspace_open"),
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     # Our Postmark and SES inbound views (status codes, errors); anymail's for INBOUND_ANYMAIL_ESPS only.

@@ -28,6 +28,7 @@ urlpatterns = [
     path("healthz", ops_views.healthz, name="healthz"),
     path("handoff/<str:token>/", organization_views.handoff_consume, name="handoff"),
     path("invite/<str:token>/", organization_views.invitation_accept, name="invitation_accept"),
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("agenda/", include("events.urls_agenda")),
     path("projects/", include("projects.urls")),
