@@ -81,16 +81,27 @@ def too_many_requests(message: str, *, retry_after: int) -> HttpResponse:
     return response
 
 
-# Links that carry their own credential: guessing tokens must be slow.
-TOKEN_PATHS = {"invite/": "invitation", "handoff/": "handoff"}
+# Links that carry their own credential. Path prefixes on every host; the reset link is allauth's.
+TOKEN_PATHS = {"invite/": "invitation", "handoff/": "handoff", "accounts/password/reset/key/": "reset"}
+
+
+def _token_failed(response: HttpResponse) -> bool:
+    # Our views answer 403 or 404 to a token that is wrong, used or expired; allauth's reset
+    # page answers 200 with `token_fail` in its context.
+    context = getattr(response, "context_data", None) or {}
+    return response.status_code in (403, 404) or bool(context.get("token_fail"))
 
 
 class TokenRateLimitMiddleware:
-    """Invitation and hand-off links: at most TOKEN_RATE_LIMIT *failed* attempts per client IP
-    per window, across all workspace hosts; then 429 until the window ends.
+    """Invitation, hand-off and password-reset links: at most TOKEN_RATE_LIMIT *failed* attempts
+    per client IP per window, across all hosts; beyond it a wrong link answers 429 until the
+    window ends.
 
-    Each link is a secret in the URL, so guessing must be slow; people who follow a real link
-    (an office behind one IP opening workspaces at nine) are never counted.
+    A valid link is always honoured, however many wrong ones came from the same IP (an office
+    behind one address, or someone spraying guesses from it): the link itself is the proof, so
+    the view checks it first and only a failure is counted or refused. What keeps guessing
+    hopeless is the tokens' size (256-bit random or HMAC-signed, docs/security.md); the limit
+    keeps a prober's noise bounded and visible.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -103,14 +114,12 @@ class TokenRateLimitMiddleware:
         scope = next((name for prefix, name in TOKEN_PATHS.items() if path.startswith(prefix)), None)
         if scope is None:
             return self.get_response(request)
-        window, limit = settings.TOKEN_RATE_LIMIT_WINDOW, settings.TOKEN_RATE_LIMIT
-        key = f"{scope}:{client_ip(request)}"
-        if rate_limit_used_up(key, limit=limit, window=window):
-            return too_many_requests("Too many attempts; wait a few minutes and try again.", retry_after=window)
         response = self.get_response(request)
-        # The views answer 403 or 404 to a token that is wrong, used or expired.
-        if response.status_code in (403, 404):
-            rate_limit_hit(key, limit=limit, window=window)
+        if not _token_failed(response):
+            return response
+        window, limit = settings.TOKEN_RATE_LIMIT_WINDOW, settings.TOKEN_RATE_LIMIT
+        if rate_limit_hit(f"{scope}:{client_ip(request)}", limit=limit, window=window):
+            return too_many_requests("Too many attempts; wait a few minutes and try again.", retry_after=window)
         return response
 
 

@@ -242,7 +242,24 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 LOGIN_URL = "account_login"
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 MFA_ADAPTER = "accounts.adapters.MFAAdapter"
+# Sign-in failures are limited per address by allauth (`login_failed` per key: 5 in 5 minutes,
+# across every host, accounts.adapters says why) and per client IP by accounts.adapters, which
+# lets a sign-in that proves more than a password through (TOTP, or a browser used before).
+# allauth's own per-IP limits are off: they refused a right password after strangers' failures,
+# and a valid reset link after strangers' wrong ones (config.security.TokenRateLimitMiddleware
+# limits wrong links instead).
+ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/key", "login": "", "reset_password_from_key": ""}
+SIGN_IN_FAILURES_PER_IP = env.int("SIGN_IN_FAILURES_PER_IP", default=20)
+SIGN_IN_FAILURES_WINDOW = env.int("SIGN_IN_FAILURES_WINDOW", default=900)
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+if BEHIND_PROXY and ALLAUTH_TRUSTED_PROXY_COUNT < 1:
+    # With no count, every client IP is the proxy's, and the per-IP limits (sign-in, links)
+    # would count every visitor together.
+    raise ImproperlyConfigured(
+        "BEHIND_PROXY=true needs TRUSTED_PROXY_COUNT: the number of proxies in front of the app "
+        "that append to X-Forwarded-For (1 for one load balancer or reverse proxy). docs/deploy.md."
+    )
 MFA_TOTP_ISSUER = "Projectr"
 
 # Host-only cookies: each workspace host has its own session; the public host hands off
@@ -252,7 +269,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_SAMESITE = "Lax"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
@@ -291,7 +308,8 @@ CONTENT_SECURITY_POLICY: dict[str, Any] = {
 # Staff need TOTP to use the Django admin (config.security.AdminMFAMiddleware). Only the test
 # settings turn this off, so admin tests need no authenticator; tests/security turns it on.
 ADMIN_REQUIRE_MFA = env.bool("ADMIN_REQUIRE_MFA", default=True)
-# Failed invitation and hand-off links (config.security.TokenRateLimitMiddleware): per client IP.
+# Failed invitation, hand-off and reset links (config.security.TokenRateLimitMiddleware): per
+# client IP; a valid link is never refused.
 TOKEN_RATE_LIMIT = env.int("TOKEN_RATE_LIMIT", default=30)
 TOKEN_RATE_LIMIT_WINDOW = env.int("TOKEN_RATE_LIMIT_WINDOW", default=300)
 HANDOFF_TOKEN_MAX_AGE = 60  # seconds a public→workspace sign-in hand-off link stays valid

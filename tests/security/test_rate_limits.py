@@ -1,5 +1,6 @@
-"""Rate limits: sign-in and password reset (allauth), invitation and hand-off links (per IP,
-across hosts) and the inbound webhooks (per organization)."""
+"""Rate limits: sign-in and password reset (allauth), invitation, hand-off and reset links
+(wrong ones per IP, across hosts; a valid one always passes) and the inbound webhooks (per
+organization)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from organizations.models import Organization, SenderPolicy
 from tests.conftest import make_user
 from tests.inbound.conftest import AUTH, POSTMARK_URL, make_message, postmark_payload
 
+PASSWORD = "a-long-and-unusual-passphrase"
+
 
 @pytest.fixture(autouse=True)
 def fresh_counters(db):
@@ -22,7 +25,7 @@ def fresh_counters(db):
     cache.clear()
 
 
-# Sign-in: tests/organizations/test_rate_limits.py::test_failed_sign_ins_count_across_every_host.
+# Sign-in: tests/accounts/test_sign_in_limits.py.
 
 
 def test_password_reset_requests_are_limited_per_address(world, public):
@@ -55,7 +58,57 @@ def test_a_real_link_is_not_counted(world, public, settings):
     client = Client(HTTP_HOST=world.org.host)
     assert [client.get(f"/invite/{token}/").status_code for _ in range(3)] == [200, 200, 200]
     assert client.get("/invite/wrong/").status_code == 404
-    assert client.get(f"/invite/{token}/").status_code == 429
+    assert client.get("/invite/wrong-again/").status_code == 429
+
+
+def test_a_valid_invitation_is_honoured_after_many_wrong_ones_from_the_same_ip(world, public, settings):
+    from organizations.services import invitation_create
+
+    _, token = invitation_create(
+        organization=world.org, email="new@testorg.test", role="member", invited_by=None, send=False
+    )
+    client = Client(HTTP_HOST=world.org.host)
+    wrong = [client.get(f"/invite/guess-{n}/").status_code for n in range(settings.TOKEN_RATE_LIMIT + 5)]
+    assert wrong[-1] == 429
+    assert client.get(f"/invite/{token}/").status_code == 200
+    response = client.post(
+        f"/invite/{token}/",
+        {"first_name": "New", "last_name": "Person", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert world.org.memberships.filter(user__email="new@testorg.test").exists()
+
+
+def test_a_valid_handoff_is_honoured_after_many_wrong_ones_from_the_same_ip(world, settings):
+    from organizations.handoff import handoff_token_create
+
+    client = Client(HTTP_HOST=world.org.host)
+    wrong = [client.get(f"/handoff/guess-{n}/").status_code for n in range(settings.TOKEN_RATE_LIMIT + 5)]
+    assert wrong[-1] == 429
+    token = handoff_token_create(user=world.member, organization=world.org)
+    response = client.get(f"/handoff/{token}/")
+    assert response.status_code == 302
+    assert client.get("/projects/").status_code == 200
+
+
+def test_a_valid_reset_link_is_honoured_after_many_wrong_ones_from_the_same_ip(world, public, settings):
+    from django.core import mail
+
+    make_user("forgetful@testorg.test", password="an-old-and-forgotten-phrase")
+    client = Client(HTTP_HOST="localhost")
+    assert client.post("/accounts/password/reset/", {"email": "forgetful@testorg.test"}).status_code == 302
+    link = next(line for line in mail.outbox[-1].body.splitlines() if "/accounts/password/reset/key/" in line)
+    path = link[link.index("/accounts/") :].strip()
+    wrong = [
+        client.get(f"/accounts/password/reset/key/1-guess{n}/").status_code
+        for n in range(settings.TOKEN_RATE_LIMIT + 5)
+    ]
+    assert wrong[0] == 200 and wrong[-1] == 429
+    response = client.get(path)
+    assert response.status_code == 302
+    response = client.post(response["Location"], {"password1": PASSWORD, "password2": PASSWORD})
+    assert response.status_code == 302
+    assert client.post("/accounts/login/", {"login": "forgetful@testorg.test", "password": PASSWORD}).status_code == 302
 
 
 def test_the_limited_answer_says_when_to_retry(world, settings):
