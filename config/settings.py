@@ -240,8 +240,6 @@ ACCOUNT_SESSION_REMEMBER = None
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 LOGIN_URL = "account_login"
-ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-MFA_ADAPTER = "accounts.adapters.MFAAdapter"
 # Sign-in failures are limited per address by allauth (`login_failed` per key: 5 in 5 minutes,
 # across every host, accounts.adapters says why) and per client IP by accounts.adapters, which
 # lets a sign-in that proves more than a password through (TOTP, or a browser used before).
@@ -252,7 +250,7 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/key", "login": "", "reset_password_
 SIGN_IN_FAILURES_PER_IP = env.int("SIGN_IN_FAILURES_PER_IP", default=20)
 SIGN_IN_FAILURES_WINDOW = env.int("SIGN_IN_FAILURES_WINDOW", default=900)
 BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 if BEHIND_PROXY and ALLAUTH_TRUSTED_PROXY_COUNT < 1:
     # With no count, every client IP is the proxy's, and the per-IP limits (sign-in, links)
     # would count every visitor together.
@@ -260,6 +258,8 @@ if BEHIND_PROXY and ALLAUTH_TRUSTED_PROXY_COUNT < 1:
         "BEHIND_PROXY=true needs TRUSTED_PROXY_COUNT: the number of proxies in front of the app "
         "that append to X-Forwarded-For (1 for one load balancer or reverse proxy). docs/deploy.md."
     )
+MFA_ADAPTER = "accounts.adapters.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Projectr"
 
 # Host-only cookies: each workspace host has its own session; the public host hands off
