@@ -9,8 +9,12 @@ Every event ever extracted is listed, superseded and cancelled ones included; so
 ones are not. Ids are the database ids (stable within a workspace).
 
 A suggestion (Event.suggested: extracted less surely than PROJECTR_EVENT_SUGGESTION_THRESHOLD,
-not accepted yet) is in the JSON with `suggested: true`, and in neither the CSV (whose columns
-are the JSON's without `suggested`) nor the iCalendar export until it is accepted.
+not accepted yet) is in the JSON with `suggested: true`, and in neither the CSV nor the
+iCalendar export until it is accepted.
+
+The CSV is for people and spreadsheets, not a copy of the JSON (issue 19 point 9): one row per
+event with its project's name and client, labels rather than codes, the amount, the people, whether
+it is done, and the source email's subject and an absolute link to its page (CSV_COLUMNS).
 
 An Unfiled email (events.models.FilingState) is in no project: `project_id: null`. The events
 its extraction found wait on the email, not on any timeline; the workspace export lists them
@@ -34,9 +38,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
-from events.models import Email, Event, EventStatus, FilingState
+from events.models import Email, Event, EventKind, EventStatus, FilingState
+from organizations.models import Organization
 from projects.models import Project
 
 EVENT_COLUMNS = (
@@ -51,8 +57,25 @@ EVENT_COLUMNS = (
     "confidence",
     "status",
 )
-# The JSON's event keys: the CSV's columns, and whether it is a suggestion nobody accepted yet.
+# The JSON's event keys: the columns above, and whether it is a suggestion nobody accepted yet.
 EVENT_KEYS = (*EVENT_COLUMNS, "suggested")
+CSV_COLUMNS = (
+    "project",
+    "client",
+    "kind",
+    "date",
+    "time",
+    "title",
+    "amount",
+    "currency",
+    "people",
+    "status",
+    "done",
+    "source_subject",
+    "source_link",
+)
+# Cells a spreadsheet would evaluate as a formula (CSV injection); such text gets a leading '.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PRODID = "-//Projectr//Project timelines//EN"
 
 
@@ -161,21 +184,120 @@ def export_json(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-def export_csv(*, project: Project | None = None) -> str:
-    """The event columns of the JSON export (less `suggested`), one row per event (and per waiting
-    event, as there), suggestions left out."""
+def _email_link(organization: Organization) -> Callable[[Any], str]:
+    """code → the email page's absolute URL on the workspace host (BASE_DOMAIN, PUBLIC_PORT), with
+    the URL reversed once per export rather than once per row (a workspace has 100,000s)."""
+    placeholder = "00000000-0000-0000-0000-000000000000"
+    # The tenant URLconf: an export may run outside a request (the export_timeline command).
+    path = reverse("events:email", urlconf=settings.ROOT_URLCONF, args=[placeholder])
+    base = organization.absolute_url(path)
+    return lambda code: base.replace(placeholder, str(code))
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _label(choices: type[EventKind] | type[EventStatus], value: Any) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value or "")
+
+
+def _people(value: Any) -> str:
+    if not isinstance(value, list):
+        return ""
+    return "; ".join(str(person).strip() for person in value if str(person).strip())
+
+
+def _csv_events(project: Project | None) -> Iterable[Event]:
+    events = (
+        Event.objects.filter(deleted_at__isnull=True, suggested=False)
+        .select_related("project", "email")
+        .order_by("project__name", "project_id", "date", "time", "pk")
+    )
+    if project is not None:
+        events = events.filter(project=project)
+    return events.only(
+        "project__name",
+        "project__client_name",
+        "project__client_email",
+        "kind",
+        "date",
+        "time",
+        "title",
+        "amount",
+        "currency",
+        "people",
+        "status",
+        "done",
+        "email__code",
+        "email__subject",
+    ).iterator(chunk_size=2000)
+
+
+def _waiting_csv_rows(link: Callable[[Any], str]) -> Iterable[dict[str, Any]]:
+    """The events Unfiled emails wait with (no project yet), as the JSON lists them; suggestions out."""
+    emails = (
+        Email.objects.filter(filing=FilingState.UNFILED, project__isnull=True)
+        .only("pk", "code", "subject", "waiting")
+        .order_by("received_at", "pk")
+    )
+    for email in emails.iterator(chunk_size=500):
+        items = email.waiting.get("events") if isinstance(email.waiting, dict) else None
+        for item in items or []:
+            if not isinstance(item, dict) or _below_threshold(item.get("confidence", 0.5)):
+                continue
+            yield {
+                "project": "",
+                "client": "",
+                "kind": _label(EventKind, item.get("kind")),
+                "date": item.get("date") or "",
+                "time": str(item.get("time") or "")[:5],
+                "title": item.get("title", ""),
+                "amount": item.get("amount") or "",
+                "currency": item.get("currency") or "",
+                "people": _people(item.get("people")),
+                "status": EventStatus.ACTIVE.label,
+                "done": "no",
+                "source_subject": email.subject,
+                "source_link": link(email.code),
+            }
+
+
+def export_csv(*, organization: Organization, project: Project | None = None) -> str:
+    """CSV_COLUMNS, one row per event that is not a suggestion (cancelled and superseded ones
+    included, as in the JSON; deleted ones not), by project name then date, then (for the workspace)
+    the events Unfiled emails wait with. Two queries."""
+    link = _email_link(organization)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=EVENT_COLUMNS, extrasaction="ignore")
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
     writer.writeheader()
-    rows = map(event_row, _events(project, suggestions=False))
-    for row in itertools.chain(rows, [] if project is not None else waiting_rows()):
-        if row["suggested"]:
-            continue
-        # Spreadsheet formula injection: a cell starting with = + - @ would be evaluated.
-        for key in ("title", "evidence"):
-            if str(row[key]).startswith(("=", "+", "-", "@")):
-                row[key] = "'" + row[key]
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    rows = (
+        {
+            "project": event.project.name,
+            "client": event.project.client_name or event.project.client_email,
+            "kind": event.get_kind_display(),
+            "date": event.date.isoformat() if event.date else "",
+            "time": event.time.strftime("%H:%M") if event.time else "",
+            "title": event.title,
+            "amount": event.amount,
+            "currency": event.currency,
+            "people": _people(event.people),
+            "status": event.get_status_display(),
+            "done": "yes" if event.done else "no",
+            "source_subject": event.email.subject if event.email else "",
+            "source_link": link(event.email.code) if event.email else "",
+        }
+        for event in _csv_events(project)
+    )
+    for row in itertools.chain(rows, [] if project is not None else _waiting_csv_rows(link)):
+        writer.writerow({key: _csv_cell(value) for key, value in row.items()})
     return out.getvalue()
 
 

@@ -240,7 +240,9 @@ def _export(request: HttpRequest, project: Project | None, fmt: str) -> HttpResp
     organization = request_organization(request)
     name = organization.slug if project is None else f"{organization.slug}-{project.slug}"
     if fmt == "csv":
-        response = HttpResponse(export_csv(project=project), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(
+            export_csv(organization=organization, project=project), content_type="text/csv; charset=utf-8"
+        )
     else:
         data = export_data(organization_slug=organization.slug, project=project)
         response = HttpResponse(export_json(data), content_type="application/json")

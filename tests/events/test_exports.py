@@ -1,4 +1,5 @@
-"""Exports: the exact JSON contract, CSV with the same event columns, ICS with active dated events."""
+"""Exports: the exact JSON contract, a CSV for people (project, client, amount, people, done, the
+source email and its link), ICS with active dated events."""
 
 import csv
 import datetime as dt
@@ -10,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from events.exports import EVENT_COLUMNS, EVENT_KEYS, export_csv, export_data, export_ics
+from events.exports import CSV_COLUMNS, EVENT_COLUMNS, EVENT_KEYS, export_csv, export_data, export_ics
 from events.models import EmailState, EventKind, EventStatus, FilingState
 from tests.factories import EmailFactory, EventFactory, ProjectFactory
 
@@ -86,12 +87,67 @@ def test_a_project_export_holds_only_that_project(timeline):
     assert [e["message_id"] for e in data["emails"]] == ["<a1@client.example>"]
 
 
-def test_the_csv_has_the_event_columns_and_defuses_formulas(timeline):
-    rows = list(csv.DictReader(io.StringIO(export_csv())))
-    assert tuple(rows[0]) == EVENT_COLUMNS
-    assert len(rows) == 3
-    titles = {r["title"] for r in rows}
-    assert "'=cmd|' /C calc'!A0" in titles
+def _csv(org, **kw):
+    return list(csv.DictReader(io.StringIO(export_csv(organization=org, **kw))))
+
+
+def test_the_csv_has_a_row_per_event_with_its_project_amount_people_and_source(timeline, org, settings):
+    settings.BASE_DOMAIN, settings.PUBLIC_PORT = "projectr.test", "8443"
+    project, email, *_ = timeline
+    project.client_name = "Harbour Homes"
+    project.save(update_fields=["client_name"])
+    EventFactory(
+        project=project, email=email, kind=EventKind.PAYMENT, title="Deposit", date=dt.date(2026, 12, 9),
+        amount="1250.50", currency="EUR", people=["Ana Ruiz", "Tom"], done=True,
+    )  # fmt: skip
+    rows = _csv(org)
+    assert tuple(rows[0]) == CSV_COLUMNS
+    by_title = {r["title"]: r for r in rows}
+    link = org.absolute_url(f"/inbox/{email.code}/")
+    assert link.startswith("http") and ".projectr.test:8443/inbox/" in link
+    assert by_title["Deposit"] == {
+        "project": "Kitchen refit",
+        "client": "Harbour Homes",
+        "kind": "Payment",
+        "date": "2026-12-09",
+        "time": "",
+        "title": "Deposit",
+        "amount": "1250.50",
+        "currency": "EUR",
+        "people": "Ana Ruiz; Tom",
+        "status": "Active",
+        "done": "yes",
+        "source_subject": email.subject,
+        "source_link": link,
+    }
+    assert (by_title["Site meeting"]["time"], by_title["Site meeting"]["done"]) == ("10:00", "no")
+    assert by_title["Site meeting (old)"]["status"] == "Superseded"
+    # An event added by hand has no source email; not the deleted one.
+    assert by_title["'=cmd|' /C calc'!A0"]["source_link"] == ""
+    assert "Deleted one" not in by_title
+
+
+def test_the_csv_names_the_client_by_address_when_it_has_no_name(timeline, org):
+    project, *_ = timeline
+    project.client_name = ""
+    project.save(update_fields=["client_name"])
+    assert {r["client"] for r in _csv(org)} == {"pm@client.example"}
+
+
+def test_the_csv_defuses_formulas_in_every_text_cell(org):
+    project = ProjectFactory(name="=1+1", client_name="@SUM(A1)")
+    email = EmailFactory(project=project, subject="-2+3")
+    EventFactory(project=project, email=email, title="+cmd", people=["=HYPERLINK(x)"])
+    (row,) = _csv(org)
+    assert (row["project"], row["client"], row["title"], row["people"], row["source_subject"]) == (
+        "'=1+1", "'@SUM(A1)", "'+cmd", "'=HYPERLINK(x)", "'-2+3",
+    )  # fmt: skip
+
+
+def test_the_csv_costs_two_queries_however_many_events(org, django_assert_num_queries):
+    EventFactory.create_batch(30, project=ProjectFactory())
+    with django_assert_num_queries(2):  # the events with their projects and emails; the Unfiled mail
+        assert len(_csv(org)) == 30
 
 
 def test_the_ics_has_one_vevent_per_active_dated_event(timeline):
@@ -122,7 +178,7 @@ def test_the_command_writes_json_csv_and_ics_to_stdout(timeline, org):
     assert len(data["events"]) == 3
     out = io.StringIO()
     call_command("export_timeline", "--org", "testorg", "--format", "csv", stdout=out)
-    assert out.getvalue().startswith(",".join(EVENT_COLUMNS))
+    assert out.getvalue().startswith(",".join(CSV_COLUMNS))
     out = io.StringIO()
     call_command("export_timeline", "--org", "testorg", "--format", "ics", stdout=out)
     assert out.getvalue().count("BEGIN:VEVENT") == 1
@@ -233,16 +289,16 @@ def test_a_project_export_has_no_waiting_events(unfiled, timeline):
     assert "<wait@crumb.example>" not in [e["message_id"] for e in data["emails"]]
 
 
-def test_the_csv_lists_waiting_events_without_id_or_project(unfiled, timeline):
+def test_the_csv_lists_waiting_events_without_a_project(unfiled, timeline, org):
     project, *_ = timeline
-    rows = list(csv.DictReader(io.StringIO(export_csv())))
-    waiting = [r for r in rows if r["source_message_id"] == "<wait@crumb.example>"]
-    assert [(r["id"], r["project_id"], r["title"], r["time"]) for r in waiting] == [
-        ("", "", "Kick-off call", "10:00"),
-        ("", "", "'=HYPERLINK(1)", ""),
+    rows = _csv(org)
+    waiting = [r for r in rows if r["source_link"].endswith(f"/inbox/{unfiled.code}/")]
+    assert [(r["project"], r["kind"], r["title"], r["time"], r["people"]) for r in waiting] == [
+        ("", "Meeting", "Kick-off call", "10:00", "Mia"),
+        ("", "Action item", "'=HYPERLINK(1)", "", ""),
     ]
     assert len(rows) == 5
-    assert not [r for r in export_csv(project=project).splitlines() if "wait@crumb.example" in r]
+    assert not [r for r in export_csv(organization=org, project=project).splitlines() if str(unfiled.code) in r]
 
 
 def test_waiting_events_are_on_no_calendar(unfiled):
@@ -286,11 +342,11 @@ def test_the_json_lists_a_suggestion_flagged_as_one(suggestion):
     assert [e["suggested"] for e in project_events if e["id"] == suggestion.pk] == [True]
 
 
-def test_the_csv_and_the_ics_leave_a_suggestion_out_until_it_is_accepted(suggestion, world):
+def test_the_csv_and_the_ics_leave_a_suggestion_out_until_it_is_accepted(suggestion, world, org):
     from events.services import event_suggestion_accept
 
     def csv_titles(**kw):
-        return [r["title"] for r in csv.DictReader(io.StringIO(export_csv(**kw)))]
+        return [r["title"] for r in _csv(org, **kw)]
 
     def ics_titles(**kw):
         return [
@@ -299,7 +355,7 @@ def test_the_csv_and_the_ics_leave_a_suggestion_out_until_it_is_accepted(suggest
 
     assert "Maybe a site walk" not in csv_titles()
     assert "Maybe a site walk" not in csv_titles(project=suggestion.project)
-    assert tuple(csv.DictReader(io.StringIO(export_csv())).fieldnames or ()) == EVENT_COLUMNS  # no `suggested` column
+    assert "suggested" not in CSV_COLUMNS
     assert ics_titles(project=suggestion.project) == ["Site meeting"]
 
     event_suggestion_accept(event=suggestion, actor=world.member)
@@ -308,9 +364,9 @@ def test_the_csv_and_the_ics_leave_a_suggestion_out_until_it_is_accepted(suggest
     assert ics_titles(project=suggestion.project) == ["Site meeting", "Maybe a site walk"]
 
 
-def test_a_waiting_event_below_the_threshold_is_flagged_and_left_out_of_the_csv(unfiled, settings):
+def test_a_waiting_event_below_the_threshold_is_flagged_and_left_out_of_the_csv(unfiled, settings, org):
     settings.PROJECTR_EVENT_SUGGESTION_THRESHOLD = 0.6  # the waiting action item (0.5) would be a suggestion
     waiting = [e for e in export_data(organization_slug="testorg")["events"] if e["project_id"] is None]
     assert [(e["title"], e["suggested"]) for e in waiting] == [("Kick-off call", False), ("=HYPERLINK(1)", True)]
-    rows = [r for r in csv.DictReader(io.StringIO(export_csv())) if r["source_message_id"] == "<wait@crumb.example>"]
+    rows = [r for r in _csv(org) if r["source_link"].endswith(f"/inbox/{unfiled.code}/")]
     assert [r["title"] for r in rows] == ["Kick-off call"]

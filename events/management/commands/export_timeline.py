@@ -24,7 +24,7 @@ class Command(BaseCommand):
 
     def render(self, organization: Organization, fmt: str) -> str:
         if fmt == "csv":
-            return export_csv()
+            return export_csv(organization=organization)
         if fmt == "ics":
             return export_ics(calendar_name=organization.name).decode()
         return export_json(export_data(organization_slug=organization.slug))
