@@ -30,7 +30,9 @@ from organizations.access import workspace_view
 from organizations.models import Role
 from projects.selectors import project_filing_choices
 
-SUMMARY_HEADERS = ("from", "to", "cc", "date", "subject", "message-id", "reply-to")
+# The page's head shows From, Date and Subject and its header list To, Cc and Message-ID from the
+# parsed fields; of the raw headers only these are added, so nothing is listed twice.
+EXTRA_HEADERS = ("reply-to",)
 
 # The frame has no scripts, no same-origin access and this CSP: nothing remote loads.
 FRAME_HEAD = (
@@ -97,7 +99,7 @@ def email_detail(request: HttpRequest, code: str) -> HttpResponse:
         "search_query": search_query,
         "search_parts": search_parts,
         "frame_document": email_frame_document(email.html) if email.html else "",
-        "summary_headers": [(n, v) for n, v in email.headers if str(n).lower() in SUMMARY_HEADERS],
+        "extra_headers": [(n, v) for n, v in email.headers if str(n).lower() in EXTRA_HEADERS],
         "reason_unlogged": _reason_unlogged(email),
         "can_reprocess": membership.has_role(Role.ADMIN) and reprocess_service() is not None,
         **_filing_panel(email, can_file=membership.has_role(Role.MEMBER), here=request.path),

@@ -46,6 +46,37 @@ def test_it_shows_headers_text_events_and_history(world, member):
     assert "The site meeting is on Friday at 10am." in body
 
 
+def test_each_header_is_listed_once_and_the_summary_is_labelled(world, member):
+    email = EmailFactory(
+        to=["team@projectr.test"],
+        cc=["ana@client.example"],
+        summary="Ana moves the site meeting to Friday.",
+        headers=[
+            ["From", "Pat <pat@client.example>"],
+            ["To", "team@projectr.test"],
+            ["Cc", "ana@client.example"],
+            ["Message-ID", "<m1@client.example>"],
+            ["Subject", "Dates"],
+            ["Reply-To", "office@client.example"],
+        ],
+    )
+    body = member.get(email_url(email)).content.decode()
+    headers = body[body.index('<dl class="header-list">') : body.index("</dl>", body.index('<dl class="header-list">'))]
+    assert [re.sub(r"<[^>]+>", "", dt) for dt in re.findall(r"<dt>(.*?)</dt>", headers)] == [
+        "To", "Cc", "Message-ID", "Received", "Reply-To",
+    ]  # fmt: skip
+    assert headers.count("ana@client.example") == 1
+    assert "office@client.example" in headers
+    summary = body[body.index('<article class="email-summary"') :]
+    assert '<strong id="summary-heading">Summary</strong>' in summary
+    assert summary.index("Ana moves the site meeting to Friday.") < summary.index("</article>")
+    assert body.count("Ana moves the site meeting to Friday.") == 1
+
+
+def test_an_email_without_a_summary_has_no_summary_box(world, member):
+    assert "email-summary" not in member.get(email_url(EmailFactory(summary=""))).content.decode()
+
+
 def test_it_highlights_the_evidence_sentence_of_an_event(world, member):
     email = EmailFactory(text="Hello,\n\nThe site meeting is on\nFriday at 10am.\nThanks")
     event = EventFactory(project=email.project, email=email, evidence="The site meeting is on Friday at 10am.")
