@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from urllib.parse import quote
+
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -9,10 +12,11 @@ from django.views.decorators.http import require_POST
 from billing import services
 from billing.forms import BillingSettingsForm
 from billing.models import Plan
-from billing.selectors import billing_standing, recent_invoices, request_snapshot
+from billing.selectors import Limits, billing_standing, recent_invoices, request_snapshot
+from billing.selectors_state import billing_state
 from billing.stripe_api import price_for_plan, stripe_configured
 from organizations.access import request_organization, workspace_view
-from organizations.models import BillingStatus, Role
+from organizations.models import Role
 
 
 @workspace_view(Role.ADMIN)
@@ -21,17 +25,29 @@ def billing_overview(request: HttpRequest) -> HttpResponse:
     if request.GET.get("checkout") == "success":
         messages.success(request, "Thank you. The plan changes as soon as Stripe confirms the payment.")
     snapshot = request_snapshot(request, organization)
+    state = billing_state(organization, snapshot)
     configured = stripe_configured()
-    subscribed = organization.billing_status not in (BillingStatus.NONE, BillingStatus.CANCELED)
     plans = [
-        (plan, configured and bool(price_for_plan(plan.code)) and (plan.code != organization.plan or not subscribed))
+        (
+            plan,
+            configured and bool(price_for_plan(plan.code)) and (plan.code != organization.plan or not state.subscribed),
+            # The current plan's card shows the limits in force (staff may have set this workspace's own).
+            snapshot.limits
+            if plan.code == organization.plan
+            else Limits(plan.email_limit, plan.project_limit, plan.ai_budget_usd),
+        )
         for plan in Plan.objects.all()
     ]
+    subject = quote(f"Projectr Enterprise for {organization.name}")
     return render(
         request,
         "billing/overview.html",
         {
             "snapshot": snapshot,
+            "state": state,
+            "contact_url": f"mailto:{settings.PROJECTR_SALES_EMAIL}?subject={subject}"
+            if settings.PROJECTR_SALES_EMAIL
+            else "",
             "standing": billing_standing(organization),
             "plans": plans,
             "stripe_configured": configured,

@@ -413,6 +413,8 @@ STRIPE_METER_EVENT_NAME = env.str("STRIPE_METER_EVENT_NAME", default="projectr_a
 STRIPE_PRICE_OVERAGE = env.str("STRIPE_PRICE_OVERAGE", default="")
 BILLING_TRIAL_DAYS = env.int("BILLING_TRIAL_DAYS", default=14)
 BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
+# Where the billing page's "Contact us" for Enterprise writes to (a mailto: link); empty = no link.
+PROJECTR_SALES_EMAIL = env.str("PROJECTR_SALES_EMAIL", default=f"sales@{BASE_DOMAIN}")
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_SUBSCRIBER_MODEL = "organizations.Organization"
 DJSTRIPE_SUBSCRIBER_MODEL_REQUEST_CALLBACK = "organizations.access.request_organization"

@@ -196,3 +196,83 @@ def test_it_lists_only_this_organizations_invoices(
     assert "OURS-0001" in body
     assert "49.00 USD" in body
     assert "THEIRS-0001" not in body
+
+
+# --- one account of the plan (issue 19 point 7) ----------------------------------------------------
+
+
+def test_a_plan_without_a_subscription_is_not_called_current(
+    world: Any, client_as: Any, org: Organization, fake_stripe: FakeStripe
+) -> None:
+    Organization.objects.filter(pk=org.pk).update(
+        plan="professional", billing_status=BillingStatus.NONE, trial_ends_at=timezone.now() + timedelta(days=9)
+    )
+
+    body = client_as(world.admin).get(OVERVIEW).content.decode()
+
+    assert "Professional plan" in body
+    assert "Free trial until" in body
+    assert "Your plan · free trial" in body
+    assert "<em>current</em>" not in body
+    assert "No subscription</strong>" not in body
+    # Still on a trial: subscribing to the same plan is offered.
+    assert reverse("billing:checkout", args=["professional"]) in body
+
+
+def test_an_active_subscription_reads_active_everywhere(
+    world: Any, client_as: Any, org: Organization, fake_stripe: FakeStripe
+) -> None:
+    end = timezone.now() + timedelta(days=20)
+    Organization.objects.filter(pk=org.pk).update(
+        plan="professional", billing_status=BillingStatus.ACTIVE, current_period_end=end
+    )
+
+    body = client_as(world.admin).get(OVERVIEW).content.decode()
+
+    assert "Active subscription" in body
+    assert "Renews on" in body
+    assert "Your plan</em>" in body
+    assert reverse("billing:checkout", args=["professional"]) not in body
+
+
+def test_the_current_plans_card_shows_the_limits_staff_set_for_the_workspace(
+    world: Any, client_as: Any, org: Organization
+) -> None:
+    Organization.objects.filter(pk=org.pk).update(custom_email_limit=5000)
+
+    body = client_as(world.admin).get(OVERVIEW).content.decode()
+
+    assert "of 5,000" in body
+    assert "5,000 emails / month" in body
+    assert "500 emails / month" not in body  # the Starter card is the current plan's; its 500 is overridden
+
+
+def test_enterprise_contact_is_a_mailto_link_from_the_setting(
+    world: Any, client_as: Any, org: Organization, settings: Any
+) -> None:
+    settings.PROJECTR_SALES_EMAIL = "deals@projectr.test"
+
+    body = client_as(world.admin).get(OVERVIEW).content.decode()
+
+    assert 'href="mailto:deals@projectr.test?subject=Projectr%20Enterprise%20for%20Test%20Org"' in body
+    assert "Contact us about Enterprise" in body
+
+
+def test_without_a_sales_address_enterprise_has_no_dead_link(
+    world: Any, client_as: Any, org: Organization, settings: Any
+) -> None:
+    settings.PROJECTR_SALES_EMAIL = ""
+
+    body = client_as(world.admin).get(OVERVIEW).content.decode()
+
+    assert "mailto:" not in body
+    assert "Ask Projectr staff about Enterprise" in body
+
+
+def test_the_overage_checkbox_sits_inside_its_label(world: Any, client_as: Any) -> None:
+    body = client_as(world.admin).get(OVERVIEW).content.decode()
+
+    assert (
+        '<label for="id_overage_enabled" class="checkbox-label"><input type="checkbox" name="overage_enabled"' in body
+    )
+    assert "pay for the cost above the budget (overage)</label>" in body
