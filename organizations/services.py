@@ -185,9 +185,10 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invitation_url(organization: Organization, token: str, *, base_url: str | None = None) -> str:
-    path = f"/invite/{token}/"
-    return f"{base_url.rstrip('/')}{path}" if base_url else organization.absolute_url(path)
+def invitation_url(organization: Organization, token: str) -> str:
+    # From BASE_DOMAIN/PUBLIC_PORT, never from the inviting request's Host header (whose port
+    # the visitor writes).
+    return organization.absolute_url(f"/invite/{token}/")
 
 
 def invitation_create(
@@ -197,7 +198,6 @@ def invitation_create(
     role: str,
     invited_by: User | None,
     send: bool = True,
-    base_url: str | None = None,
 ) -> tuple[Invitation, str]:
     email = email.strip().lower()
     if role not in Role.values:
@@ -219,27 +219,27 @@ def invitation_create(
             expires_at=timezone.now() + INVITATION_TTL,
         )
         if send:
-            transaction.on_commit(lambda: invitation_send_enqueue(invitation=invitation, base_url=base_url))
+            transaction.on_commit(lambda: invitation_send_enqueue(invitation=invitation))
     return invitation, token
 
 
-def invitation_resend(*, invitation: Invitation, base_url: str | None = None) -> None:
+def invitation_resend(*, invitation: Invitation) -> None:
     """Retire the link now (a token nobody has), extend the expiry, and have the worker mail a new one."""
     invitation.token_hash = _token_hash(secrets.token_urlsafe(32))
     invitation.expires_at = timezone.now() + INVITATION_TTL
     invitation.save(update_fields=["token_hash", "expires_at"])
-    transaction.on_commit(lambda: invitation_send_enqueue(invitation=invitation, base_url=base_url))
+    transaction.on_commit(lambda: invitation_send_enqueue(invitation=invitation))
 
 
 INVITATION_SEND_TASK = "organizations.tasks.invitation_send_task"
 
 
-def invitation_send_enqueue(*, invitation: Invitation, base_url: str | None = None) -> None:
+def invitation_send_enqueue(*, invitation: Invitation) -> None:
     """Mail the invitation from the worker: the mail server can take seconds, which the request
     that invited someone must not wait for (issue 19: ~2 s). The task carries the invitation's id,
     never its link: the token is minted where the mail is written (invitation_send), so it is not
     kept in the task queue's tables either."""
-    async_task(INVITATION_SEND_TASK, invitation.pk, base_url, group="invitation")
+    async_task(INVITATION_SEND_TASK, invitation.pk, group="invitation")
 
 
 def invitation_revoke(*, invitation: Invitation) -> None:
@@ -247,13 +247,13 @@ def invitation_revoke(*, invitation: Invitation) -> None:
 
 
 @transaction.atomic
-def invitation_send(*, invitation: Invitation, base_url: str | None = None) -> None:
+def invitation_send(*, invitation: Invitation) -> None:
     """Mint a new link and mail it (the worker's half of invitation_send_enqueue); any earlier
     link stops working. If the mail server refuses, the transaction rolls the new token back and
     the task's retry tries again."""
     token = secrets.token_urlsafe(32)
     Invitation.objects.filter(pk=invitation.pk).update(token_hash=_token_hash(token))
-    url = invitation_url(invitation.organization, token, base_url=base_url)
+    url = invitation_url(invitation.organization, token)
     context = {"invitation": invitation, "organization": invitation.organization, "url": url}
     send_mail(
         subject=f"You're invited to {invitation.organization.name} on Projectr",

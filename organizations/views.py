@@ -22,18 +22,6 @@ from organizations.access import request_organization, workspace_view
 from organizations.forms import AcceptInvitationForm, AllowedSenderForm, InviteForm, RoleForm, SenderPolicyForm
 from organizations.models import AllowedSender, Invitation, Membership, Organization, Role
 
-
-def _base_url(request: HttpRequest) -> str:
-    return f"{request.scheme}://{request.get_host()}"
-
-
-def _workspace_url(request: HttpRequest, organization: Organization, path: str) -> str:
-    port = request.get_port()
-    default = "443" if request.is_secure() else "80"
-    suffix = f":{port}" if port and port != default else ""
-    return f"{request.scheme}://{organization.host}{suffix}{path}"
-
-
 # --- public host -------------------------------------------------------------------------
 
 
@@ -58,7 +46,8 @@ def workspace_open(request: HttpRequest, slug: str) -> HttpResponse:
     if membership is None:
         raise Http404("No workspace here")
     token = handoff.handoff_token_create(user=cast(User, request.user), organization=membership.organization)
-    return HttpResponseRedirect(_workspace_url(request, membership.organization, f"/handoff/{token}/"))
+    # From BASE_DOMAIN/PUBLIC_PORT (Organization.absolute_url), never the Host header's port.
+    return HttpResponseRedirect(membership.organization.absolute_url(f"/handoff/{token}/"))
 
 
 # --- workspace host ----------------------------------------------------------------------
@@ -259,7 +248,6 @@ def team(request: HttpRequest) -> HttpResponse:
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
             invited_by=cast(User, request.user),
-            base_url=_base_url(request),
         )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
@@ -315,7 +303,7 @@ def invitation_resend(request: HttpRequest, code: str) -> HttpResponse:
     invitation = get_object_or_404(
         Invitation, code=code, organization=organization, accepted_at__isnull=True, revoked_at__isnull=True
     )
-    services.invitation_resend(invitation=invitation, base_url=_base_url(request))
+    services.invitation_resend(invitation=invitation)
     messages.success(request, f"Invitation sent again to {invitation.email}.")
     return _team_done(request)
 

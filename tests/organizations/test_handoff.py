@@ -27,7 +27,7 @@ def test_the_public_host_lists_the_users_workspaces(world, public_client):
 def test_opening_a_workspace_signs_the_user_in_there_without_a_password(world, public_client):
     public_client.force_login(world.member)
     location = open_workspace(public_client, world.org.slug)
-    assert location.startswith(f"http://{world.org.host}/handoff/")
+    assert location.startswith(world.org.absolute_url("/handoff/"))
     workspace = Client(HTTP_HOST=world.org.host)
     response = workspace.get(location.split(world.org.host, 1)[1])
     assert response.status_code == 302

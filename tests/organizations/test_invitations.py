@@ -90,7 +90,7 @@ def test_admins_invite_from_the_team_page_and_the_mail_links_to_the_workspace(
     assert invitation.role == "viewer"
     run_queued_tasks("organizations.tasks.")
     assert len(mail.outbox) == 1
-    assert f"http://{world.org.host}/invite/" in mail.outbox[0].body
+    assert world.org.absolute_url("/invite/") in mail.outbox[0].body
     token = mail.outbox[0].body.split("/invite/")[1].split("/")[0]
     assert Client(HTTP_HOST=world.org.host).get(f"/invite/{token}/").status_code == 200
 

@@ -110,7 +110,7 @@ def test_it_invites_someone_with_a_role_and_mails_the_link(world, client_as, dja
     assert run_queued_tasks("organizations.tasks.") == ["organizations.tasks.invitation_send_task"]
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["new.person@example.com"]
-    assert f"http://{world.org.host}/invite/" in mail.outbox[0].body
+    assert world.org.absolute_url("/invite/") in mail.outbox[0].body
 
 
 def test_it_answers_an_htmx_invitation_with_the_section_and_the_message(world, client_as):
