@@ -485,6 +485,8 @@ LOGGING = {
         "tenant_context": {"()": "django_tenants.log.TenantContextFilter"},
         # Email addresses never reach a log in full (docs/security.md).
         "redact_emails": {"()": "config.security.RedactEmailsFilter"},
+        # Nor do invitation, hand-off, reset or feed tokens in paths (ops.logs).
+        "redact_tokens": {"()": "ops.logs.RedactTokensFilter"},
         "request_id": {"()": "ops.logs.RequestIdFilter"},
     },
     "formatters": {
@@ -494,12 +496,18 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["tenant_context", "redact_emails", "request_id"],
+            "filters": ["tenant_context", "redact_emails", "redact_tokens", "request_id"],
             "formatter": "json" if LOG_FORMAT == "json" else "plain",
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"pgserver": {"level": "WARNING"}, "django_q": {"level": "WARNING"}},
+    "loggers": {
+        "pgserver": {"level": "WARNING"},
+        "django_q": {"level": "WARNING"},
+        # Django's own handlers on its logger (a console copy under DEBUG, mail to ADMINS, which
+        # we do not set) would write records past the redacting filters: ours only, via root.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
 
 # --- operations (ops/) --------------------------------------------------------------------

@@ -10,10 +10,49 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from ops.context import request_id
+
+# Path segments that are credentials: invitation, hand-off and password-reset links and calendar
+# feeds. Whoever reads a log must not be able to join a workspace or subscribe to its calendar.
+# Slashes may come percent-encoded (a `?next=%2Finvite%2F…` query).
+_SEP = r"(?:/|%2[fF])"
+_SEGMENT = r"(?:[^/?#\s\"'&%<>]|%(?!2[fF]|3[fF]|26|23))+"
+TOKEN_PATH_RE = re.compile(
+    rf"({_SEP}(?:invite|handoff|accounts{_SEP}password{_SEP}reset{_SEP}key"
+    rf"|feeds(?:{_SEP}projects{_SEP}[0-9a-fA-F-]{{36}})?){_SEP})({_SEGMENT})"
+)
+REDACTED = "[redacted]"
+
+
+def _redacted(match: re.Match[str]) -> str:
+    suffix = ".ics" if match.group(2).endswith(".ics") else ""
+    return f"{match.group(1)}{REDACTED}{suffix}"
+
+
+def redact_token_paths(text: str) -> str:
+    """`/invite/Zx9…/` → `/invite/[redacted]/`, `/feeds/k2…ics` → `/feeds/[redacted].ics`."""
+    return TOKEN_PATH_RE.sub(_redacted, text)
+
+
+class RedactTokensFilter(logging.Filter):
+    """Every record's message and traceback, before any handler writes them (Django's
+    "Not Found: /feeds/<token>.ics" included)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_token_paths(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_token_paths(record.exc_text)
+        return True
+
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is kept.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "schema_name", "domain_url", "request_id"}
@@ -38,9 +77,15 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
-                entry[key] = value if isinstance(value, str | int | float | bool | None) else repr(value)
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+                if isinstance(value, int | float | bool | None):
+                    entry[key] = value
+                else:
+                    # Extras such as django.request's `request` (its repr carries the path).
+                    entry[key] = redact_token_paths(value if isinstance(value, str) else repr(value))
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
+            entry["exception"] = redact_token_paths(self.formatException(record.exc_info))
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, ensure_ascii=False)
