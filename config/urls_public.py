@@ -20,3 +20,8 @@ urlpatterns = [
     path("anymail/", include("inbound.urls")),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
 ]
+
+# The error pages in the app's own layout with a way back (config/errors.py).
+handler403 = "config.errors.error_403"
+handler404 = "config.errors.error_404"
+handler500 = "config.errors.error_500"

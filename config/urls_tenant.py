@@ -42,3 +42,8 @@ urlpatterns = [
     path("settings/api-keys/", include("api.urls")),
     path("", include("organizations.urls")),
 ]
+
+# The error pages in the app's own layout with a way back (config/errors.py).
+handler403 = "config.errors.error_403"
+handler404 = "config.errors.error_404"
+handler500 = "config.errors.error_500"

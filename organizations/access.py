@@ -16,6 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import resolve, reverse
 from django_tenants.utils import get_public_schema_name
 
 from organizations.models import Membership, Organization, Role
@@ -79,13 +80,43 @@ def workspace_view(role: str = Role.VIEWER, *, write_role: str | None = Role.MEM
                 return redirect_to_login(request.get_full_path())
             needed = role
             if write_role and request.method not in ("GET", "HEAD", "OPTIONS"):
-                needed = max((role, write_role), key=lambda r: _rank(r))
+                needed = max((role, write_role), key=_rank)
             request.membership = require_role(request, needed)  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)
 
+        # Read by may_use(): a link or button is shown by the same rule the view enforces.
+        wrapper.workspace_roles = (role, write_role)  # type: ignore[attr-defined]
         return wrapper
 
     return decorator
+
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def may_use(request: HttpRequest, url_name: str, *args: Any, method: str = "GET") -> bool:
+    """Whether the signed-in member may use the page (GET) or action (POST) at `url_name`.
+
+    The answer is read from the target view's own `workspace_view` guard, so templates hide
+    exactly the links and buttons that would answer 403, without a second copy of the rules
+    (the `{% may %}` tag, organizations.templatetags.workspace_access). Rules a view applies to
+    one object beyond the role (the last owner, an owner's role) stay with that view.
+    """
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or tenant.schema_name == get_public_schema_name() or tenant.is_template:
+        return False
+    membership = get_membership(request)
+    if membership is None:
+        return False
+    match = resolve(reverse(url_name, args=args), urlconf=getattr(request, "urlconf", None))
+    roles = getattr(match.func, "workspace_roles", None)
+    if roles is None:  # not a workspace page (sign-out, token feeds): open to every member
+        return True
+    role, write_role = roles
+    needed = role
+    if write_role and method.upper() not in SAFE_METHODS:
+        needed = max((role, write_role), key=_rank)
+    return membership.has_role(needed)
 
 
 def _rank(role: str) -> int:
