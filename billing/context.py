@@ -47,7 +47,7 @@ def _standing_banners(standing: Standing) -> list[Banner]:
 
 
 def _limit_banners(organization: Organization, snapshot: Snapshot) -> list[Banner]:
-    until = date_format(timezone.localtime(snapshot.period.end), "N j")
+    until = date_format(timezone.localtime(snapshot.period.end), "SHORT_DATE_FORMAT")
     result = []
     if snapshot.emails_exhausted:
         result.append(

@@ -51,7 +51,7 @@ def _decision_with_snapshot(organization: Organization, *, now: datetime) -> tup
 
 
 def _resumes(snapshot: Snapshot) -> str:
-    return date_format(timezone.localtime(snapshot.period.end), "N j, Y")
+    return date_format(timezone.localtime(snapshot.period.end), "DATE_FORMAT")
 
 
 def _emails_limit_reached(snapshot: Snapshot) -> ProcessingDecision:

@@ -111,7 +111,7 @@ class Standing:
 
 
 def _day(value: datetime) -> str:
-    return date_format(timezone.localtime(value), "N j, Y")
+    return date_format(timezone.localtime(value), "DATE_FORMAT")
 
 
 def billing_standing(organization: Organization, *, now: datetime | None = None) -> Standing:

@@ -49,6 +49,8 @@ class DigestLine:
     time: dt.time | None
     change: str  # new, edited, rescheduled, cancelled, done, updated; "" for due items
     url: str
+    # The zone its time was written in (Event.timezone): shown beside the reader's own time.
+    timezone: str = ""
 
 
 @dataclass
@@ -109,6 +111,7 @@ def _line(organization: Organization, event: Event, change: str) -> DigestLine:
         time=event.time,
         change=change,
         url=_project_url(organization, event.project.code),
+        timezone=event.timezone,
     )
 
 

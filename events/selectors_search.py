@@ -136,6 +136,7 @@ def event_matches(query: SearchQuery) -> QuerySet[Event]:
             "title",
             "date",
             "time",
+            "timezone",
             "status",
             "suggested",
             "done",
