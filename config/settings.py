@@ -459,10 +459,31 @@ STORAGES: dict[str, dict[str, Any]] = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-if env.str("MAIL_STORAGE_BUCKET", default=""):
+MAIL_STORAGE_BUCKET = env.str("MAIL_STORAGE_BUCKET", default="")
+if MAIL_STORAGE_BUCKET:
+    from botocore.config import Config as BotoConfig
+
+    # Raw mail, attachments and exports under the key prefix <schema>/ of a private bucket
+    # (organizations.storage.TenantS3Storage). Credentials: the usual AWS variables or role.
     STORAGES["default"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {"bucket_name": env.str("MAIL_STORAGE_BUCKET"), "default_acl": "private"},
+        "BACKEND": "organizations.storage.TenantS3Storage",
+        "OPTIONS": {
+            "bucket_name": MAIL_STORAGE_BUCKET,
+            # An S3-compatible service (MinIO, R2, Ceph…); empty = AWS.
+            "endpoint_url": env.str("MAIL_STORAGE_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("MAIL_STORAGE_REGION", default="") or env.str("AWS_REGION", default="us-east-1"),
+            # Objects are private by the bucket's settings; no ACL is sent (buckets refuse them now).
+            "default_acl": None,
+            "querystring_auth": False,
+            # The webhook stores the message before it answers (SNS waits 15 s): a bucket that
+            # does not answer fails the request within seconds, and the provider retries it.
+            "client_config": BotoConfig(
+                connect_timeout=3,
+                read_timeout=20,
+                retries={"max_attempts": 3, "mode": "standard"},
+                s3={"addressing_style": env.str("MAIL_STORAGE_ADDRESSING_STYLE", default="") or None},
+            ),
+        },
     }
 WHITENOISE_USE_FINDERS = DEBUG
 

@@ -32,13 +32,16 @@ from uuid import UUID, uuid4
 
 import nh3
 from django.core.files.base import ContentFile
+from django.db import Error as DjangoDatabaseError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from config.sql import rows_insert, tenant_table
 from events.models import Attachment, Email, EmailLog, EmailState
 from organizations.schemas import current_schema, storage_schema
+from organizations.storage import STORAGE_ERRORS, StorageUnavailable, storage_errors
 
 logger = logging.getLogger(__name__)
 
@@ -532,23 +535,43 @@ def email_store(
         backfill=backfill,
     )
     attachments = []
-    with storage_schema(schema_name):
-        email.raw.save(f"{email.code}.eml", ContentFile(raw), save=False)
-        for item in parsed.attachments:
-            attachment = Attachment(
-                email=email, filename=item.filename, content_type=item.content_type, size=len(item.content)
-            )
-            attachment.file.save(attachment.code.hex, ContentFile(item.content), save=False)
-            attachments.append(attachment)
+    stored: list[FieldFile] = []
+    try:
+        with storage_schema(schema_name), storage_errors("Could not store the message"):
+            email.raw.save(f"{email.code}.eml", ContentFile(raw), save=False)
+            stored.append(email.raw)
+            for item in parsed.attachments:
+                attachment = Attachment(
+                    email=email, filename=item.filename, content_type=item.content_type, size=len(item.content)
+                )
+                attachment.file.save(attachment.code.hex, ContentFile(item.content), save=False)
+                stored.append(attachment.file)
+                attachments.append(attachment)
+    except StorageUnavailable:
+        # Nothing is in the database yet: the caller answers "retry later" (the webhook 503).
+        _files_forget(schema_name, stored)
+        raise
     log = EmailLog(email=email, at=now, state=state, message=log_message or state_reason or "Received")
     try:
         with nullcontext() if connection.get_autocommit() else transaction.atomic():
             rows_insert([email], attachments, [log], *also, schema_name=schema_name)
-    except IntegrityError as error:
-        with storage_schema(schema_name):
-            for stored in [email.raw, *(attachment.file for attachment in attachments)]:
-                stored.delete(save=False)
-        if getattr(getattr(error.__cause__, "diag", None), "constraint_name", None) in DUPLICATE_CONSTRAINTS:
+    except DjangoDatabaseError as error:
+        # A duplicate, or the database went away: no row points to the files just stored.
+        _files_forget(schema_name, stored)
+        if isinstance(error, IntegrityError) and (
+            getattr(getattr(error.__cause__, "diag", None), "constraint_name", None) in DUPLICATE_CONSTRAINTS
+        ):
             raise DuplicateEmail(parsed.message_id) from error
         raise
     return email
+
+
+def _files_forget(schema_name: str, stored: list[FieldFile]) -> None:
+    """Delete the files of a message that was not stored after all. Best effort: a storage that
+    is down keeps them (under the organization's prefix, deleted with the organization)."""
+    with storage_schema(schema_name):
+        for field_file in stored:
+            try:
+                field_file.delete(save=False)
+            except STORAGE_ERRORS:
+                logger.warning("Could not delete a stored file of a message that was not stored", exc_info=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import connection
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -28,6 +28,7 @@ from events.selectors import (
 from events.selectors_search import text_matches
 from organizations.access import workspace_view
 from organizations.models import Role
+from organizations.storage import StorageUnavailable, file_open, file_response
 from projects.selectors import project_filing_choices
 
 # The page's head shows From, Date and Subject and its header list To, Cc and Message-ID from the
@@ -114,16 +115,14 @@ def email_attachment(request: HttpRequest, code: str, attachment_code: str) -> H
     if not attachment.file:
         raise Http404("This attachment was not stored")
     try:
-        handle = attachment.file.open("rb")
+        # Streamed from the disk or the bucket; the decorator's type only knows HttpResponse.
+        return file_response(file_open(str(attachment.file.name)), filename=attachment.filename or "attachment")  # type: ignore[return-value]
     except FileNotFoundError as missing:
         raise Http404("This attachment was not stored") from missing
-    # A FileResponse streams; the decorator's type only knows HttpResponse.
-    return FileResponse(  # type: ignore[return-value]
-        handle,
-        as_attachment=True,
-        filename=attachment.filename or "attachment",
-        content_type="application/octet-stream",
-    )
+    except StorageUnavailable:
+        return HttpResponse(
+            "The file storage is unavailable; try again in a minute.", status=503, content_type="text/plain"
+        )
 
 
 @workspace_view(Role.ADMIN, write_role=Role.ADMIN)

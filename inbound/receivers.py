@@ -1,7 +1,7 @@
 """The anymail `inbound` signal receiver: every anymail webhook (Postmark, SES, any other ESP) lands here.
 
-It runs on the public schema inside anymail's webhook view. Only database outages escape it
-(so the provider gets a 5xx and retries); any other error is caught and recorded as an
+It runs on the public schema inside anymail's webhook view. Only outages of the database or of
+the file storage escape it (so the provider gets a 5xx and retries); any other error is caught and recorded as an
 invalid Delivery, because retrying the same input would fail the same way.
 """
 
@@ -23,6 +23,7 @@ from django.utils.text import slugify
 
 from inbound.models import Delivery, Verdict
 from inbound.services import Decision, Outcome, Received, delivery_decide, delivery_receive, delivery_refuse
+from organizations.storage import StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ def event_screen(head_event: AnymailInboundEvent, esp_name: str, raw: bytes) -> 
         else:
             screened.set(Screening(decision=decision, raw=raw))
             return
-    except (OperationalError, InterfaceError):
+    except (OperationalError, InterfaceError, StorageUnavailable):
         raise
     except Exception as error:  # noqa: BLE001 - logged and recorded by _invalid_outcome
         outcome = _invalid_outcome(received.provider, head_event.event_id, error)
@@ -149,7 +150,7 @@ def webhook_event_receive(event: AnymailInboundEvent, esp_name: str) -> Outcome:
     try:
         received = received_from_event(event, esp_name, raw=screening.raw if screening else None)
         return delivery_receive(received=received, decision=screening.decision if screening else None)
-    except (OperationalError, InterfaceError):
+    except (OperationalError, InterfaceError, StorageUnavailable):
         raise
     except Exception as error:  # noqa: BLE001 - logged and recorded by _invalid_outcome
         return _invalid_outcome(provider, event.event_id, error)

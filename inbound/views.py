@@ -8,7 +8,7 @@ of the header block (inbound.receivers.event_screen), which refuses what will no
 receiver stores the rest. These wrappers translate what happened into the answer the
 provider needs (see docs/inbound.md): 200 stored, duplicate or ignored; 403 (Postmark only,
 it stops retrying) for rejected mail; 400 for bad credentials or a malformed payload; 503
-when our database is down and 502 when the message cannot be fetched from S3, so the
+when our database or the file storage is down and 502 when the message cannot be fetched from S3, so the
 provider retries.
 """
 
@@ -38,6 +38,7 @@ from events.ingest import head_bytes
 from inbound.models import Delivery, Verdict
 from inbound.receivers import Screened, event_screen, outcomes, payload_raw, provider_name, screened
 from inbound.routing import route_find
+from organizations.storage import StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +177,11 @@ def _run(view_class: type[AnymailBaseWebhookView], request: HttpRequest) -> Http
         collected = outcomes.get() or []
     except (OperationalError, InterfaceError):
         logger.exception("Database unavailable during an inbound %s webhook", esp_name)
+        return HttpResponse("Temporarily unavailable, retry later", status=503, content_type="text/plain")
+    except StorageUnavailable:
+        # The message could not be written to the file storage (bucket down): nothing was
+        # stored, so the provider keeps it and delivers it again.
+        logger.exception("File storage unavailable during an inbound %s webhook", esp_name)
         return HttpResponse("Temporarily unavailable, retry later", status=503, content_type="text/plain")
     except AnymailWebhookValidationFailure as error:
         return _invalid(request, esp_name, str(error), 400)

@@ -23,18 +23,25 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin import helpers
 from django.core import serializers
+from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import connection, models, transaction
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from organizations.models import Membership, Organization
+from organizations.schemas import storage_schema
+from organizations.storage import TenantS3Storage, file_open, file_response, organization_files_delete_all
 
 logger = logging.getLogger(__name__)
+
+# Stored exports, in the organization's storage.
+EXPORTS_FOLDER = "exports"
+COPY_BLOCK = 1024 * 1024
 
 Progress = Callable[[Iterable[Any], int, str], Iterable[Any]]
 
@@ -73,7 +80,13 @@ def _file_fields(model: type[models.Model]) -> list[str]:
 
 
 def _stored_files(organization: Organization) -> Iterator[str]:
-    """Names (in the organization's storage) of every file its tenant rows point to."""
+    """Names (in the organization's storage) of every file its rows point to: its tenant rows,
+    and its public rows (a kept refused message on its Delivery row)."""
+    for model, link in public_links():
+        names = _file_fields(model)
+        if names:
+            for values in model._base_manager.filter(**{link: organization}).values_list(*names):
+                yield from (value for value in values if value)
     with schema_context(organization.schema_name):
         for model in tenant_models():
             names = _file_fields(model)
@@ -124,12 +137,16 @@ def organization_export(
                 )
             names = sorted(set(_stored_files(organization)))
             for name in progress(names, len(names), "files"):
+                # Copied block by block (from the bucket too): a file is never read whole. A
+                # storage that cannot be reached fails the export rather than leaving files out.
                 try:
-                    with default_storage.open(name, "rb") as stored:
-                        archive.writestr(f"files/{name}", stored.read())
-                    result.files += 1
-                except OSError:
+                    stored = default_storage.open(name, "rb")
+                except FileNotFoundError:
                     result.missing_files.append(name)
+                    continue
+                with stored, archive.open(f"files/{name}", "w", force_zip64=True) as target:
+                    shutil.copyfileobj(stored, target, COPY_BLOCK)
+                result.files += 1
         archive.writestr(
             "manifest.json",
             json.dumps(
@@ -147,10 +164,30 @@ def organization_export(
     return result
 
 
+def organization_export_store(*, organization: Organization, progress: Progress = _no_progress) -> StoredExport:
+    """The export, kept in the organization's own storage (the bucket, under its prefix, or its
+    media folder) as exports/<slug>-<time>.zip: a one-off container's disk does not outlive it.
+    It is deleted with the organization, like everything else of it."""
+    with tempfile.TemporaryDirectory() as folder:
+        result = organization_export(
+            organization=organization, destination=Path(folder) / "export.zip", progress=progress
+        )
+        name = f"{EXPORTS_FOLDER}/{organization.slug}-{timezone.now():%Y%m%d-%H%M%S}.zip"
+        with storage_schema(organization.schema_name), result.path.open("rb") as handle:
+            name = default_storage.save(name, File(handle))
+    return StoredExport(name=name, result=result)
+
+
 def _write_json(archive: zipfile.ZipFile, name: str, rows: models.QuerySet[Any]) -> int:
     objects = list(rows)
     archive.writestr(name, serializers.serialize("json", objects, indent=1))
     return len(objects)
+
+
+@dataclass
+class StoredExport:
+    name: str  # in the organization's storage
+    result: ExportResult
 
 
 @dataclass
@@ -185,18 +222,16 @@ def organization_delete(*, organization: Organization) -> DeleteResult:
 
 
 def _files_delete(organization: Organization) -> int:
-    deleted = 0
+    """Delete every file of the organization; the number its rows pointed to. In a bucket
+    everything under its prefix goes, a thousand keys per request (exports and files no row
+    points to any more included); on disk each file, then its schema's folder."""
     names = list(_stored_files(organization))
-    with schema_context(organization.schema_name):
-        for name in names:
-            default_storage.delete(name)
-            deleted += 1
-        # On the filesystem the schema has its own folder (TenantFileSystemStorage): remove it
-        # too, with any file no row points to any more.
-        location = getattr(default_storage, "location", None)
-        if location and Path(location).name == organization.schema_name and Path(location).is_dir():
-            shutil.rmtree(location)
-    return deleted
+    if not isinstance(default_storage, TenantS3Storage):
+        with schema_context(organization.schema_name):
+            for name in names:
+                default_storage.delete(name)
+    organization_files_delete_all(organization.schema_name)
+    return len(names)
 
 
 # --- staff actions in the Django admin (registered by organizations.admin) ----------------------
@@ -210,12 +245,13 @@ def admin_export_action(
         modeladmin.message_user(request, "Export one organization at a time.", messages.WARNING)
         return None
     organization = queryset.get()
-    handle = tempfile.NamedTemporaryFile(suffix=".zip")  # noqa: SIM115 - FileResponse closes it, which deletes it
-    organization_export(organization=organization, destination=Path(handle.name))
-    handle.seek(0)
-    name = f"{organization.slug}-{timezone.localdate():%Y%m%d}.zip"
-    logger.warning("Staff user %s exported organization %s", request.user.pk, organization.schema_name)
-    return FileResponse(handle, as_attachment=True, filename=name, content_type="application/zip")
+    stored = organization_export_store(organization=organization)
+    logger.warning(
+        "Staff user %s exported organization %s (%s)", request.user.pk, organization.schema_name, stored.name
+    )
+    with storage_schema(organization.schema_name):
+        handle = file_open(stored.name)
+    return file_response(handle, filename=Path(stored.name).name, content_type="application/zip")
 
 
 admin_export_action.short_description = "Export all data (zip)"  # type: ignore[attr-defined]
