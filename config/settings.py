@@ -108,6 +108,7 @@ SHARED_APPS = [
     "template_partials",
     "ninja",  # no models; its templates and static files serve the API docs offline
     "api",
+    "fairness",
 ]
 TENANT_APPS = [
     "projects",

@@ -17,8 +17,8 @@ import pytest
 from tests.conftest import ROOT
 
 APPS = (
-    "accounts", "api", "billing", "config", "demo", "events", "extraction", "inbound", "ops",
-    "organizations", "projects", "usage",
+    "accounts", "api", "billing", "config", "demo", "events", "extraction", "fairness", "inbound",
+    "ops", "organizations", "projects", "usage",
 )  # fmt: skip
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
