@@ -1,5 +1,9 @@
-"""Putting an email's processing on the task queue: now, after commit, later (a retry), or as a
-row the webhook writes in the statement that stores the email.
+"""Putting an email's processing on the task queue: now, after commit, later (a retry), or as
+rows the webhook writes in the statement that stores the email.
+
+Every queued email gets its turn (fairness.turns) and a task; the task is a token that runs
+whichever email's turn it is across organizations, so one organization's backlog in the
+broker does not hold back another's mail (events.tasks.email_process_task).
 
 Below both the worker (events.processing, which re-queues) and the tasks (events.tasks, which
 run it): the task is named by its dotted path, so nothing here imports them.
@@ -11,17 +15,28 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django_q.brokers.orm import ORM
 from django_q.conf import Conf
 from django_q.models import OrmQ, Schedule
 from django_q.tasks import async_task, schedule
 
+from fairness.turns import turn_add, turn_row
+
 PROCESS_TASK = "events.tasks.email_process_task"
 
 
 def email_enqueue(*, schema_name: str, email_id: int, delay_seconds: int | None = None) -> None:
-    """Queue the processing of one email (call after commit)."""
+    """Give one queued email its turn and queue a task for it (a retry: both due in `delay_seconds`).
+
+    Inside the caller's transaction the turn commits with it; the task is sent at once.
+    """
+    turn_add(schema_name=schema_name, email_id=email_id, delay_seconds=delay_seconds or 0)
+    _task_send(schema_name=schema_name, email_id=email_id, delay_seconds=delay_seconds)
+
+
+def _task_send(*, schema_name: str, email_id: int, delay_seconds: int | None = None) -> None:
     if delay_seconds:
         schedule(
             PROCESS_TASK,
@@ -48,8 +63,12 @@ def email_enqueue_on_commit(*, schema_name: str, email_id: int) -> None:
     if Conf.ORM and not Conf.SYNC and not connection.get_autocommit():
         # The ORM broker would otherwise close old connections before its insert.
         email_enqueue(schema_name=schema_name, email_id=email_id)
+    elif not connection.get_autocommit():
+        # The turn commits with the email; the task (Redis, or run at once when SYNC) after.
+        turn_add(schema_name=schema_name, email_id=email_id)
+        transaction.on_commit(lambda: _task_send(schema_name=schema_name, email_id=email_id))
     else:
-        transaction.on_commit(lambda: email_enqueue(schema_name=schema_name, email_id=email_id))
+        email_enqueue(schema_name=schema_name, email_id=email_id)
 
 
 class _TaskRowBroker(ORM):
@@ -73,12 +92,13 @@ class _TaskRowBroker(ORM):
         self.rows.append(OrmQ(key=self.list_key, payload=task, lock=timezone.now()))
 
 
-def email_task_rows(*, schema_name: str, email_id: int) -> list[OrmQ] | None:
-    """The broker row queuing an email's processing, to insert in the statement that stores it.
+def email_task_rows(*, schema_name: str, email_id: int) -> list[list[Model]] | None:
+    """The rows queuing an email's processing, to insert in the statement that stores it: its
+    turn, and the broker's task row (one list per table, as config.sql.rows_insert takes them).
 
-    With the database as the broker the task then commits with the email or not at all. None
-    when the broker is elsewhere (Redis, or SYNC in tests): then call email_enqueue_on_commit
-    once the email is stored.
+    With the database as the broker both then commit with the email or not at all. None when
+    the broker is elsewhere (Redis, or SYNC in tests): then call email_enqueue_on_commit once
+    the email is stored.
     """
     if not Conf.ORM or Conf.SYNC:
         return None
@@ -86,4 +106,4 @@ def email_task_rows(*, schema_name: str, email_id: int) -> list[OrmQ] | None:
     async_task(
         PROCESS_TASK, schema_name, email_id, task_name=f"email {schema_name} {email_id}", group="email", broker=broker
     )
-    return broker.rows
+    return [[turn_row(schema_name=schema_name, email_id=email_id)], list(broker.rows)]

@@ -31,6 +31,7 @@ from events.processing import (
     retry_delays,
     stale_processing_requeue,
 )
+from fairness.turns import turn_take
 from organizations.models import Organization
 from projects.selectors import open_project_count
 
@@ -59,7 +60,25 @@ def public_schema_guard(sender: object, **kwargs: object) -> None:
 
 
 def email_process_task(schema_name: str, email_id: int) -> str:
-    result = email_process(schema_name=schema_name, email_id=email_id)
+    """A worker's turn: the email whose turn it is across organizations (fairness.turns), not
+    necessarily the one this task was queued for; that one's turn comes in its order.
+
+    A turn whose email was taken meanwhile (the batch worker, a second task) is passed over.
+    With no turn due, the named email itself: a task queued before turns existed, or one whose
+    turn was lost, still processes its email. The claim keeps every email processed once.
+    """
+    while (turn := turn_take()) is not None:
+        state = _email_process(turn.schema_name, turn.email_id)
+        if state != "skipped":
+            return state
+    return _email_process(schema_name, email_id)
+
+
+def _email_process(schema_name: str, email_id: int) -> str:
+    try:
+        result = email_process(schema_name=schema_name, email_id=email_id)
+    except Organization.DoesNotExist:  # deleted since: its mail went with it
+        return "skipped"
     if result.retry_in:
         email_enqueue(schema_name=schema_name, email_id=email_id, delay_seconds=result.retry_in)
     return result.state

@@ -313,7 +313,7 @@ def delivery_receive(
             backfill=backfill,
             pk=email_id,
             code=email_code,
-            also=[[delivery], task_rows or []],
+            also=[[delivery], *(task_rows or [])],
             schema_name=schema_name,
             log_message=_log_message(state, reason, decision.auth),
         )

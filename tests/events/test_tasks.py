@@ -20,6 +20,7 @@ from events.processing import email_claim
 from events.tasks import SCHEDULES, email_process_task, held_requeue_task, schedules_ensure, stale_requeue_task
 from extraction.api import extract as real_extract
 from extraction.types import RetryableExtractionError
+from fairness.models import Turn
 from inbound.models import Delivery, Verdict
 from tests.factories import EmailFactory
 from tests.inbound.conftest import AUTH, POSTMARK_URL, make_message, postmark_payload
@@ -144,8 +145,10 @@ def test_the_schedules_are_created_once(db):
 
 
 def test_the_task_row_is_built_signed_but_left_for_the_email_s_own_statement(org, broker_tasks):
-    rows = email_task_rows(schema_name=org.schema_name, email_id=41)
+    turns, rows = email_task_rows(schema_name=org.schema_name, email_id=41)
     assert broker_tasks() == []
+    assert not Turn.objects.exists()
+    assert [(turn.schema_name, turn.email_id, turn.pk) for turn in turns] == [(org.schema_name, 41, None)]
     assert len(rows) == 1 and rows[0].pk is None
     package = SignedPackage.loads(rows[0].payload)
     assert (package["func"], tuple(package["args"])) == (PROCESS_TASK, (org.schema_name, 41))
