@@ -40,11 +40,14 @@ class ProjectStatusForm(forms.Form):
 
 
 class ProjectMergeForm(forms.Form):
-    """Merge the current project INTO the chosen one."""
+    """Merge the current project INTO the chosen one. Nothing is chosen for the person (the first
+    project used to be preselected, one click from a merge); `confirm` comes only from the page
+    that shows what would move."""
 
     target = forms.ModelChoiceField(
-        queryset=Project.objects.none(), to_field_name="code", label="Merge into", empty_label=None
+        queryset=Project.objects.none(), to_field_name="code", label="Merge into", empty_label="Choose a project…"
     )
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, source: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

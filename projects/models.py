@@ -118,3 +118,33 @@ class ProjectSignal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.value}"
+
+
+class ProjectMerge(models.Model):
+    """One merge of `source` into `target` and exactly what it moved, so a person can undo it for a
+    day (projects.services.project_merge_undo). Kept afterwards as the record of who merged what."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    source = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    target = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="merges_in")
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The ids of the rows that moved: {"events": [...], "emails": [...], "aliases": [...], "signals": [...]}.
+    moved = models.JSONField(default=dict)
+    # The source's name as the alias the merge gave the target ("" when the target had it already).
+    alias_added = models.CharField(max_length=200, blank=True)
+    # What the merge changed on the source, to put back.
+    source_status = models.CharField(max_length=20, choices=ProjectStatus.choices)
+    source_feed_token = models.CharField(max_length=64, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.source} → {self.target}"

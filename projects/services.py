@@ -1,10 +1,10 @@
-"""Project services: create (the one place projects are made), update, merge, taught signals, feed
-tokens. Each owns its transaction."""
+"""Project services: create (the one place projects are made), update, merge and its undo, taught
+signals, feed tokens. Each owns its transaction."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, connection, transaction
@@ -15,7 +15,7 @@ from django.utils.text import slugify
 from billing.limits import project_creation_allowed
 from billing.selectors import limits_for
 from organizations.models import Organization
-from projects.models import Project, ProjectAlias, ProjectSignal, ProjectStatus
+from projects.models import OPEN_STATUSES, Project, ProjectAlias, ProjectMerge, ProjectSignal, ProjectStatus
 from projects.selectors import open_project_count, open_projects
 
 if TYPE_CHECKING:
@@ -66,14 +66,16 @@ def project_twin(name: str) -> Project | None:
     return open_projects().filter(Q(name__iexact=name) | Q(aliases__alias__iexact=name)).first()
 
 
-def _alias_add(project: Project, alias: str) -> None:
-    """Remember another name of the project so later mail that uses it still matches."""
+def _alias_add(project: Project, alias: str) -> bool:
+    """Remember another name of the project so later mail that uses it still matches. False when
+    nothing was added (blank, the project's own name, or an alias already)."""
     alias = alias.strip()
     if not alias or alias.lower() == project.name.lower():
-        return
+        return False
     if ProjectAlias.objects.filter(alias__iexact=alias).exists():
-        return
+        return False
     ProjectAlias.objects.create(project=project, alias=alias)
+    return True
 
 
 def project_create(
@@ -197,32 +199,110 @@ def project_update(
     return project
 
 
+# How long a merge can be undone (issue 19 point 7): long enough to notice the wrong project was
+# chosen, short enough that little mail has been filed on top of it.
+MERGE_UNDO_WINDOW = timedelta(days=1)
+
+
+def _lock_pair(first: Project, second: Project) -> tuple[Project, Project]:
+    # Both rows in a fixed order, so two opposite merges (or a merge and an undo) cannot deadlock.
+    locked = {p.pk: p for p in Project.objects.select_for_update().filter(pk__in=[first.pk, second.pk]).order_by("pk")}
+    return locked[first.pk], locked[second.pk]
+
+
 @transaction.atomic
-def project_merge(*, source: Project, target: Project, actor: User | None) -> Project:
-    """Fold `source` into `target`: its events, emails and aliases move, its name becomes an alias.
+def project_merge(*, source: Project, target: Project, actor: User | None) -> ProjectMerge:
+    """Fold `source` into `target`: its events, emails, aliases and taught signals move, its name
+    becomes an alias. Returns the ProjectMerge that records what moved, for `project_merge_undo`.
 
     The source row stays (archived, `merged_into` set) so old links can redirect to the target.
+    A signal the target was already taught stays with the source (one per project, kind and value).
     """
     if source.pk == target.pk:
         raise ProjectError("A project cannot be merged into itself.")
-    # Lock both rows in a fixed order so two opposite merges cannot deadlock.
-    locked = {p.pk: p for p in Project.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
-    source, target = locked[source.pk], locked[target.pk]
+    source, target = _lock_pair(source, target)
     if source.merged_into_id is not None or target.merged_into_id is not None:
         raise ProjectError("One of these projects was already merged.")
+    known = set(ProjectSignal.objects.filter(project=target).values_list("kind", "value"))
+    signals = [
+        pk for pk, kind, value in source.signals.values_list("pk", "kind", "value") if (kind, value) not in known
+    ]
+    moved = {
+        "events": list(source.events.values_list("pk", flat=True)),
+        "emails": list(source.emails.values_list("pk", flat=True)),
+        "aliases": list(source.aliases.values_list("pk", flat=True)),
+        "signals": signals,
+    }
     source.events.update(project=target)
     source.emails.update(project=target)
     source.aliases.update(project=target)
-    source_name = source.name
+    ProjectSignal.objects.filter(pk__in=signals).update(project=target)
+    record = ProjectMerge(
+        source=source,
+        target=target,
+        merged_by=actor,
+        moved=moved,
+        source_status=source.status,
+        source_feed_token=source.feed_token,
+    )
     source.merged_into = target
     source.status = ProjectStatus.ARCHIVED
     source.feed_token = ""
     source.save(update_fields=["merged_into", "status", "feed_token", "updated_at"])
-    _alias_add(target, source_name)
+    if _alias_add(target, source.name):
+        record.alias_added = source.name
+    record.full_clean()
+    record.save()
     latest = Project.objects.filter(pk__in=[source.pk, target.pk]).aggregate(latest=Max("last_activity_at"))["latest"]
     target.last_activity_at = latest or timezone.now()
     target.save(update_fields=["last_activity_at", "updated_at"])
-    return target
+    return record
+
+
+def project_merge_undoable(merge: ProjectMerge, *, now: datetime | None = None) -> bool:
+    """Whether the merge can still be undone: not undone yet, within MERGE_UNDO_WINDOW."""
+    now = now or timezone.now()
+    return merge.undone_at is None and now - merge.created_at < MERGE_UNDO_WINDOW
+
+
+@transaction.atomic
+def project_merge_undo(
+    *, organization: Organization, merge: ProjectMerge, actor: User | None, now: datetime | None = None
+) -> Project:
+    """Put a merge back, within a day: the source is open again as it was (status, calendar feed),
+    and every row the merge moved that is still on the target goes back to it; the alias the merge
+    added goes. What happened since stays where it is: mail filed into the target after the merge
+    (even through the source's name), and a moved event or email a person has moved on since.
+    An open source counts against the plan's project limit again (ProjectLimitError when full).
+    Returns the source project."""
+    now = now or timezone.now()
+    merge = ProjectMerge.objects.select_for_update().get(pk=merge.pk)
+    if merge.undone_at is not None:
+        raise ProjectError("This merge was already undone.")
+    if not project_merge_undoable(merge, now=now):
+        raise ProjectError("A merge can only be undone for a day after it was made.")
+    source, target = _lock_pair(merge.source, merge.target)
+    if source.merged_into_id != target.pk or target.merged_into_id is not None:
+        raise ProjectError(f"“{target.name}” was merged again since; undo that merge first.")
+    if merge.source_status in OPEN_STATUSES:
+        open_count = open_project_count()
+        if not project_creation_allowed(organization, current_count=open_count):
+            raise ProjectLimitError(limit=limits_for(organization).projects, open_count=open_count)
+    moved = merge.moved or {}
+    target.events.filter(pk__in=moved.get("events", [])).update(project=source)
+    target.emails.filter(pk__in=moved.get("emails", [])).update(project=source)
+    target.aliases.filter(pk__in=moved.get("aliases", [])).update(project=source)
+    target.signals.filter(pk__in=moved.get("signals", [])).update(project=source)
+    if merge.alias_added:
+        target.aliases.filter(alias__iexact=merge.alias_added).delete()
+    source.merged_into = None
+    source.status = merge.source_status
+    source.feed_token = merge.source_feed_token
+    source.save(update_fields=["merged_into", "status", "feed_token", "updated_at"])
+    merge.undone_at = now
+    merge.undone_by = actor
+    merge.save(update_fields=["undone_at", "undone_by"])
+    return source
 
 
 @transaction.atomic

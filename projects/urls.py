@@ -8,8 +8,11 @@ urlpatterns = [
     path("", views.project_index, name="list"),
     path("new/", views.project_create, name="create"),
     path("feed/", views.organization_feed, name="organization_feed"),
+    path("feed/mine/", views.member_feed, name="member_feed"),
     path("<uuid:code>/settings/", views.project_settings, name="edit"),
     path("<uuid:code>/merge/", views.project_merge, name="merge"),
+    path("merges/<uuid:code>/", views.project_merge_detail, name="merge_detail"),
+    path("merges/<uuid:code>/undo/", views.project_merge_undo, name="merge_undo"),
     path("<uuid:code>/feed/", views.project_feed, name="feed"),
     path("<uuid:code>/learned/remove/", views.project_signal_remove, name="signal_remove"),
     # The timeline and its events (events app: data flows from events to projects, not back).

@@ -1,5 +1,5 @@
 """Project pages: the list (search + status filter, htmx in place), create, settings (rename,
-status, merge, what Projectr learned), calendar feed secrets. The timeline itself lives in
+status, merge (confirmed, undoable for a day), what Projectr learned), calendar feed secrets. The timeline itself lives in
 events.views_timeline."""
 
 from __future__ import annotations
@@ -11,15 +11,24 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from organizations.access import request_organization, workspace_view
 from organizations.models import Role
+from organizations.services import membership_feed_rotate
 from projects import services
 from projects.forms import FeedForm, ProjectEditForm, ProjectFilterForm, ProjectForm, ProjectMergeForm, SignalForm
 from projects.models import Project, ProjectSignal
-from projects.selectors import project_get, project_list, project_signals
+from projects.selectors import (
+    project_get,
+    project_list,
+    project_merge_get,
+    project_merge_summary,
+    project_merges_undoable,
+    project_signals,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -47,10 +56,17 @@ def project_index(request: HttpRequest) -> HttpResponse:
     filters = ProjectFilterForm(request.GET)
     search, status = filters.values()
     page = Paginator(project_list(search=search, status=status), PAGE_SIZE).get_page(request.GET.get("page"))
+    membership = request.membership  # type: ignore[attr-defined]
+    is_admin = membership.has_role(Role.ADMIN)
+    # The shared address is for admins to hand out (a meeting room's calendar); everyone else
+    # subscribes with their own, which leaves with them (docs/security.md "Limits and tokens").
     org_feed = (
         feed_url(request, reverse("feeds:organization", args=[organization.feed_token]))
-        if organization.feed_token
+        if organization.feed_token and is_admin
         else ""
+    )
+    my_feed = (
+        feed_url(request, reverse("feeds:organization", args=[membership.feed_token])) if membership.feed_token else ""
     )
     context = {
         "filters": filters,
@@ -59,8 +75,9 @@ def project_index(request: HttpRequest) -> HttpResponse:
         "projects": page.object_list,
         "query": request.GET.urlencode(),
         "org_feed_url": org_feed,
-        "can_edit": request.membership.has_role(Role.MEMBER),  # type: ignore[attr-defined]
-        "is_admin": request.membership.has_role(Role.ADMIN),  # type: ignore[attr-defined]
+        "my_feed_url": my_feed,
+        "can_edit": membership.has_role(Role.MEMBER),
+        "is_admin": is_admin,
     }
     template = "projects/list.html#results" if _htmx(request) else "projects/list.html"
     response = render(request, template, context)
@@ -116,6 +133,7 @@ def _settings_context(request: HttpRequest, project: Project, **extra: object) -
     return {
         "project": project,
         "merge_form": ProjectMergeForm(source=project),
+        "merges_in": project_merges_undoable(project, since=timezone.now() - services.MERGE_UNDO_WINDOW),
         "aliases": list(project.aliases.order_by("alias").values_list("alias", flat=True)),
         "signals": project_signals(project),
         "feed_url": feed,
@@ -125,20 +143,55 @@ def _settings_context(request: HttpRequest, project: Project, **extra: object) -
 
 
 @workspace_view(Role.MEMBER)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def project_merge(request: HttpRequest, code: str) -> HttpResponse:
+    """GET (from the settings' "Review merge…"): what would move, and a button to confirm. A POST
+    merges only with the confirmation that page sends; without it, the page is shown again."""
     project = project_get(code)
-    form = ProjectMergeForm(request.POST, source=project)
+    if project.merged_into_id:
+        return redirect("projects:timeline", code=project.code)
+    form = ProjectMergeForm(request.POST if request.method == "POST" else request.GET, source=project)
     if not form.is_valid():
         messages.error(request, "Choose the project to merge into.")
-        return redirect("projects:edit", code=project.code)
+        return redirect(reverse("projects:edit", args=[project.code]) + "#merge")
+    target = form.cleaned_data["target"]
+    if request.method == "GET" or not form.cleaned_data["confirm"]:
+        context = {"project": project, "summary": project_merge_summary(project, target)}
+        return render(request, "projects/merge_confirm.html", context)
     try:
-        target = services.project_merge(source=project, target=form.cleaned_data["target"], actor=_actor(request))
+        merge = services.project_merge(source=project, target=target, actor=_actor(request))
     except services.ProjectError as error:
         messages.error(request, str(error))
         return redirect("projects:edit", code=project.code)
-    messages.success(request, f"“{project.name}” was merged into “{target.name}”; its name is kept as an alias.")
-    return redirect("projects:timeline", code=target.code)
+    return redirect("projects:merge_detail", code=merge.code)
+
+
+@workspace_view(Role.MEMBER)
+def project_merge_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """A merge that was made: what moved, and its Undo while that is possible."""
+    merge = project_merge_get(code)
+    context = {
+        "merge": merge,
+        "moved": {kind: len(ids) for kind, ids in (merge.moved or {}).items()},
+        "undoable": services.project_merge_undoable(merge),
+        "undo_until": merge.created_at + services.MERGE_UNDO_WINDOW,
+    }
+    return render(request, "projects/merge_done.html", context)
+
+
+@workspace_view(Role.MEMBER)
+@require_POST
+def project_merge_undo(request: HttpRequest, code: str) -> HttpResponse:
+    merge = project_merge_get(code)
+    try:
+        source = services.project_merge_undo(
+            organization=request_organization(request), merge=merge, actor=_actor(request)
+        )
+    except services.ProjectError as error:
+        messages.error(request, str(error))
+        return redirect("projects:merge_detail", code=merge.code)
+    messages.success(request, f"The merge was undone: “{source.name}” is back with what it had.")
+    return redirect("projects:timeline", code=source.code)
 
 
 @workspace_view(Role.MEMBER)
@@ -170,6 +223,18 @@ def project_feed(request: HttpRequest, code: str) -> HttpResponse:
         services.project_feed_rotate(project=project, actor=_actor(request), revoke=revoke)
         messages.success(request, "Calendar feed revoked." if revoke else "New calendar feed address created.")
     return redirect(reverse("projects:edit", args=[project.code]) + "#feed")
+
+
+# Every member, viewers included, manages their own feed address: it changes nothing shared.
+@workspace_view(Role.VIEWER, write_role=None)
+@require_POST
+def member_feed(request: HttpRequest) -> HttpResponse:
+    form = FeedForm(request.POST)
+    if form.is_valid():
+        revoke = form.cleaned_data["action"] == "revoke"
+        membership_feed_rotate(membership=request.membership, revoke=revoke)  # type: ignore[attr-defined]
+        messages.success(request, "Your calendar feed revoked." if revoke else "New address for your calendar feed.")
+    return redirect(reverse("projects:list") + "#calendar")
 
 
 @workspace_view(Role.ADMIN, write_role=Role.ADMIN)

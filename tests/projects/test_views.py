@@ -188,9 +188,13 @@ def test_a_member_merges_two_projects(world, member):
     ProjectAlias.objects.create(project=source, alias="KR-17")
     EventFactory.create_batch(2, project=source)
     EmailFactory(project=source)
-    response = member.post(reverse("projects:merge", args=[source.code]), {"target": str(target.code)})
+    response = member.post(
+        reverse("projects:merge", args=[source.code]), {"target": str(target.code), "confirm": "yes"}
+    )
     assert response.status_code == 302
-    assert response["Location"] == reverse("projects:timeline", args=[target.code])
+    assert response["Location"].startswith(
+        "/projects/merges/"
+    )  # what moved, with its Undo (tests/projects/test_merge.py)
     source.refresh_from_db()
     assert source.merged_into == target
     assert target.events.count() == 2
@@ -202,11 +206,12 @@ def test_a_member_merges_two_projects(world, member):
     assert [p.name for p in member.get(reverse("projects:list")).context["projects"]] == ["Kitchen"]
 
 
-def test_merge_is_a_post_only_member_action(world, member, viewer):
+def test_merge_is_a_member_action_that_a_get_only_reviews(world, member, viewer):
     source, target = ProjectFactory(), ProjectFactory()
     url = reverse("projects:merge", args=[source.code])
-    assert member.get(url).status_code == 405
-    assert viewer.post(url, {"target": str(target.code)}).status_code == 403
+    assert member.get(url, {"target": str(target.code), "confirm": "yes"}).status_code == 200
+    assert member.put(url).status_code == 405
+    assert viewer.post(url, {"target": str(target.code), "confirm": "yes"}).status_code == 403
     source.refresh_from_db()
     assert source.merged_into is None
 
