@@ -32,7 +32,7 @@ import io
 import itertools
 import json
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -41,6 +41,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.zones import zone_or_none
 from events.models import Email, Event, EventKind, EventStatus, FilingState
 from organizations.models import Organization
 from projects.models import Project
@@ -65,6 +66,7 @@ CSV_COLUMNS = (
     "kind",
     "date",
     "time",
+    "time_zone",
     "title",
     "amount",
     "currency",
@@ -230,6 +232,7 @@ def _csv_events(project: Project | None) -> Iterable[Event]:
         "kind",
         "date",
         "time",
+        "timezone",
         "title",
         "amount",
         "currency",
@@ -241,7 +244,7 @@ def _csv_events(project: Project | None) -> Iterable[Event]:
     ).iterator(chunk_size=2000)
 
 
-def _waiting_csv_rows(link: Callable[[Any], str]) -> Iterable[dict[str, Any]]:
+def _waiting_csv_rows(link: Callable[[Any], str], reader: tzinfo | None) -> Iterable[dict[str, Any]]:
     """The events Unfiled emails wait with (no project yet), as the JSON lists them; suggestions out."""
     emails = (
         Email.objects.filter(filing=FilingState.UNFILED, project__isnull=True)
@@ -257,8 +260,7 @@ def _waiting_csv_rows(link: Callable[[Any], str]) -> Iterable[dict[str, Any]]:
                 "project": "",
                 "client": "",
                 "kind": _label(EventKind, item.get("kind")),
-                "date": item.get("date") or "",
-                "time": str(item.get("time") or "")[:5],
+                **_waiting_when(item, reader),
                 "title": item.get("title", ""),
                 "amount": item.get("amount") or "",
                 "currency": item.get("currency") or "",
@@ -270,7 +272,34 @@ def _waiting_csv_rows(link: Callable[[Any], str]) -> Iterable[dict[str, Any]]:
             }
 
 
-def export_csv(*, organization: Organization, project: Project | None = None) -> str:
+def csv_when(day: date | None, at: time | None, zone_name: str, reader: tzinfo | None) -> dict[str, str]:
+    """The date, time and time_zone cells of an event. An event keeps the wall time its email gave
+    in the sender's zone (Event.timezone); a person's download gives it in their own zone instead
+    (`reader`, the zone their pages use), so the spreadsheet reads like the pages do, and
+    time_zone says which zone that is. All-day events keep their date, and a time whose zone the
+    email never said stays as written with time_zone empty: there is nothing to convert it from.
+    Without a reader (the export_timeline command) times stay in their own zone, named."""
+    if day is None:
+        return {"date": "", "time": at.strftime("%H:%M") if at else "", "time_zone": ""}
+    zone = zone_or_none(zone_name) if at is not None else None
+    if at is None or zone is None:
+        return {"date": day.isoformat(), "time": at.strftime("%H:%M") if at else "", "time_zone": ""}
+    moment = datetime.combine(day, at, tzinfo=zone)
+    if reader is not None:
+        moment = moment.astimezone(reader)
+    return {"date": moment.date().isoformat(), "time": moment.strftime("%H:%M"), "time_zone": str(moment.tzinfo)}
+
+
+def _waiting_when(item: dict[str, Any], reader: tzinfo | None) -> dict[str, str]:
+    try:
+        day = date.fromisoformat(str(item.get("date") or "")) if item.get("date") else None
+        at = time.fromisoformat(str(item.get("time") or "")) if item.get("time") else None
+    except ValueError:
+        return {"date": str(item.get("date") or ""), "time": str(item.get("time") or "")[:5], "time_zone": ""}
+    return csv_when(day, at, str(item.get("timezone") or ""), reader)
+
+
+def export_csv(*, organization: Organization, project: Project | None = None, reader: tzinfo | None = None) -> str:
     """CSV_COLUMNS, one row per event that is not a suggestion (cancelled and superseded ones
     included, as in the JSON; deleted ones not), by project name then date, then (for the workspace)
     the events Unfiled emails wait with. Two queries."""
@@ -283,8 +312,7 @@ def export_csv(*, organization: Organization, project: Project | None = None) ->
             "project": event.project.name,
             "client": event.project.client_name or event.project.client_email,
             "kind": event.get_kind_display(),
-            "date": event.date.isoformat() if event.date else "",
-            "time": event.time.strftime("%H:%M") if event.time else "",
+            **csv_when(event.date, event.time, event.timezone, reader),
             "title": event.title,
             "amount": event.amount,
             "currency": event.currency,
@@ -296,7 +324,7 @@ def export_csv(*, organization: Organization, project: Project | None = None) ->
         }
         for event in _csv_events(project)
     )
-    for row in itertools.chain(rows, [] if project is not None else _waiting_csv_rows(link)):
+    for row in itertools.chain(rows, [] if project is not None else _waiting_csv_rows(link, reader)):
         writer.writerow({key: _csv_cell(value) for key, value in row.items()})
     return out.getvalue()
 

@@ -10,12 +10,22 @@ from events.models import EventKind
 from events.selectors import WHEN_CHOICES, TimelineFilter
 from projects.models import Project
 
+# <input type="date"> and <input type="time"> are drawn in the browser's own locale but always
+# read and submit ISO: their value is written so, whatever the locale formats say (the fields
+# parse ISO first, Django's English DATE_INPUT_FORMATS and TIME_INPUT_FORMATS).
+ISO_DATE = "%Y-%m-%d"
+ISO_TIME = "%H:%M"
+
 
 class TimelineFilterForm(forms.Form):
     kind = forms.ChoiceField(required=False, choices=[("", "All kinds"), *EventKind.choices])
     when = forms.ChoiceField(required=False, choices=WHEN_CHOICES)
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(format=ISO_DATE, attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(format=ISO_DATE, attrs={"type": "date"})
+    )
     q = forms.CharField(required=False, max_length=200, label="Search")
 
     def to_filter(self) -> TimelineFilter:
@@ -48,8 +58,8 @@ class PeopleField(forms.CharField):
 class EventForm(forms.Form):
     kind = forms.ChoiceField(choices=EventKind.choices)
     title = forms.CharField(max_length=300)
-    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    time = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+    date = forms.DateField(required=False, widget=forms.DateInput(format=ISO_DATE, attrs={"type": "date"}))
+    time = forms.TimeField(required=False, widget=forms.TimeInput(format=ISO_TIME, attrs={"type": "time"}))
     people = PeopleField(required=False, max_length=1000, help_text="Comma-separated")
     amount = forms.DecimalField(required=False, max_digits=14, decimal_places=2)
     currency = forms.CharField(required=False, max_length=3)

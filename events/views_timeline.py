@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
@@ -241,7 +242,9 @@ def _export(request: HttpRequest, project: Project | None, fmt: str) -> HttpResp
     name = organization.slug if project is None else f"{organization.slug}-{project.slug}"
     if fmt == "csv":
         response = HttpResponse(
-            export_csv(organization=organization, project=project), content_type="text/csv; charset=utf-8"
+            # Downloaded by a person: times in their zone, the one their pages use (docs/dashboard.md "Time").
+            export_csv(organization=organization, project=project, reader=timezone.get_current_timezone()),
+            content_type="text/csv; charset=utf-8",
         )
     else:
         data = export_data(organization_slug=organization.slug, project=project)

@@ -111,6 +111,7 @@ def test_the_csv_has_a_row_per_event_with_its_project_amount_people_and_source(t
         "kind": "Payment",
         "date": "2026-12-09",
         "time": "",
+        "time_zone": "",
         "title": "Deposit",
         "amount": "1250.50",
         "currency": "EUR",
