@@ -1,4 +1,4 @@
-"""Bearer-key authentication, the write check and the per-key rate limit.
+"""Bearer-key authentication, the write check and the rate limits (per key, per organization).
 
 Session cookies are never looked at: the API authenticates with `Authorization: Bearer`
 only, so a browser that happens to be signed in cannot be made to write through it by
@@ -22,8 +22,10 @@ from ninja.errors import HttpError
 from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle
 
+from api.errors import THROTTLED_DETAIL
 from api.models import ApiKey
 from api.services import api_key_hash
+from fairness.limits import counter_hit
 
 # last_used_at is a hint for people, not an audit log: one write a minute per key is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -65,21 +67,29 @@ def api_access(request: HttpRequest, *, write: bool = False) -> ApiKey:
 _PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
 
-def rate_parse(rate: str) -> tuple[int, int]:
+def rate_parse(rate: str, setting: str = "API_RATE_LIMIT") -> tuple[int, int]:
     """ "120/min" → (120, 60): requests allowed per window of that many seconds."""
     count, _, period = rate.partition("/")
     if period not in _PERIODS or not count.isdigit():
-        raise ImproperlyConfigured(f"API_RATE_LIMIT must look like 120/min, not {rate!r}")
+        raise ImproperlyConfigured(f"{setting} must look like 120/min, not {rate!r}")
     return int(count), _PERIODS[period]
 
 
 class ApiKeyThrottle(BaseThrottle):
-    """A sliding window per key in the shared cache; ninja answers 429 with `Retry-After: wait()`.
+    """A fixed window for all the organization's keys together in PostgreSQL (fairness.limits:
+    one statement, Redis or not), then a sliding window per key in the shared cache; ninja
+    answers 429 with `Retry-After: wait()`.
+
+    The organization's limit is what keeps one organization's integrations from taking the
+    web workers' time from the others: keys are capped per organization (api.services), but
+    each has its own allowance. It is checked first, so that a flood beyond it is refused
+    with one statement (the key's window on the database cache costs several).
 
     ninja keeps one throttle object for every request, and its SimpleRateThrottle keeps the
     request's state on that object, which threads would share; the state lives in a
-    thread-local here. Two requests racing across processes can both pass the last slot:
-    the limit is a guard against runaway scripts, not an exact quota.
+    thread-local here. Two requests racing across processes can both pass the key's last
+    slot: that limit is a guard against runaway scripts, not an exact quota. The
+    organization's count is exact.
     """
 
     def __init__(self) -> None:
@@ -89,6 +99,8 @@ class ApiKeyThrottle(BaseThrottle):
         api_key = getattr(request, "auth", None)
         if not isinstance(api_key, ApiKey):
             return True
+        if not self._organization_allows(request, api_key):
+            return False
         limit, window = rate_parse(settings.API_RATE_LIMIT)
         # Key ids are global (public schema), so one cache for every host is safe.
         cache_key = f"api-rate:{api_key.pk}"
@@ -96,9 +108,23 @@ class ApiKeyThrottle(BaseThrottle):
         history = [at for at in cache.get(cache_key, []) if at > now - window]  # newest first
         if len(history) >= limit:
             self._local.wait = history[-1] + window - now  # when the oldest request leaves the window
+            setattr(request, THROTTLED_DETAIL, f"This API key made more than {limit} requests in {window} s.")
             return False
         cache.set(cache_key, [now, *history], window)
         return True
+
+    def _organization_allows(self, request: HttpRequest, api_key: ApiKey) -> bool:
+        limit, window = rate_parse(settings.API_ORGANIZATION_RATE_LIMIT, "API_ORGANIZATION_RATE_LIMIT")
+        hit = counter_hit(f"api-org:{api_key.organization_id}", limit=limit, window=window)
+        if not hit.over:
+            return True
+        self._local.wait = hit.retry_after
+        setattr(
+            request,
+            THROTTLED_DETAIL,
+            f"This workspace's API keys together made more than {limit} requests in {window} s.",
+        )
+        return False
 
     def wait(self) -> float | None:
         return getattr(self._local, "wait", None)

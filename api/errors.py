@@ -9,8 +9,11 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
+
+# The request attribute where the throttle (api.auth) says which limit a 429 is for.
+THROTTLED_DETAIL = "throttled_detail"
 
 # Where ninja says a value came from; the client only needs the field's own name.
 _SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
@@ -73,4 +76,11 @@ def install(api: NinjaAPI, *, body_params: set[str]) -> None:
     api.add_exception_handler(NinjaValidationError, on_validation)
     api.add_exception_handler(DjangoValidationError, on_django_validation)
     api.add_exception_handler(ApiFieldError, on_field)
+
+    def on_throttled(request: HttpRequest, exc: Any) -> HttpResponse:
+        # ninja sets Retry-After on what this returns.
+        detail = getattr(request, THROTTLED_DETAIL, "Too many requests.")
+        return api.create_response(request, {"detail": f"{detail} Retry after the time in Retry-After."}, status=429)
+
     api.add_exception_handler(AuthenticationError, on_unauthenticated)
+    api.add_exception_handler(Throttled, on_throttled)

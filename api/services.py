@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,6 +25,17 @@ def api_key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+class ApiKeyLimitReached(Exception):
+    """The organization already has API_KEYS_PER_ORGANIZATION live keys."""
+
+
+def api_key_limit_message(limit: int) -> str:
+    return (
+        f"This workspace already has {limit} live API keys, the most it may have. "
+        "Revoke one you no longer use to create another."
+    )
+
+
 @dataclass(frozen=True)
 class NewApiKey:
     api_key: ApiKey
@@ -32,6 +44,13 @@ class NewApiKey:
 
 @transaction.atomic
 def api_key_create(*, organization: Organization, actor: User | None, name: str, scope: str) -> NewApiKey:
+    # The organization's row is locked first, so two admins creating the last allowed key at
+    # once cannot both pass the count. Every key of an organization shares its request limit
+    # (api.auth), and the cap keeps that limit's share per key meaningful.
+    Organization.objects.select_for_update().filter(pk=organization.pk).values_list("pk").first()
+    limit = settings.API_KEYS_PER_ORGANIZATION
+    if limit and ApiKey.objects.filter(organization=organization, revoked_at__isnull=True).count() >= limit:
+        raise ApiKeyLimitReached(api_key_limit_message(limit))
     # 32 random bytes (256 bits): guessing is hopeless, so a fast hash is the right hash.
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     api_key = ApiKey(

@@ -365,9 +365,9 @@ INBOUND_SENDER_AUTH_UNKNOWN_TRUSTED = env.list("INBOUND_SENDER_AUTH_UNKNOWN_TRUS
 # Postmark and Amazon SES are always ours, every other /anymail/ URL answers 404.
 INBOUND_ANYMAIL_ESPS = env.list("INBOUND_ANYMAIL_ESPS", default=[])
 # Webhook deliveries per organization per window (0 = off); above it the provider is told to retry.
-# On by default with Redis only: on the database cache the counter would add ~8 queries to
-# every delivery (docs/security.md).
-INBOUND_RATE_LIMIT = env.int("INBOUND_RATE_LIMIT", default=6000 if REDIS_URL else 0)
+# Counted in PostgreSQL with one statement (fairness.limits), with or without Redis; its cost
+# per delivery is in BENCHMARKS.md (docs/security.md).
+INBOUND_RATE_LIMIT = env.int("INBOUND_RATE_LIMIT", default=6000)
 INBOUND_RATE_LIMIT_WINDOW = env.int("INBOUND_RATE_LIMIT_WINDOW", default=60)
 INBOUND_LOOP_LIMIT = env.int("INBOUND_LOOP_LIMIT", default=20)  # messages per sender per window
 INBOUND_LOOP_WINDOW_SECONDS = env.int("INBOUND_LOOP_WINDOW_SECONDS", default=300)
@@ -424,6 +424,11 @@ DJSTRIPE_USE_NATIVE_JSONFIELD = True
 # --- JSON API -----------------------------------------------------------------------------
 # Requests per API key ("count/period", period s, min, hour or day); answered 429 with Retry-After beyond it.
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="120/min")
+# Requests of all an organization's keys together (same form; "0/min" = off), counted in
+# PostgreSQL, so one organization's integrations cannot take the web workers from the others.
+API_ORGANIZATION_RATE_LIMIT = env.str("API_ORGANIZATION_RATE_LIMIT", default="300/min")
+# Live (unrevoked) API keys an organization may have (0 = no cap).
+API_KEYS_PER_ORGANIZATION = env.int("API_KEYS_PER_ORGANIZATION", default=10)
 
 # --- background work (django-q2) ----------------------------------------------------------
 Q_CLUSTER: dict[str, Any] = {

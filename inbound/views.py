@@ -33,8 +33,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
-from config.security import rate_limit_hit, too_many_requests
+from config.security import too_many_requests
 from events.ingest import head_bytes
+from fairness.limits import counter_hit
 from inbound.models import Delivery, Verdict
 from inbound.receivers import Screened, event_screen, outcomes, payload_raw, provider_name, screened
 from inbound.routing import route_find
@@ -143,11 +144,17 @@ def _over_rate_limit(esp_name: str, request: HttpRequest) -> HttpResponse | None
     route = route_find([recipient]) if recipient else None
     if route is None:
         return None
-    window = settings.INBOUND_RATE_LIMIT_WINDOW
-    if not rate_limit_hit(f"inbound:{route.organization.pk}", limit=settings.INBOUND_RATE_LIMIT, window=window):
+    # One statement on an UNLOGGED counter row, on the database cache as with Redis
+    # (fairness.limits; its cost per delivery is in BENCHMARKS.md).
+    hit = counter_hit(
+        f"inbound:{route.organization.pk}",
+        limit=settings.INBOUND_RATE_LIMIT,
+        window=settings.INBOUND_RATE_LIMIT_WINDOW,
+    )
+    if not hit.over:
         return None
     logger.warning("Inbound %s webhook rate-limited for %s", esp_name, route.organization.schema_name)
-    response = too_many_requests("Too many messages for this organization; retry later", retry_after=window)
+    response = too_many_requests("Too many messages for this organization; retry later", retry_after=hit.retry_after)
     if esp_name == "Amazon SES":
         response.status_code = 503
     return response

@@ -74,3 +74,32 @@ def test_a_malformed_rate_setting_is_a_configuration_error():
     for bad in ("120", "x/min", "120/fortnight", "-1/s"):
         with pytest.raises(ImproperlyConfigured):
             rate_parse(bad)
+
+
+def test_all_keys_of_an_organization_share_its_limit(keys, api_client, settings):
+    settings.API_ORGANIZATION_RATE_LIMIT = "3/min"
+    reader, writer = api_client(keys.read), api_client(keys.write)
+    assert [reader.get(URL).status_code, writer.get(URL).status_code, reader.get(URL).status_code] == [200] * 3
+    refused = writer.get(URL)
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert "workspace's API keys together made more than 3 requests in 60 s" in refused.json()["detail"]
+    # Another organization's keys are counted apart.
+    assert api_client(keys.other_org).get(URL).status_code != 429
+
+
+def test_the_organizations_limit_is_one_statement_and_can_be_turned_off(keys, reader, settings):
+    settings.API_ORGANIZATION_RATE_LIMIT = "0/min"
+    with CaptureQueriesContext(connection) as queries:
+        assert [reader.get(URL).status_code for _ in range(3)] == [200] * 3
+    assert not [q for q in queries if "fairness_ratecount" in q["sql"]]
+    settings.API_ORGANIZATION_RATE_LIMIT = "100/min"
+    with CaptureQueriesContext(connection) as queries:
+        reader.get(URL)
+    assert len([q for q in queries if "fairness_ratecount" in q["sql"]]) == 1
+
+
+def test_a_key_over_its_own_limit_says_so(keys, reader, settings):
+    settings.API_RATE_LIMIT = "1/min"
+    reader.get(URL)
+    assert "This API key made more than 1 requests" in reader.get(URL).json()["detail"]

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from api.models import ApiKey, ApiKeyScope
-from api.services import api_key_create
+from api.services import ApiKeyLimitReached, api_key_create, api_key_revoke
 
 LIST = "/settings/api-keys/"
 
@@ -90,3 +90,28 @@ def test_it_hides_the_page_from_outsiders_and_sends_anonymous_visitors_to_sign_i
 def test_revoke_only_accepts_post(world, client_as):
     key = api_key_create(organization=world.org, actor=world.owner, name="Script", scope="read").api_key
     assert client_as(world.admin).get(reverse("api_keys:revoke", args=[key.code])).status_code == 405
+
+
+def test_it_refuses_a_key_beyond_the_organizations_cap_and_says_why(world, client_as, settings):
+    settings.API_KEYS_PER_ORGANIZATION = 2
+    admin = client_as(world.admin)
+    for name in ("One", "Two"):
+        admin.post(LIST, {"name": name, "scope": "read"})
+    page = admin.get(LIST).content.decode()
+    assert "2 of 2 live keys" in page and "disabled" in page
+    response = admin.post(LIST, {"name": "Three", "scope": "read"})
+    assert response.status_code == 200
+    assert "already has 2 live API keys, the most it may have" in response.content.decode()
+    assert ApiKey.objects.filter(organization=world.org).count() == 2
+
+
+def test_revoked_keys_do_not_count_against_the_cap(world, other_org, settings):
+    settings.API_KEYS_PER_ORGANIZATION = 1
+    first = api_key_create(organization=world.org, actor=world.admin, name="One", scope=ApiKeyScope.READ)
+    with pytest.raises(ApiKeyLimitReached):
+        api_key_create(organization=world.org, actor=world.admin, name="Two", scope=ApiKeyScope.READ)
+    # Each organization has its own cap.
+    api_key_create(organization=other_org, actor=world.outsider, name="Theirs", scope=ApiKeyScope.READ)
+    api_key_revoke(api_key=first.api_key, actor=world.admin)
+    api_key_create(organization=world.org, actor=world.admin, name="Two", scope=ApiKeyScope.READ)
+    assert ApiKey.objects.filter(organization=world.org, revoked_at__isnull=True).count() == 1
