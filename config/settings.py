@@ -543,6 +543,16 @@ METRICS_AUTH = env_secret("METRICS_AUTH")
 METRICS_CACHE_SECONDS = env.int("METRICS_CACHE_SECONDS", default=15)
 # /healthz answers 503 when the oldest queued email has waited longer (retries wait up to 30 min).
 HEALTHZ_MAX_QUEUE_AGE_SECONDS = env.int("HEALTHZ_MAX_QUEUE_AGE_SECONDS", default=3600)
+# Error reports (ops.sentry): requests' exceptions and ERROR logs (failed django-q2 tasks among
+# them), with email addresses and token paths redacted as in the logs. Unset = off.
+SENTRY_DSN = env_secret("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
+# Default: the checkout's commit (git rev-parse HEAD); an image without .git gets it as a build arg.
+SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="")
+if SENTRY_DSN:
+    from ops.sentry import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=SENTRY_RELEASE)
 
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
 
