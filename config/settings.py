@@ -144,6 +144,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in session counts only on the host it was signed in on or handed off to.
+    "organizations.middleware.SessionHostMiddleware",
     # The signed-in person's time zone for the rest of the request (UTC until they have one).
     "accounts.middleware.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
