@@ -32,6 +32,7 @@ class ProcessingDecision:
     allowed: bool  # False → the email is held, with `reason`
     reason: str = ""
     provider_override: str | None = None  # e.g. "rules" when the AI budget is used up
+    ai_budget: bool = False  # not allowed because the AI budget is used up (not the plan's other limits)
 
 
 def processing_decision(organization: Organization, *, now: datetime | None = None) -> ProcessingDecision:
@@ -72,6 +73,7 @@ def _decision_from(organization: Organization, snapshot: Snapshot) -> Processing
             return ProcessingDecision(allowed=True, provider_override="rules")
         return ProcessingDecision(
             allowed=False,
+            ai_budget=True,
             reason=f"The AI budget of ${snapshot.limits.ai_budget_usd} this period is used up; "
             f"held until {resumes} or an upgrade.",
         )

@@ -170,6 +170,7 @@ TEMPLATES = [
                 "organizations.context_processors.workspace",
                 "billing.context.banners",
                 "events.context_processors.unfiled",
+                "inbound.context_processors.attention",
             ],
         },
     }
@@ -373,6 +374,11 @@ INBOUND_RATE_LIMIT = env.int("INBOUND_RATE_LIMIT", default=6000)
 INBOUND_RATE_LIMIT_WINDOW = env.int("INBOUND_RATE_LIMIT_WINDOW", default=60)
 INBOUND_LOOP_LIMIT = env.int("INBOUND_LOOP_LIMIT", default=20)  # messages per sender per window
 INBOUND_LOOP_WINDOW_SECONDS = env.int("INBOUND_LOOP_WINDOW_SECONDS", default=300)
+# Mail refused by the sender policy is kept this many days, so an admin can allow the sender and
+# bring it in; then purged (inbound.kept, docs/inbound.md). At most INBOUND_REFUSED_KEEP_MAX
+# messages per organization are kept within that time (a stranger's flood fills no disk).
+INBOUND_REFUSED_KEEP_DAYS = env.int("INBOUND_REFUSED_KEEP_DAYS", default=14)
+INBOUND_REFUSED_KEEP_MAX = env.int("INBOUND_REFUSED_KEEP_MAX", default=500)
 # How long a web process reuses the organization an inbound address routed to (0 = always ask
 # the database). Changes made in the same process apply at once; other processes see them
 # within this many seconds (inbound.routing).

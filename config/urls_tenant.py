@@ -5,7 +5,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from api.api_v1 import api as api_v1
 from config import views
 from events import urls as events_urls
-from inbound import views_inbox
+from inbound import urls_inbox as inbound_inbox_urls
 from ops import views as ops_views
 from organizations import views as organization_views
 from usage import urls as usage_urls
@@ -13,7 +13,7 @@ from usage import urls as usage_urls
 # /inbox/ is one `events` namespace: the inbox page (inbound's, as it shows inbound's refused
 # deliveries beside the mail, and events sits below inbound) and events' pages for the mail.
 inbox_pages: tuple[list[URLPattern | URLResolver], str] = (
-    [path("", views_inbox.inbox, name="inbox"), *events_urls.urlpatterns],
+    [*inbound_inbox_urls.urlpatterns, *events_urls.urlpatterns],
     "events",
 )
 # /usage/ is one `usage` namespace: the usage page (composed in config/views.py from billing,

@@ -26,13 +26,10 @@ from django_tenants.utils import schema_context, tenant_context
 
 from events.enqueue import email_enqueue
 from events.models import Email, EmailState
-from events.processing import BatchShared, ProcessResult, email_process, emails_requeue
+from events.processing import BatchShared, FailureCause, ProcessResult, email_process, emails_requeue
 from organizations.models import Organization
 
 logger = logging.getLogger(__name__)
-
-# How events.processing reports a unique-constraint race while applying a result.
-APPLY_RACE = "Could not apply the result: IntegrityError"
 
 
 @dataclass
@@ -69,7 +66,7 @@ def _drain(schema_name: str, ids: queue.SimpleQueue[int], shared: BatchShared) -
                     return done
                 try:
                     processed = email_process(schema_name=schema_name, email_id=email_id, shared=shared)
-                    if processed.state == EmailState.FAILED and processed.reason.startswith(APPLY_RACE):
+                    if processed.failure == FailureCause.APPLY_RACE:
                         # Two threads created the same new project at once; the loser finds it now.
                         emails_requeue(email_ids=[email_id])
                         processed = email_process(schema_name=schema_name, email_id=email_id, shared=shared)

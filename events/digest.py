@@ -1,18 +1,19 @@
 """The daily digest: what changed on an organization's timelines in the last day and what is due
 in the next seven days, mailed to every member who has not opted out (Membership.digest_enabled).
 
-One schedule (`digest_send_all`, registered by `manage.py setup_schedules`) runs in the public
-schema and fans out one task per organization (`digest_send_organization(schema_name)`), so a
-slow or failing workspace never delays the others. Everyone in an organization sees the same
-timelines, so the digest is built once per organization and sent to each member separately
-(nobody sees who else receives it). An organization with nothing changed and nothing due gets
-no mail at all.
+The schedule that sends it is inbound's (inbound.digest: one task per organization, each adding
+the refused mail of inbound's delivery log to `digest_send_organization`), since events sits below
+inbound. Everyone in an organization sees the same timelines, so the digest is built once per
+organization and sent to each member separately (nobody sees who else receives it). Admins also
+get the mail that waits for them: held for review and refused since the last digest. An
+organization with nothing changed, nothing due and nothing waiting gets no mail at all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -22,12 +23,10 @@ from django.db.models import Prefetch, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django_q.models import Schedule
-from django_q.tasks import async_task
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import schema_context
 
-from events.models import Email, Event, EventHistory, EventStatus
-from organizations.models import Membership, Organization
+from events.models import REVIEW_HOLD_CAUSES, Email, EmailState, Event, EventHistory, EventStatus
+from organizations.models import Membership, Organization, Role
 from projects.models import ProjectStatus
 
 logger = logging.getLogger(__name__)
@@ -36,8 +35,6 @@ WINDOW = dt.timedelta(days=1)
 DUE_DAYS = 7
 # A digest is a summary, not an export: past this many lines per section it links to the app.
 MAX_ITEMS = 40
-SCHEDULE_NAME = "events.digest"
-SCHEDULE_CRON = "0 6 * * *"  # 06:00 UTC, before the working day in Europe and overnight in the Americas
 
 
 @dataclass(frozen=True)
@@ -53,6 +50,21 @@ class DigestLine:
     timezone: str = ""
 
 
+@dataclass(frozen=True)
+class ReviewLine:
+    """Mail that waits for an admin: held for review, or refused with its message kept."""
+
+    sender: str
+    subject: str
+    why: str
+    at: dt.datetime
+    url: str
+
+
+# Reads the refused mail of [since, until) for the admins' section (inbound.digest gives it).
+RefusedReader = Callable[[Organization, dt.datetime, dt.datetime], tuple[list[ReviewLine], int]]
+
+
 @dataclass
 class Digest:
     organization: Organization
@@ -63,10 +75,21 @@ class Digest:
     changed_more: int = 0
     due_more: int = 0
     emails_received: int = 0
+    # For admins only (Role.ADMIN and up).
+    held: list[ReviewLine] = field(default_factory=list)
+    refused: list[ReviewLine] = field(default_factory=list)
+    held_more: int = 0
+    refused_more: int = 0
+    review_url: str = ""
 
     @property
     def is_empty(self) -> bool:
         return not (self.changed or self.due)
+
+    @property
+    def waiting(self) -> bool:
+        """Anything for the admins' section."""
+        return bool(self.held or self.refused)
 
     @property
     def subject(self) -> str:
@@ -150,6 +173,28 @@ def digest_build(*, organization: Organization, now: dt.datetime | None = None) 
     if len(due) > MAX_ITEMS:
         digest.due_more = due_qs.count() - MAX_ITEMS
     digest.emails_received = Email.objects.filter(received_at__gte=since, received_at__lt=until).count()
+    held = list(
+        Email.objects.filter(
+            state=EmailState.HELD,
+            hold_cause__in=REVIEW_HOLD_CAUSES,
+            state_changed_at__gte=since,
+            state_changed_at__lt=until,
+        )
+        .only("code", "from_address", "subject", "hold_cause", "state_changed_at")
+        .order_by("-state_changed_at", "-id")[: MAX_ITEMS + 1]
+    )
+    digest.review_url = organization.absolute_url(_tenant_path("events:inbox") + "#review")
+    digest.held = [
+        ReviewLine(
+            sender=e.from_address,
+            subject=e.subject,
+            why=e.get_hold_cause_display(),  # type: ignore[attr-defined]
+            at=e.state_changed_at or until,
+            url=organization.absolute_url(_tenant_path("events:email", code=e.code)),
+        )
+        for e in held[:MAX_ITEMS]
+    ]
+    digest.held_more = max(0, len(held) - MAX_ITEMS)
     return digest
 
 
@@ -162,23 +207,43 @@ def digest_recipients(*, organization: Organization) -> list[Membership]:
     )
 
 
-def digest_send(*, digest: Digest, recipients: list[Membership]) -> int:
-    """Mail the digest to each recipient on its own; returns how many messages went out."""
-    if digest.is_empty or not recipients:
-        return 0
+def _rendered(digest: Digest, *, admin: bool) -> tuple[str, str, str]:
+    """(subject, text, html) of the digest as members or as admins (with the review section) read it."""
     organization = digest.organization
     context = {
         "digest": digest,
         "organization": organization,
+        "admin": admin,
         "projects_url": organization.absolute_url(_tenant_path("projects:list")),
         "settings_url": organization.absolute_url(_tenant_path("workspace:team") + "#digest"),
     }
+    subject = digest.subject
+    if admin and digest.waiting:
+        waiting = len(digest.held) + digest.held_more + len(digest.refused) + digest.refused_more
+        if digest.is_empty:
+            subject = f"{organization.name}: {waiting} waiting for an admin"
+        else:
+            subject = f"{subject}, {waiting} waiting for an admin"
     text = render_to_string("events/email/digest.txt", context)
-    html = render_to_string("events/email/digest.html", context)
+    return subject, text, render_to_string("events/email/digest.html", context)
+
+
+def digest_send(*, digest: Digest, recipients: list[Membership]) -> int:
+    """Mail the digest to each recipient on its own; returns how many messages went out. Admins
+    get the mail that waits for them too, and a digest even when only that is new."""
+    if not recipients or (digest.is_empty and not digest.waiting):
+        return 0
+    versions: dict[bool, tuple[str, str, str]] = {}
     messages = []
     for membership in recipients:
+        admin = membership.has_role(Role.ADMIN) and digest.waiting
+        if digest.is_empty and not admin:
+            continue
+        if admin not in versions:
+            versions[admin] = _rendered(digest, admin=admin)
+        subject, text, html = versions[admin]
         message = EmailMultiAlternatives(
-            subject=digest.subject,
+            subject=subject,
             body=text,
             to=[membership.user.email],
             headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
@@ -189,15 +254,20 @@ def digest_send(*, digest: Digest, recipients: list[Membership]) -> int:
         return int(connection.send_messages(messages) or 0)
 
 
-def digest_send_organization(schema_name: str, now: dt.datetime | None = None) -> int:
-    """Task: build and mail one organization's digest. Returns the number of messages sent."""
+def digest_send_organization(
+    schema_name: str, now: dt.datetime | None = None, *, refused: RefusedReader | None = None
+) -> int:
+    """Build and mail one organization's digest (inbound.digest's task gives `refused`). Returns
+    the number of messages sent."""
     organization = Organization.objects.filter(schema_name=schema_name, is_active=True, is_template=False).first()
     if organization is None:
         logger.info("digest skipped: no active organization with schema %s", schema_name)
         return 0
     with schema_context(schema_name):
         digest = digest_build(organization=organization, now=now)
-    if digest.is_empty:
+    if refused is not None:
+        digest.refused, digest.refused_more = refused(organization, digest.since, digest.until)
+    if digest.is_empty and not digest.waiting:
         return 0
     # django-q2 may deliver a task twice (a retry after a timeout, a schedule run by hand):
     # at most one digest per organization and day, even if a failed send then means none.
@@ -210,33 +280,3 @@ def digest_send_organization(schema_name: str, now: dt.datetime | None = None) -
         "digest for %s: %d changed, %d due, %d messages", schema_name, len(digest.changed), len(digest.due), sent
     )
     return sent
-
-
-def digest_send_all() -> int:
-    """The daily schedule: one digest task per active organization. Returns how many were queued."""
-    schemas = list(
-        Organization.objects.filter(is_active=True, is_template=False)
-        .exclude(schema_name=get_public_schema_name())
-        .values_list("schema_name", flat=True)
-    )
-    for schema_name in schemas:
-        async_task("events.digest.digest_send_organization", schema_name, task_name=f"digest {schema_name}")
-    return len(schemas)
-
-
-def schedules_ensure() -> list[Schedule]:
-    """Register the daily digest with django-q2 (idempotent: one row, found by name)."""
-    from croniter import croniter
-
-    fields = {
-        "func": "events.digest.digest_send_all",
-        "schedule_type": Schedule.CRON,
-        "cron": SCHEDULE_CRON,
-        "repeats": -1,
-    }
-    # The first run is the next 06:00, not "now": a fresh install should not mail everyone at once.
-    first_run = croniter(SCHEDULE_CRON, timezone.now()).get_next(dt.datetime)
-    schedule, _ = Schedule.objects.update_or_create(
-        name=SCHEDULE_NAME, defaults=fields, create_defaults={**fields, "next_run": first_run}
-    )
-    return [schedule]

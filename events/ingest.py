@@ -485,6 +485,7 @@ def email_store(
     received_at: datetime | None = None,
     state: str = EmailState.QUEUED,
     state_reason: str = "",
+    hold_cause: str = "",
     backfill: bool = False,
     pk: int | None = None,
     code: UUID | None = None,
@@ -531,6 +532,7 @@ def email_store(
         project_hint=project_hint[:100],
         state=state,
         state_reason=state_reason,
+        hold_cause=hold_cause,
         state_changed_at=now,
         backfill=backfill,
     )

@@ -35,6 +35,25 @@ class EmailState(models.TextChoices):
     IGNORED = "ignored", "Ignored"
 
 
+class HoldCause(models.TextChoices):
+    """Why a held email waits: decides who or what may resume it (events.tasks re-queues the
+    plan's holds by itself; the others wait for an admin). The email's `state_reason` says the
+    same in words, for people."""
+
+    NONE = "", "Not held"
+    SENDER_NOT_AUTHENTICATED = "sender_not_authenticated", "Sender not authenticated"
+    MAIL_LOOP = "mail_loop", "Mail loop"
+    PLAN_LIMIT = "plan_limit", "Plan limit"
+    AI_BUDGET = "ai_budget", "AI budget"
+    PROJECT_LIMIT = "project_limit", "Project limit"
+
+
+# Held by the plan: released by the re-queue schedule as soon as the plan allows it again.
+PLAN_HOLD_CAUSES = (HoldCause.PLAN_LIMIT, HoldCause.AI_BUDGET, HoldCause.PROJECT_LIMIT)
+# Held because the mail itself is suspect: only an admin releases it.
+REVIEW_HOLD_CAUSES = (HoldCause.SENDER_NOT_AUTHENTICATED, HoldCause.MAIL_LOOP)
+
+
 PENDING_STATES = (EmailState.QUEUED, EmailState.BATCHED, EmailState.PROCESSING)
 # Mail that needs a person: the inbox counts it, and "re-process all" takes it.
 NEEDS_ATTENTION_STATES = (EmailState.FAILED, EmailState.HELD)
@@ -96,6 +115,8 @@ class Email(models.Model):
     # Indexed by email_state_changed (state, state_changed_at), which starts with it.
     state = models.CharField(max_length=20, choices=EmailState.choices, default=EmailState.QUEUED)
     state_reason = models.TextField(blank=True)
+    # Set with state=held, cleared by every other state change (events.processing._set_state).
+    hold_cause = models.CharField(max_length=30, choices=HoldCause.choices, default=HoldCause.NONE, blank=True)
     state_changed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     # Backfills (ingest_eml / import_mbox) are not subject to the mail-loop limit.

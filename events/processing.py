@@ -16,10 +16,11 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Field, Model
 from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
@@ -29,11 +30,12 @@ from config.sql import RowReader, prepared_cursor
 from events.apply import ProjectLimitReached, extraction_apply_in_transaction, suggestions_of
 from events.context import OpenProjects, context_build, email_input_build
 from events.enqueue import email_enqueue_on_commit
-from events.models import Attachment, Email, EmailLog, EmailState, FilingState
+from events.models import Attachment, Email, EmailLog, EmailState, FilingState, HoldCause
 from extraction.api import extract
 from extraction.calendar import CALENDAR_TYPES
 from extraction.types import Context, EmailInput, Extraction, ExtractionError, RetryableExtractionError, Usage
 from organizations.models import Organization
+from organizations.storage import StorageUnavailable
 from usage.services import usage_records
 
 logger = logging.getLogger(__name__)
@@ -44,9 +46,14 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 4
 RETRY_DELAYS_SECONDS = (60, 300, 1800)
 
-# Why an email is held; the prefix decides who may resume it (see events.tasks).
-HOLD_PLAN_PREFIX = "Plan limit"
-HOLD_PROJECT_PREFIX = "Project limit"
+
+class FailureCause(StrEnum):
+    """Why processing failed, where the caller acts on it (events.batch retries an apply race)."""
+
+    EXTRACTION = "extraction"
+    APPLY = "apply"
+    # Two threads created the same new project at once: a unique constraint refused the loser.
+    APPLY_RACE = "apply_race"
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,8 @@ class ProcessResult:
     state: str  # the state the email was left in, or "skipped" when it was not ours to process
     reason: str = ""
     retry_in: int | None = None  # seconds, when a retry was scheduled
+    hold_cause: HoldCause = HoldCause.NONE  # state == held: why
+    failure: FailureCause | None = None  # state == failed, where it matters: why
 
 
 # Threads of one batch that may run the database side of processing at once; the AI call is
@@ -104,10 +113,12 @@ def _email_field(name: str) -> Field[Any, Any]:
     return field
 
 
-def _set_state(email_id: int, state: str, reason: str, **fields: object) -> None:
+def _set_state(
+    email_id: int, state: str, reason: str, hold_cause: HoldCause = HoldCause.NONE, **fields: object
+) -> None:
     """The email's new state and its log row, in one statement (as the claim does). Current schema."""
     now = timezone.now()
-    values = {"state": state, "state_reason": reason, "state_changed_at": now, **fields}
+    values = {"state": state, "state_reason": reason, "hold_cause": hold_cause, "state_changed_at": now, **fields}
     params: list[Any] = []
     for name, value in values.items():
         field = _email_field(name)
@@ -210,9 +221,10 @@ def _process_in_slot(organization: Organization, email_id: int, shared: BatchSha
     email, attachment_names, calendar_files = claimed
     decision = shared.gate.decide() if shared is not None else processing_decision(organization)
     if not decision.allowed:
-        reason = f"{HOLD_PLAN_PREFIX}: {decision.reason}"
-        _set_state(email_id, EmailState.HELD, reason)
-        return ProcessResult(state=EmailState.HELD, reason=reason)
+        cause = HoldCause.AI_BUDGET if decision.ai_budget else HoldCause.PLAN_LIMIT
+        reason = f"{cause.label}: {decision.reason}"
+        _set_state(email_id, EmailState.HELD, reason, hold_cause=cause)
+        return ProcessResult(state=EmailState.HELD, reason=reason, hold_cause=cause)
     cost = Decimal("0")
     try:
         result, cost = _process_allowed(organization, email, attachment_names, calendar_files, decision, shared)
@@ -239,6 +251,9 @@ def _process_allowed(
     except RetryableExtractionError as error:
         cost = _record_usage(organization, email, error.usage)
         return _retry_or_fail(email, str(error)), cost
+    except StorageUnavailable as error:
+        # Its stored calendar could not be read (the bucket is down): later, not without it.
+        return _retry_or_fail(email, str(error)), Decimal("0")
     except ExtractionError as error:
         cost = _record_usage(organization, email, error.usage)  # billed whatever happens next
         return _failed(email, f"Extraction failed: {error}"), cost
@@ -284,14 +299,16 @@ def _apply(
                 waiting=result.waiting,
             )
     except ProjectLimitReached as error:
-        reason = f"{HOLD_PROJECT_PREFIX}: {error or 'the plan allows no more projects'}"
-        _set_state(email.pk, EmailState.HELD, reason)
-        return ProcessResult(state=EmailState.HELD, reason=reason)
+        cause = HoldCause.PROJECT_LIMIT
+        reason = f"{cause.label}: {error or 'the plan allows no more projects'}"
+        _set_state(email.pk, EmailState.HELD, reason, hold_cause=cause)
+        return ProcessResult(state=EmailState.HELD, reason=reason, hold_cause=cause)
     except Exception as error:
         logger.exception("Applying the extraction of email %s failed", email.pk)
         reason = f"Could not apply the result: {type(error).__name__}"
         _set_state(email.pk, EmailState.FAILED, reason)
-        return ProcessResult(state=EmailState.FAILED, reason=reason)
+        failure = FailureCause.APPLY_RACE if isinstance(error, IntegrityError) else FailureCause.APPLY
+        return ProcessResult(state=EmailState.FAILED, reason=reason, failure=failure)
     if result.project_created and shared is not None:
         shared.open_projects.changed()  # the next emails of the batch must see it
     return ProcessResult(state=EmailState.PROCESSED, reason=reason)
@@ -366,7 +383,7 @@ def email_batch_result_apply(
 
 def _failed(email: Email, reason: str) -> ProcessResult:
     _set_state(email.pk, EmailState.FAILED, reason)
-    return ProcessResult(state=EmailState.FAILED, reason=reason)
+    return ProcessResult(state=EmailState.FAILED, reason=reason, failure=FailureCause.EXTRACTION)
 
 
 def _retry_or_fail(email: Email, message: str) -> ProcessResult:
@@ -391,7 +408,12 @@ def emails_requeue(*, email_ids: list[int], reset_attempts: bool = True) -> list
         ids = list(
             Email.objects.select_for_update().filter(pk__in=email_ids, state__in=movable).values_list("pk", flat=True)
         )
-        fields: dict[str, object] = {"state": EmailState.QUEUED, "state_reason": "Re-queued", "state_changed_at": now}
+        fields: dict[str, object] = {
+            "state": EmailState.QUEUED,
+            "state_reason": "Re-queued",
+            "hold_cause": HoldCause.NONE,
+            "state_changed_at": now,
+        }
         if reset_attempts:
             fields["attempts"] = 0
         Email.objects.filter(pk__in=ids).update(**fields)

@@ -21,10 +21,8 @@ from billing.limits import processing_decision, project_creation_allowed
 from config.schedules import schedules_update_or_create
 from events.ai_batches import ai_batches_poll
 from events.enqueue import email_enqueue, email_enqueue_on_commit
-from events.models import Email, EmailState
+from events.models import Email, EmailState, HoldCause
 from events.processing import (
-    HOLD_PLAN_PREFIX,
-    HOLD_PROJECT_PREFIX,
     email_process,
     emails_requeue,
     queued_orphans_touch,
@@ -96,21 +94,21 @@ def _enqueue_after_commit(schema_name: str, ids: list[int]) -> None:
 def held_requeue_task() -> int:
     """Schedule: re-queue mail held by plan limits once the organization's limits allow it.
 
-    Mail held as a loop is left for an admin to judge.
+    Mail held for review (a loop, an unauthenticated sender) is left for an admin to judge.
     """
     moved = 0
     for organization in _organizations():
         with schema_context(organization.schema_name):
             held = Email.objects.filter(state=EmailState.HELD)
-            ids: list[int] = []
-            if held.filter(state_reason__startswith=HOLD_PLAN_PREFIX).exists() and (
-                processing_decision(organization).allowed
-            ):
-                ids += list(held.filter(state_reason__startswith=HOLD_PLAN_PREFIX).values_list("pk", flat=True))
-            if held.filter(state_reason__startswith=HOLD_PROJECT_PREFIX).exists() and project_creation_allowed(
+            causes = set(held.order_by().values_list("hold_cause", flat=True).distinct())
+            resume: list[str] = []
+            if causes & {HoldCause.PLAN_LIMIT, HoldCause.AI_BUDGET} and processing_decision(organization).allowed:
+                resume += [HoldCause.PLAN_LIMIT, HoldCause.AI_BUDGET]
+            if HoldCause.PROJECT_LIMIT in causes and project_creation_allowed(
                 organization, current_count=open_project_count()
             ):
-                ids += list(held.filter(state_reason__startswith=HOLD_PROJECT_PREFIX).values_list("pk", flat=True))
+                resume.append(HoldCause.PROJECT_LIMIT)
+            ids = list(held.filter(hold_cause__in=resume).values_list("pk", flat=True)) if resume else []
             if ids:
                 with transaction.atomic():
                     requeued = emails_requeue(email_ids=ids)

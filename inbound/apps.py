@@ -6,6 +6,6 @@ class InboundConfig(AppConfig):
 
     def ready(self) -> None:
         # Connect the anymail receiver and the django-q2 schema guard. The pipeline's
-        # schedules are created by `manage.py setup_schedules` (events.tasks.schedules_ensure).
+        # schedules are created by `manage.py setup_schedules` (inbound/management/commands).
         from events import tasks  # noqa: F401
         from inbound import receivers  # noqa: F401

@@ -84,10 +84,15 @@ class SenderAuth:
     from_domain: str
     reason: str  # why, in a few words ("DMARC pass", "no aligned SPF or DKIM pass", …)
     results: ProviderResults = field(default_factory=ProviderResults)
+    # The detail as recorded when the message arrived (a kept message brought in later, whose
+    # provider payload is gone): shown as it was, not rebuilt.
+    recorded: str = ""
 
     @property
     def detail(self) -> str:
         """What the verdict rests on, in one line: "DMARC fail for acme.test (SPF fail evil.test; DMARC fail)"."""
+        if self.recorded:
+            return self.recorded
         r = self.results
         found = []
         if r.spf:

@@ -119,6 +119,14 @@ def route_find(candidates: list[str]) -> Route | None:
     return route
 
 
+def route_for(organization: Organization, address: str) -> Route:
+    """The route of a message already known to be `organization`'s, with the project hint its
+    address carries (`slug+hint@INBOUND_DOMAIN`)."""
+    local, _, domain = address.rpartition("@")
+    hint = local.partition("+")[2] if domain == ascii_domain(settings.INBOUND_DOMAIN) else ""
+    return Route(organization=organization, address=address, project_hint=hint)
+
+
 def _route_lookup(candidates: list[str]) -> Route | None:
     """The first candidate that belongs to an organization (two queries at most)."""
     inbound_domain = ascii_domain(settings.INBOUND_DOMAIN)

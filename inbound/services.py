@@ -26,25 +26,23 @@ from events.ingest import (
     message_parse,
     parse_bytes,
 )
-from events.models import EmailState
+from events.models import EmailState, HoldCause
 from inbound.authentication import AuthResult, SenderAuth, provider_results, sender_auth
 from inbound.checks import (
+    BACKFILL_PROVIDERS,
     Standing,
     ignore_reason,
     loop_limit_reached_and_email_id,
     policy_allows,
     sender_standing,
 )
-from inbound.models import Delivery, Verdict
+from inbound.kept import refused_message_keep
+from inbound.models import Delivery, RefusalCause, Verdict
 from inbound.routing import Route, normalize_address, recipient_candidates, route_find
 from inbound.structure import structure_scan, tree_scan
-from organizations.models import Organization, SenderPolicy
+from organizations.models import Organization, SenderPolicy, TrustedDomain
 
 logger = logging.getLogger(__name__)
-
-LOOP_HOLD_PREFIX = "Mail loop"
-# Held mail whose From address is a member's or an allowed sender's but is not authenticated.
-AUTH_HOLD_PREFIX = "Sender not authenticated"
 
 
 @dataclass(frozen=True)
@@ -62,6 +60,9 @@ class Received:
     esp_event: object = None
     # `message` holds the header block only; the body is parsed from `raw` if it is stored.
     headers_only: bool = False
+    # The sender verdict found when the message first arrived (a kept refused message brought in
+    # later: its provider's payload is gone), used instead of reading the verdicts again.
+    auth: SenderAuth | None = None
 
     @property
     def spam(self) -> bool:
@@ -94,6 +95,9 @@ class Decision:
     verdict: str
     reason: str
     state: str | None = None
+    cause: str = ""  # RefusalCause or HoldCause, where a person can act on it
+    # Not authenticated, but its From domain is trusted without authentication: by whom, since when.
+    trusted: TrustedDomain | None = None
 
 
 def _redact(address: str) -> str:
@@ -111,6 +115,7 @@ def delivery_build(
     recipient: str = "",
     email_code: UUID | None = None,
     auth: SenderAuth | None = None,
+    cause: str = "",
 ) -> Delivery:
     """The public-schema log row of one request (metadata only, never the body), unsaved."""
     return Delivery(
@@ -125,6 +130,10 @@ def delivery_build(
         reason=clean_text(reason)[:500],
         authentication=auth.result.value if auth else "",
         authentication_detail=clean_text(auth.detail)[:300] if auth else "",
+        spf=auth.results.spf[:12] if auth else "",
+        dkim=auth.results.dkim[:12] if auth else "",
+        dmarc=auth.results.dmarc[:12] if auth else "",
+        cause=cause,
         size=len(received.raw),
         email_code=email_code,
     )
@@ -133,14 +142,36 @@ def delivery_build(
 def _auth_hold_reason(head: ParsedHead, auth: SenderAuth) -> str:
     """ "Sender not authenticated: From says owner@acme.test, but DMARC fail for acme.test (…); …"."""
     address = normalize_address(head.from_address) or "no address"
-    return f"{AUTH_HOLD_PREFIX}: From says {address}, but {auth.detail}; re-process it only if you know it is genuine"
+    return (
+        f"{HoldCause.SENDER_NOT_AUTHENTICATED.label}: From says {address}, but {auth.detail}; "
+        "release it only if you know it is genuine"
+    )
 
 
-def _log_message(state: str, reason: str, auth: SenderAuth | None) -> str:
+def _log_message(decision: Decision, reason: str) -> str:
     """The stored email's first log line: why it is in its state, and its sender's verdict."""
-    if auth is None or reason.startswith(AUTH_HOLD_PREFIX):
+    auth = decision.auth
+    if auth is None or decision.cause == HoldCause.SENDER_NOT_AUTHENTICATED:
         return reason
-    return f"{reason or 'Received'}; {auth.describe()}"
+    line = f"{reason or 'Received'}; {auth.describe()}"
+    if decision.trusted is not None:
+        trusted = decision.trusted
+        by = f" by {trusted.created_by.email}" if trusted.created_by else ""
+        line += (
+            f"; accepted: {trusted.domain} is trusted without authentication (since {trusted.created_at:%Y-%m-%d}{by})"
+        )
+    return line
+
+
+def trusted_domain_find(organization: Organization, from_domain: str) -> TrustedDomain | None:
+    """The organization's trust in this From domain without authentication, if an admin gave it."""
+    if not from_domain:
+        return None
+    return (
+        TrustedDomain.objects.filter(organization=organization, domain=from_domain.lower())
+        .select_related("created_by")
+        .first()
+    )
 
 
 def delivery_decide(
@@ -148,6 +179,7 @@ def delivery_decide(
     received: Received,
     organization: Organization | None = None,
     check_sender: bool = True,
+    route: Route | None = None,
 ) -> Decision:
     """Every decision the header block can make, before the body is parsed: routing, size,
     machine mail, the sender policy, sender authentication and the MIME structure (a byte scan,
@@ -159,14 +191,29 @@ def delivery_decide(
     """
     head = message_head_parse(received.message)
     candidates = recipient_candidates(received.envelope_recipient, head.headers)
-    if organization is not None:
-        route: Route | None = Route(organization=organization, address=candidates[0] if candidates else "")
-    else:
+    if route is None and organization is not None:
+        route = Route(organization=organization, address=candidates[0] if candidates else "")
+    elif route is None:
         route = route_find(candidates)
 
-    def decided(verdict: str, reason: str, state: str | None = None, auth: SenderAuth | None = None) -> Decision:
+    def decided(
+        verdict: str,
+        reason: str,
+        state: str | None = None,
+        auth: SenderAuth | None = None,
+        cause: str = "",
+        trusted: TrustedDomain | None = None,
+    ) -> Decision:
         return Decision(
-            head=head, candidates=candidates, route=route, auth=auth, verdict=verdict, reason=reason, state=state
+            head=head,
+            candidates=candidates,
+            route=route,
+            auth=auth,
+            verdict=verdict,
+            reason=reason,
+            state=state,
+            cause=cause,
+            trusted=trusted,
         )
 
     if route is None:
@@ -181,8 +228,10 @@ def delivery_decide(
             Verdict.REJECTED,
             f"Too many header fields: {len(head.headers)} (limit {settings.INBOUND_MAX_HEADERS})",
         )
-    results = provider_results(received.provider, received.esp_event, head.headers, received.envelope_sender)
-    auth = sender_auth(results, from_addresses=head.from_addresses)
+    auth = received.auth
+    if auth is None:
+        results = provider_results(received.provider, received.esp_event, head.headers, received.envelope_sender)
+        auth = sender_auth(results, from_addresses=head.from_addresses)
     ignored = ignore_reason(head, envelope_sender=received.envelope_sender, spam=received.spam)
     organization = route.organization
     policy = organization.sender_policy
@@ -192,23 +241,34 @@ def delivery_decide(
         if not policy_allows(policy, standing):
             if ignored:
                 return decided(Verdict.IGNORED, ignored, auth=auth)
-            return decided(Verdict.REJECTED, "Sender not allowed by the organization's sender policy", auth=auth)
+            return decided(
+                Verdict.REJECTED,
+                "Sender not allowed by the organization's sender policy",
+                auth=auth,
+                cause=RefusalCause.SENDER_POLICY,
+            )
     authenticated = auth.result == AuthResult.PASS or (
         auth.result == AuthResult.UNKNOWN and received.provider in settings.INBOUND_SENDER_AUTH_UNKNOWN_TRUSTED
     )
     state, verdict, reason = (EmailState.IGNORED, Verdict.IGNORED, ignored) if ignored else (EmailState.QUEUED, "", "")
+    cause: str = ""
+    trusted: TrustedDomain | None = None
     if check_sender and not authenticated:
         if standing is None:
             standing = sender_standing(organization, head.from_address)
         if standing != Standing.STRANGER:
-            # Someone may be writing a member's (or an allowed sender's) address.
+            # Someone may be writing a member's (or an allowed sender's) address, unless an admin
+            # trusts the From domain without authentication (a third query, on this path only).
+            trusted = trusted_domain_find(organization, auth.from_domain)
+        if standing != Standing.STRANGER and trusted is None:
             if ignored:
                 return decided(Verdict.IGNORED, f"{ignored}; sender not authenticated", auth=auth)
             state, verdict, reason = EmailState.HELD, Verdict.HELD, _auth_hold_reason(head, auth)
+            cause = HoldCause.SENDER_NOT_AUTHENTICATED
     structure = structure_scan(received.raw)
     if structure:
         return decided(Verdict.REJECTED, structure, auth=auth)
-    return decided(verdict or Verdict.ACCEPTED, reason, state=state, auth=auth)
+    return decided(verdict or Verdict.ACCEPTED, reason, state=state, auth=auth, cause=cause, trusted=trusted)
 
 
 def _record(
@@ -224,7 +284,15 @@ def _record(
         route=route,
         recipient=decision.candidates[0] if decision.candidates else "",
         auth=decision.auth,
+        cause=decision.cause if verdict == decision.verdict else "",
     )
+    # Live mail only: a file fed by a command is still on the disk it came from.
+    if (
+        delivery.cause == RefusalCause.SENDER_POLICY
+        and route is not None
+        and received.provider not in BACKFILL_PROVIDERS
+    ):
+        refused_message_keep(delivery=delivery, organization=route.organization, raw=received.raw)
     delivery.save()
     logger.info("Inbound %s from %s: %s (%s)", received.provider, _redact(decision.head.from_address), verdict, reason)
     return Outcome(verdict=verdict, reason=reason, delivery=delivery, organization=delivery.organization)
@@ -244,16 +312,17 @@ def delivery_receive(
     backfill: bool = False,
     enqueue: bool = True,
     decision: Decision | None = None,
+    route: Route | None = None,
 ) -> Outcome:
     """Route, check, dedupe and store one message; every outcome leaves a Delivery row saying why.
 
-    `organization` skips routing (commands name the organization). `decision`: what
-    delivery_decide said of this message already (the webhook decides from the header block
-    before anymail parses the body). Database errors propagate, so the webhook answers 5xx
+    `organization` skips routing (commands name the organization); so does `route`, with its
+    project hint. `decision`: what delivery_decide said of this message already (the webhook
+    decides from the header block before anymail parses the body). Database errors propagate, so the webhook answers 5xx
     and the provider retries; nothing else should.
     """
     if decision is None:
-        decision = delivery_decide(received=received, organization=organization, check_sender=check_sender)
+        decision = delivery_decide(received=received, organization=organization, check_sender=check_sender, route=route)
     if decision.state is None:
         return delivery_refuse(received, decision)
     route = decision.route
@@ -270,17 +339,17 @@ def delivery_receive(
     # The organization's tables are named with their schema from here on (events.ingest,
     # inbound.checks), so the connection stays on the public search path: switching it costs
     # a round trip, and another to switch back.
-    state, reason, verdict = decision.state, decision.reason, decision.verdict
+    state, reason, verdict, cause = decision.state, decision.reason, decision.verdict, decision.cause
     looping = False
     if state != EmailState.QUEUED or backfill:
         email_id = email_id_reserve(schema_name)
     else:
         looping, email_id = loop_limit_reached_and_email_id(route.organization, normalize_address(parsed.from_address))
     if looping:
-        state, verdict = EmailState.HELD, Verdict.HELD
+        state, verdict, cause = EmailState.HELD, Verdict.HELD, HoldCause.MAIL_LOOP
         reason = (
-            f"{LOOP_HOLD_PREFIX}: more than {settings.INBOUND_LOOP_LIMIT} messages from this sender "
-            f"in {settings.INBOUND_LOOP_WINDOW_SECONDS // 60} minutes; re-process it if it is genuine"
+            f"{HoldCause.MAIL_LOOP.label}: more than {settings.INBOUND_LOOP_LIMIT} messages from this sender "
+            f"in {settings.INBOUND_LOOP_WINDOW_SECONDS // 60} minutes; release it if it is genuine"
         )
     queue = enqueue and state == EmailState.QUEUED
     # The Email names itself to its Delivery row (code) and its task (id) before it is
@@ -294,6 +363,7 @@ def delivery_receive(
         route=route,
         email_code=email_code,
         auth=decision.auth,
+        cause=cause,
     )
     task_rows = email_task_rows(schema_name=schema_name, email_id=email_id) if queue else []
     try:
@@ -310,12 +380,13 @@ def delivery_receive(
             received_at=received.received_at,
             state=state,
             state_reason=reason,
+            hold_cause=HoldCause(cause) if state == EmailState.HELD else HoldCause.NONE,
             backfill=backfill,
             pk=email_id,
             code=email_code,
             also=[[delivery], *(task_rows or [])],
             schema_name=schema_name,
-            log_message=_log_message(state, reason, decision.auth),
+            log_message=_log_message(decision, reason),
         )
     except DuplicateEmail:
         reason = "Already received (same Message-ID or provider event)"

@@ -8,6 +8,7 @@ its re-process actions are events' (events/views_inbox.py). config/urls_tenant.p
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -15,14 +16,15 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
 from events.ai_batches import batch_rows_mark, inbox_batches
-from events.models import NEEDS_ATTENTION_STATES, PENDING_STATES, Email, EmailState
+from events.models import NEEDS_ATTENTION_STATES, PENDING_STATES, Email, EmailState, HoldCause
 from events.views_filing import INBOX_ROW_FIELDS, can_file, filing_menu, just_filed
-from inbound.models import Delivery, Verdict
-from organizations.access import for_organization, request_organization, workspace_view
+from inbound.selectors import held_for_review, refused_rows
+from organizations.access import request_organization, workspace_view
 from organizations.models import Role
 
 PAGE_SIZE = 50
 REFUSED_SHOWN = 20
+HELD_SHOWN = 20
 
 
 @workspace_view()
@@ -32,6 +34,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     emails = Email.objects.select_related("project").only(*INBOX_ROW_FIELDS)
     if state in EmailState.values:
         emails = emails.filter(state=state)
+    cause = request.GET.get("cause", "")
+    if cause and cause in HoldCause.values:
+        emails = emails.filter(hold_cause=cause)
     page = Paginator(emails.order_by("-received_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     is_admin = request.membership.has_role(Role.ADMIN)  # type: ignore[attr-defined]
@@ -41,6 +46,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "page": page,
         "emails": rows,
         "state": state,
+        "cause": cause,
         "pending": any(email.state in PENDING_STATES for email in rows),
         # A Message Batch takes minutes to hours: its rows are asked about every 30 s, not 3 s.
         "refresh": "3s"
@@ -60,26 +66,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
         context["total"] = sum(counts.values())
         context["just_filed"] = just_filed(request)
         context["needs_attention"] = sum(counts.get(s, 0) for s in NEEDS_ATTENTION_STATES)
-        context["refused"] = (
-            list(
-                for_organization(Delivery.objects.all(), organization)
-                .filter(verdict__in=[Verdict.REJECTED, Verdict.IGNORED, Verdict.INVALID], email_code=None)
-                .only(
-                    "created_at",
-                    "sender",
-                    "recipient",
-                    "subject",
-                    "verdict",
-                    "reason",
-                    "provider",
-                    "authentication",
-                    "authentication_detail",
-                )
-                .order_by("-created_at")[:REFUSED_SHOWN]
-            )
-            if is_admin
-            else []
-        )
+        context["refused"] = refused_rows(organization, limit=REFUSED_SHOWN) if is_admin else []
+        context["refused_kept"] = [d for d in context["refused"] if d.kept and d.brought_in_at is None]
+        context["keep_days"] = settings.INBOUND_REFUSED_KEEP_DAYS
+        # Mail an admin must judge (held for review), with what each delivery's verdicts were.
+        context["review_held"] = held_for_review(organization, limit=HELD_SHOWN) if is_admin else []
+        context["hold_causes"] = [(value, label) for value, label in HoldCause.choices if value]
         response = render(request, "events/inbox.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response

@@ -188,4 +188,24 @@ class InboundAlias(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
+class TrustedDomain(models.Model):
+    """A From domain whose mail counts as authenticated without SPF, DKIM or DMARC passing (a
+    client whose server signs nothing): an admin's decision, recorded with who took it and when
+    (docs/security.md, "Trusted domains")."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="trusted_domains")
+    domain = models.CharField(max_length=253)  # lower case, without the @
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [models.UniqueConstraint(fields=["organization", "domain"], name="trusted_domain_unique")]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
         return self.address

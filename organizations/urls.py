@@ -1,12 +1,15 @@
 from django.urls import path
 
-from organizations import views
+from organizations import views, views_senders
 
 app_name = "workspace"
 
 urlpatterns = [
     path("settings/", views.settings_page, name="settings"),
     path("settings/senders/<int:pk>/delete/", views.allowed_sender_delete, name="allowed_sender_delete"),
+    path(
+        "settings/trusted-domains/<int:pk>/delete/", views_senders.trusted_domain_delete, name="trusted_domain_delete"
+    ),
     path("team/", views.team, name="team"),
     path("team/members/<int:pk>/role/", views.member_role, name="member_role"),
     path("team/members/<int:pk>/remove/", views.member_remove, name="member_remove"),

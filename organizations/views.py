@@ -143,6 +143,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "policy_form": policy_form,
         "sender_form": sender_form,
         "allowed_senders": AllowedSender.objects.filter(organization=organization),
+        "trusted_domains": organization.trusted_domains.select_related("created_by"),
         "aliases": organization.inbound_aliases.all(),
     }
     return render(request, "organizations/settings.html", context)

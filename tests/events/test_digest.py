@@ -5,18 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core import mail
-from django.core.management import call_command
 from django.utils import timezone
-from django_q.models import Schedule
 
 from events import digest as digest_module
-from events.digest import (
-    SCHEDULE_NAME,
-    digest_build,
-    digest_send_all,
-    digest_send_organization,
-    schedules_ensure,
-)
+from events.digest import digest_build, digest_send_organization
 from events.models import Email, Event, EventHistory, EventKind, EventStatus
 from organizations.models import Membership, Organization
 from projects.models import Project, ProjectStatus
@@ -214,43 +206,3 @@ def test_it_never_mails_members_of_other_organizations(org, world):
     digest_send_organization(org.schema_name)
 
     assert world.outsider.email not in [message.to[0] for message in mail.outbox]
-
-
-# --- scheduling -----------------------------------------------------------------------------
-
-
-def test_the_schedule_queues_one_task_per_active_organization(org, other_org, monkeypatch):
-    queued = []
-    monkeypatch.setattr(digest_module, "async_task", lambda func, *args, **kw: queued.append((func, args)))
-    Organization.objects.filter(pk=other_org.pk).update(is_active=False)
-
-    count = digest_send_all()
-
-    schemas = [args[0] for func, args in queued]
-    assert org.schema_name in schemas
-    assert other_org.schema_name not in schemas
-    assert "public" not in schemas
-    assert "tenant_template" not in schemas
-    assert count == len(queued)
-    assert {func for func, _ in queued} == {"events.digest.digest_send_organization"}
-
-
-def test_the_schedule_is_registered_once_for_the_next_morning(db):
-    schedules_ensure()
-    schedules_ensure()
-
-    schedule = Schedule.objects.get(name=SCHEDULE_NAME)
-    assert schedule.func == "events.digest.digest_send_all"
-    assert schedule.schedule_type == Schedule.CRON
-    assert schedule.cron == "0 6 * * *"
-    assert timezone.now() < schedule.next_run <= timezone.now() + dt.timedelta(days=1)
-    assert (schedule.next_run.hour, schedule.next_run.minute) == (6, 0)
-
-
-def test_setup_schedules_registers_the_digest_once_and_lists_every_schedule(db, capsys):
-    call_command("setup_schedules")
-    call_command("setup_schedules")
-
-    out = capsys.readouterr().out
-    assert f"{SCHEDULE_NAME}: events.digest.digest_send_all (cron 0 6 * * *" in out
-    assert Schedule.objects.filter(name=SCHEDULE_NAME).count() == 1

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from billing.limits import ProcessingDecision
 from events.apply import ApplyResult, ProjectLimitReached
-from events.models import Email, EmailLog, EmailState
+from events.models import Email, EmailLog, EmailState, HoldCause
 from events.processing import (
     MAX_ATTEMPTS,
     email_claim,
@@ -132,6 +132,7 @@ def test_it_holds_the_email_when_the_plan_limit_is_reached(org):
         result = email_process(schema_name=org.schema_name, email_id=email.pk)
     email.refresh_from_db()
     assert email.state == result.state == EmailState.HELD
+    assert email.hold_cause == result.hold_cause == HoldCause.PLAN_LIMIT
     assert email.state_reason == "Plan limit: 500 emails this month"
     extract.assert_not_called()
 

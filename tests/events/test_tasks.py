@@ -15,7 +15,7 @@ from django_tenants.utils import schema_context
 
 from billing.limits import ProcessingDecision
 from events.enqueue import PROCESS_TASK, email_enqueue_on_commit, email_task_rows
-from events.models import Email, EmailState
+from events.models import Email, EmailState, HoldCause
 from events.processing import email_claim
 from events.tasks import SCHEDULES, email_process_task, held_requeue_task, schedules_ensure, stale_requeue_task
 from extraction.api import extract as real_extract
@@ -116,8 +116,9 @@ def test_a_worker_killed_mid_task_gets_its_email_processed_once_after_restart(
 def test_held_mail_is_requeued_when_the_plan_allows_but_loop_holds_wait_for_an_admin(
     org, django_capture_on_commit_callbacks
 ):
-    plan_held = EmailFactory(state=EmailState.HELD, state_reason="Plan limit: 500 emails this month")
-    loop_held = EmailFactory(state=EmailState.HELD, state_reason="Mail loop: more than 20 messages")
+    plan_held = EmailFactory(state=EmailState.HELD, hold_cause=HoldCause.PLAN_LIMIT, state_reason="500 emails")
+    # Its words say "Plan limit", its cause does not: the cause decides.
+    loop_held = EmailFactory(state=EmailState.HELD, hold_cause=HoldCause.MAIL_LOOP, state_reason="Plan limit: x")
     with mock.patch("events.tasks.processing_decision", return_value=ProcessingDecision(allowed=False)):
         assert held_requeue_task() == 0
     with (

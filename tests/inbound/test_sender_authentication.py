@@ -15,10 +15,9 @@ from typing import Any
 from django.urls import reverse
 from django_tenants.utils import schema_context
 
-from events.models import Email, EmailState, Event
+from events.models import Email, EmailState, Event, HoldCause
 from inbound.feed import FeedSummary, message_feed
 from inbound.models import Authentication, Delivery, Verdict
-from inbound.services import AUTH_HOLD_PREFIX
 from organizations.models import AllowedSender, Organization, SenderPolicy
 from tests.conftest import CORPORA
 from tests.inbound.conftest import make_message, postmark_payload
@@ -130,14 +129,20 @@ def test_the_spoofed_postmark_payment_request_is_held_and_never_processed(world,
     response = post_postmark(spoofed_postmark())
     assert response.status_code == 200  # held mail is stored: Postmark must not retry
     email = the_email(world.org)
-    assert email.state == EmailState.HELD
-    assert email.state_reason.startswith(f"{AUTH_HOLD_PREFIX}: From says owner@testorg.test, but ")
+    assert (email.state, email.hold_cause) == (EmailState.HELD, HoldCause.SENDER_NOT_AUTHENTICATED)
+    assert email.state_reason.startswith("Sender not authenticated: From says owner@testorg.test, but ")
     assert "no SPF or DKIM pass aligned with From for testorg.test" in email.state_reason
     assert "SPF fail evil.test" in email.state_reason
     assert broker_tasks() == []  # never queued: nothing reaches a timeline
     assert events_on_timelines(world.org) == 0
     delivery = Delivery.objects.get()
     assert (delivery.verdict, delivery.authentication) == (Verdict.HELD, Authentication.FAIL)
+    assert (delivery.cause, delivery.spf, delivery.dkim, delivery.dmarc) == (
+        HoldCause.SENDER_NOT_AUTHENTICATED,
+        "fail",
+        "",
+        "",
+    )
     assert delivery.authentication_detail.startswith("no SPF or DKIM pass aligned with From for testorg.test")
     # The sender's own Authentication-Results (dmarc=pass) was not read.
     assert "DMARC" not in delivery.authentication_detail

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from events.enqueue import PROCESS_TASK
-from events.models import Email, EmailState
+from events.models import Email, EmailState, HoldCause
 from inbound.models import Delivery, Verdict
 from inbound.services import Received, delivery_receive
 from organizations.models import SenderPolicy
@@ -39,8 +39,9 @@ def test_it_holds_live_mail_beyond_the_loop_limit(world, settings):
     assert [o.verdict for o in outcomes] == [Verdict.ACCEPTED] * 3 + [Verdict.HELD] * 2
     with schema_context(world.org.schema_name):
         held = Email.objects.get(pk=outcomes[-1].email_id)
-    assert held.state == EmailState.HELD
+    assert (held.state, held.hold_cause) == (EmailState.HELD, HoldCause.MAIL_LOOP)
     assert held.state_reason.startswith("Mail loop")
+    assert Delivery.objects.get(email_code=held.code).cause == HoldCause.MAIL_LOOP
 
 
 def test_backfills_are_not_subject_to_the_loop_limit(world, settings):

@@ -7,22 +7,26 @@ from django.core.management.base import BaseCommand
 from django_q.models import Schedule
 
 from billing import schedules as billing_schedules
-from events import digest, tasks
+from events import tasks
+from inbound import digest
+from inbound import schedules as inbound_schedules
 from organizations.schemas import public_schema
 from usage import schedules as usage_schedules
 
 # Every app that runs on a schedule exposes `schedules_ensure()` (idempotent, rows found by
-# name). This command is the one place `make run` and deployments call.
+# name). This command is the one place `make run` and deployments call; it is inbound's, the
+# highest app that has schedules, so that it may name every one of them.
 SCHEDULES_ENSURE: tuple[Callable[[], list[Schedule]], ...] = (
     digest.schedules_ensure,
     tasks.schedules_ensure,
+    inbound_schedules.schedules_ensure,
     billing_schedules.schedules_ensure,
     usage_schedules.schedules_ensure,
 )
 
 
 class Command(BaseCommand):
-    help = "Create or update the django-q2 schedules (daily digest, usage rollup and purge, held mail, …)."
+    help = "Create or update the django-q2 schedules (daily digest, usage rollup and purge, held mail, kept refused mail, …)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         with public_schema():
