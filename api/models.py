@@ -1,4 +1,4 @@
-"""API keys. Public schema: every query filters by organization (DESIGN.md §4)."""
+"""API keys. Public schema: every query filters by organization (docs/architecture.md, "Tenancy")."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 The sizing itself is bench/extraction_eval.py's (imported, not repeated): the cacheable prefix is
 the system prompt plus the output schema, the per-email part the user message as
 extraction.prompt builds it, the output the JSON the rules provider answers; tokens ≈
-characters / 4 × 1.3 (Haiku 5.5's newer tokenizer, apis.md §A1; no public tokenizer for 5.x).
+characters / 4 × 1.3 (Haiku 5.5's newer tokenizer, per Anthropic's pricing page; no public tokenizer for 5.x).
 This adds the whole-corpus figures, the Batches discount, and the minimum cacheable length check.
 """
 
@@ -16,7 +16,7 @@ from extraction_eval import MODEL, ROOT, evaluate
 
 from extraction.prices import cost_usd
 
-# Minimum cacheable prefix per model family (apis.md §A4); below it nothing is cached.
+# Minimum cacheable prefix per model family (Anthropic's prompt-caching documentation); below it nothing is cached.
 MIN_CACHEABLE = {"claude-haiku-5-5": 512, "claude-haiku-4-5": 4096, "claude-sonnet-4-5": 1024}
 TARGET_WARM_USD = Decimal("0.001")
 
@@ -62,7 +62,7 @@ def main() -> None:
     print(f"| 1,000 emails, cache warm | {(warm * 1000).quantize(Decimal('0.01'))} |")
     reaches = prefix >= minimum
     print(
-        f"\nMinimum cacheable prefix for `{MODEL}`: {minimum} tokens (apis.md §A4); the prefix is {prefix} tokens, "
+        f"\nMinimum cacheable prefix for `{MODEL}`: {minimum} tokens; the prefix is {prefix} tokens, "
         f"{prefix / minimum:.1f}× the minimum: caching {'applies ✓' if reaches else 'does NOT apply ✗'}. "
         "On Haiku 4.5 (4,096) it would not."
     )

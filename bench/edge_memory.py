@@ -1,6 +1,6 @@
 """Memory before authentication: a web worker's peak RSS while strangers send 70 MB bodies.
 
-Issue 18: one 70 MB request with wrong credentials took a worker from 200 to 860 MB, three at
+Why: one 70 MB request with wrong credentials took a worker from 200 to 860 MB, three at
 once ~1.9 GB, because the body was read before the credentials were checked. Here our server
 runs under gunicorn as in production (DEBUG off, 2 workers) on a scratch database; three
 clients at once each declare and stream 70 MB to the Postmark and SES URLs with wrong (or no)
@@ -81,7 +81,7 @@ def main() -> None:
     print(
         "gunicorn as in production (2 workers × 4 threads, DEBUG off). Five rounds of three strangers at once, each "
         "declaring and streaming a 70 MB body: Postmark with wrong credentials, SES with wrong credentials, SES with "
-        "none. Before the fix one such request took a worker from 200 to 860 MB (issue 18).\n"
+        "none. Before the fix one such request took a worker from 200 to 860 MB.\n"
     )
     print("| workers' peak RSS before | after 15 requests of 70 MB | answers |")
     print("|---:|---:|---|")

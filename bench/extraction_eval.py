@@ -19,7 +19,7 @@ Metrics
 - "none" accuracy: emails labelled as belonging to no project that were filed nowhere.
 
 Prompt size (no network, no tokenizer for Claude 5.x is public): tokens ≈ characters / 4,
-then ×1.3 for Haiku 5.5's newer tokenizer (apis.md §A1). The cacheable prefix is the system
+then ×1.3 for Haiku 5.5's newer tokenizer (Anthropic's pricing page). The cacheable prefix is the system
 prompt plus the output schema; the per-email part is the user message as built for each
 labelled email.
 """

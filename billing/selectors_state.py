@@ -1,6 +1,6 @@
 """The billing page's one account of where a workspace stands: its plan, the subscription's state,
 the trial, the period and what the current plan's card says, all derived from the same fields
-in one place so no two lines of the page can disagree (issue 19: "Professional · current" above
+in one place so no two lines of the page can disagree (such as "Professional · current" above
 "Status: No subscription")."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The Stripe connection: whether payments are configured, the client, price ids ↔ plans.
 
-Without a secret key everything but payment works (DESIGN.md §2): plans are assigned by
+Without a secret key everything but payment works (docs/architecture.md, "Embedded defaults"): plans are assigned by
 staff and nothing here is called.
 """
 
@@ -20,7 +20,7 @@ def stripe_configured() -> bool:
 
 def stripe_client() -> stripe.StripeClient:
     # Share the module-wide HTTP client when one is set, so dj-stripe's calls and ours go
-    # through the same transport (tests install a fake one there; notes/apis.md §C6).
+    # through the same transport (tests install a fake one there: stripe.default_http_client).
     return stripe.StripeClient(stripe_secret_key(), http_client=stripe.default_http_client)
 
 

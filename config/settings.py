@@ -207,7 +207,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache --------------------------------------------------------------------------------
 # One cache for every host with plain keys: allauth's rate limits must count across all
-# workspaces, not per schema (see notes/stack.md §7). Tenant data never goes in it
+# workspaces, not per schema. Tenant data never goes in it
 # without the organization in the key.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
@@ -565,7 +565,7 @@ if SENTRY_DSN:
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
 
 # Test databases only. Every new schema replays the whole migration plan, dj-stripe's
-# included, which costs ~50 s per schema on 2 cores (notes/stack.md §2). With this flag the
+# included, which costs ~50 s per schema on 2 cores. With this flag the
 # public-schema apps get their tables straight from their models (syncdb) and only the
 # tenant apps run migrations, so the test set-up takes seconds. Production and `make run`
 # always run every migration; tests/test_migrations.py checks that the migrations match the

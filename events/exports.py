@@ -1,6 +1,6 @@
 """Timeline exports: JSON, CSV and iCalendar, for a whole workspace or one project.
 
-The JSON shape is a public contract (issue 4 point 6):
+The JSON shape is a public contract:
 {"organization", "projects": [{"id", "name", "status", "client_email"}],
  "emails": [{"message_id", "project_id", "status"}],
  "events": [{"id", "project_id", "kind", "date", "time", "title", "source_message_id",
@@ -12,7 +12,7 @@ A suggestion (Event.suggested: extracted less surely than PROJECTR_EVENT_SUGGEST
 not accepted yet) is in the JSON with `suggested: true`, and in neither the CSV nor the
 iCalendar export until it is accepted.
 
-The CSV is for people and spreadsheets, not a copy of the JSON (issue 19 point 9): one row per
+The CSV is for people and spreadsheets, not a copy of the JSON: one row per
 event with its project's name and client, labels rather than codes, the amount, the people, whether
 it is done, and the source email's subject and an absolute link to its page (CSV_COLUMNS).
 

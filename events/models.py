@@ -318,7 +318,7 @@ class Event(models.Model):
         confirmation keeps its email's own reading in `after["confidence"]`. An event added by
         hand is as sure as its author made it; one a person edited or checked is certain: the
         extraction's doubt was about its own reading, which a person has now replaced or
-        confirmed (issue 19: "45% sure" stayed after the date and title were set by hand)."""
+        confirmed, so "45% sure" does not stay once a person has set the date and title."""
         if self.provider == "manual":
             return self.confidence
         if self.edited or self.checked:

@@ -236,7 +236,7 @@ INVITATION_SEND_TASK = "organizations.tasks.invitation_send_task"
 
 def invitation_send_enqueue(*, invitation: Invitation) -> None:
     """Mail the invitation from the worker: the mail server can take seconds, which the request
-    that invited someone must not wait for (issue 19: ~2 s). The task carries the invitation's id,
+    that invited someone must not wait for (~2 s). The task carries the invitation's id,
     never its link: the token is minted where the mail is written (invitation_send), so it is not
     kept in the task queue's tables either."""
     async_task(INVITATION_SEND_TASK, invitation.pk, group="invitation")

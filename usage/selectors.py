@@ -1,5 +1,5 @@
 """Reads of the usage ledger. Every one takes an organization: the ledger lives in the public
-schema, so schema isolation does not protect it (DESIGN.md §4)."""
+schema, so schema isolation does not protect it (docs/architecture.md, "Tenancy")."""
 
 from __future__ import annotations
 

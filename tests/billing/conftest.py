@@ -1,5 +1,5 @@
 """Stripe without the network: a fake HTTP client behind the real stripe-python code, and a
-dj-stripe WebhookEndpoint with a known secret (notes/apis.md §C6, notes/stack.md §9)."""
+dj-stripe WebhookEndpoint with a known secret."""
 
 from __future__ import annotations
 

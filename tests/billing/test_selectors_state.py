@@ -1,5 +1,5 @@
 """billing.selectors_state: one account of plan, subscription, trial and period, whose lines never
-contradict each other (issue 19: "Professional · current" above "Status: No subscription")."""
+contradict each other (such as "Professional · current" above "Status: No subscription")."""
 
 from __future__ import annotations
 

@@ -198,7 +198,7 @@ def test_it_lists_only_this_organizations_invoices(
     assert "THEIRS-0001" not in body
 
 
-# --- one account of the plan (issue 19 point 7) ----------------------------------------------------
+# --- one account of the plan ----------------------------------------------------------------------
 
 
 def test_a_plan_without_a_subscription_is_not_called_current(

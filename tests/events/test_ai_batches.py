@@ -1,4 +1,4 @@
-"""Backfills through the Message Batches API (issue 17 point 7): the real Anthropic SDK over its mock
+"""Backfills through the Message Batches API: the real Anthropic SDK over its mock
 transport with recorded-shape answers (create → in_progress → ended, a results JSONL with succeeded,
 errored and expired lines), the real commands, pipeline and django-q2 task functions."""
 

@@ -1,6 +1,6 @@
 """The Claude provider's filing decision through the real context and apply: the organization's
 taught signals reach the request, and the same threshold (PROJECTR_FILING_THRESHOLD) files,
-leaves Unfiled with ranked suggestions, or keeps noise out of projects (issue 16 point 7).
+leaves Unfiled with ranked suggestions, or keeps noise out of projects.
 The SDK runs over its mock transport; nothing touches the network."""
 
 from __future__ import annotations

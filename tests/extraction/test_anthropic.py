@@ -361,7 +361,7 @@ def test_a_batch_result_is_billed_at_half_price() -> None:
     )
 
 
-# --- the filing decision: confidence, ranked candidates, noise, taught signals (issue 16) ------
+# --- the filing decision: confidence, ranked candidates, noise, taught signals ------------------
 
 TWO_PROJECTS = Context(
     projects=[

@@ -64,7 +64,7 @@ def test_a_windows_zone_without_its_vtimezone_is_mapped():
 
 
 def test_a_display_name_zone_is_placed_by_its_own_vtimezone():
-    # Exchange 2007 names the zone for people (mail-facts §2.2); only its VTIMEZONE places it.
+    # Exchange 2007 names the zone for people (its display name); only its VTIMEZONE places it.
     name = "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna"
     vtimezone = (
         f"BEGIN:VTIMEZONE\r\nTZID:{name}\r\nBEGIN:STANDARD\r\nDTSTART:16010101T030000\r\n"

@@ -2,8 +2,8 @@
 processed; mail that DMARC, an aligned DKIM signature or an aligned SPF pass vouches for is not.
 
 Payloads are the corpus' real Postmark and SES bodies with their From, envelope and verdicts
-changed (the attack of issue 18: a Postmark payload with `Received-SPF: fail` and a DMARC
-failure, From a member, asking for a payment to a new account).
+changed (the attack: a Postmark payload with `Received-SPF: fail` and a DMARC failure, From a
+member, asking for a payment to a new account).
 """
 
 from __future__ import annotations
