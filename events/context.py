@@ -28,6 +28,7 @@ from events.models import Email, Event, EventStatus
 from extraction.calendar import MAX_CALENDAR_CHARS, MAX_CALENDARS, is_calendar
 from extraction.types import Context, EmailInput, EventRef, ProjectRef, TaughtSignal, ThreadEmail
 from organizations.models import Membership
+from organizations.storage import storage_errors
 from projects.models import Project, ProjectAlias, ProjectSignal
 from projects.selectors import open_projects
 
@@ -68,13 +69,15 @@ def _sent_at(email: Email) -> datetime | None:
 def calendar_texts(files: list[str]) -> list[str]:
     """The text of each stored calendar attachment (by its file name in storage), each once:
     Google sends the same calendar inline and as invite.ics. A file that cannot be read is
-    left out (the email is still processed); the storage is the organization's (current schema)."""
+    left out (the email is still processed); the storage is the organization's (current schema).
+    A storage that cannot be reached raises StorageUnavailable: the email waits and is tried again
+    rather than processed without its calendar."""
     texts: list[str] = []
     for name in files[:MAX_CALENDARS]:
         try:
-            with default_storage.open(name, "rb") as handle:
+            with storage_errors("Could not read a stored calendar"), default_storage.open(name, "rb") as handle:
                 content = handle.read(MAX_CALENDAR_CHARS * 4 + 1)
-        except (OSError, ValueError):
+        except (FileNotFoundError, ValueError):
             logger.info("Could not read a stored calendar attachment", exc_info=True)
             continue
         text = content.decode("utf-8", "replace")

@@ -24,6 +24,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
+from tests.events.test_invitations import harbour, harbour_unfiled  # noqa: F401 - fixtures
 from tests.inbound.conftest import post_postmark, post_sns, stored, webhook  # noqa: F401 - fixtures
 
 REGION = "us-east-1"

@@ -26,11 +26,14 @@ from django.urls import reverse
 from django_tenants.utils import schema_context
 
 from events.models import Attachment, Email, EmailState
+from events.processing import email_process
 from inbound.models import Delivery, Verdict
 from organizations.lifecycle import organization_delete, organization_export_store
 from organizations.models import Organization
 from organizations.services import organization_create
 from organizations.storage import TenantS3Storage
+from tests.events.test_invitations import DATA as CALENDARS
+from tests.events.test_invitations import email_of, meetings
 from tests.factories import AttachmentFactory, EmailFactory
 from tests.inbound.conftest import make_message, postmark_payload, ses_notification, sns_envelope
 
@@ -295,3 +298,31 @@ def test_the_export_command_writes_into_the_bucket_without_output(doomed, s3):
     assert f"Wrote {key.removeprefix(doomed.schema_name + '/')} in {doomed.schema_name}'s storage" in out.getvalue()
     with zipfile.ZipFile(io.BytesIO(s3.read(key))) as archive:
         assert json.loads(archive.read("manifest.json"))["files"] == 2
+
+
+def test_an_email_whose_calendar_cannot_be_read_waits_for_the_bucket_and_is_processed_after(world, s3, harbour):
+    call_command(
+        "ingest_eml",
+        "--org",
+        "testorg",
+        "--skip-sender-check",
+        str(CALENDARS / "google_request.eml"),
+        stdout=io.StringIO(),
+    )
+    email = email_of(world.org, "Invitation: Brand workshop")
+    assert email.state == EmailState.QUEUED
+
+    s3.server.stop()
+    try:
+        down = email_process(schema_name=world.org.schema_name, email_id=email.pk)
+    finally:
+        s3.server.start()
+
+    # Not processed without its invitation, and not failed: tried again later, as after an AI outage.
+    assert down.state == EmailState.QUEUED and down.retry_in
+    assert "Could not read a stored calendar" in down.reason
+    assert meetings(world.org) == []
+    again = email_process(schema_name=world.org.schema_name, email_id=email.pk)
+    assert again.state == EmailState.PROCESSED
+    (meeting,) = meetings(world.org)
+    assert meeting.title == "Brand workshop"
