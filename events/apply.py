@@ -1,25 +1,10 @@
-"""Apply an Extraction to the tenant's data: project match or creation, events, reschedules.
+"""Apply an Extraction to the organization's data: the project (matched, or created within the
+plan), new events, reschedules, cancellations, confirmations and suggestions.
 
-Project match order (DESIGN §5.3, issue 4): the `slug+hint@` address, the project a person
-or an earlier run already filed the email in, the thread (In-Reply-To/References), the
-provider's match, a project name or alias equal to the provider's proposed name, and only
-then a new project, which must fit the plan (else ProjectLimitReached: the email is held).
-
-Re-processing an email replaces exactly that email's events: its unedited events are
-deleted and what they superseded or cancelled is restored first, so applying twice gives
-the same timeline as applying once. Events a person edited are never touched.
-
-A reply that repeats an event already on the timeline ("Tuesday at 10am works") confirms it
-rather than adding a twin: a new event of the same kind, on the same date at the same time
-(untimed: with the same title; a payment: of the same amount) as an active event of the
-project from another email, or added by hand, becomes a "confirmed" history row on that event.
-Undated events are never merged: nothing says two "send the logo files" are one. Re-processing
-drops the email's confirmations before applying again; an event of the email that other emails
-confirmed passes to the earliest of them instead of being deleted, so it stays on the timeline.
-
-A new event extracted less surely than PROJECTR_EVENT_SUGGESTION_THRESHOLD is stored as a
-suggestion (`Event.suggested`), which a person accepts or dismisses on the timeline; an email that
-confirms a suggestion makes it an event like any other.
+All of it in the worker's one transaction, and idempotent: re-processing an email replaces
+exactly that email's unedited events (what they superseded or cancelled restored first), and
+events a person edited are never touched. The match order and the rules for confirmations and
+suggestions: docs/extraction.md, "Filing" and "Applying".
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The one price table (USD per million tokens) and the cost of a call.
 
-Prices are list prices from the Claude pricing page as of PRICE_VERSION (see
-../shared/notes/apis.md §A1). They are explicit per model, never derived from multipliers,
-because the 5.5 generation changed the cache-read ratios. Settings may override a model's
-row (PROJECTR_AI_PRICE_OVERRIDES, passed in by extraction.api) without a release.
+Prices are list prices from Anthropic's Claude pricing page as of PRICE_VERSION. They are
+explicit per model, never derived from multipliers, because the 5.5 generation changed the
+cache-read ratios. Settings may override a model's row (PROJECTR_AI_PRICE_OVERRIDES, passed
+in by extraction.api) without a release.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Only SYSTEM_PROMPT and the output schema form the cacheable prefix, so they must not change
 from one email to the next; everything about the email and its organization goes into the
-user message. The email is wrapped in tags and declared untrusted data (apis.md §A9).
+user message. The email is wrapped in tags and declared untrusted data (a defence against
+instructions written into an email).
 """
 
 from __future__ import annotations

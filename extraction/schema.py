@@ -2,7 +2,7 @@
 
 Constrained decoding enforces types, enums and required keys only; lengths, counts and date
 ranges are written into descriptions for the model and enforced afterwards by
-extraction.validate (apis.md §A3: other constraints are not enforced by the API).
+extraction.validate (the API does not enforce other constraints).
 """
 
 from __future__ import annotations
