@@ -26,6 +26,7 @@ from events.selectors import (
     filing_rows,
 )
 from events.selectors_search import text_matches
+from events.views_inbox import REPROCESS_EMAIL_STATES
 from organizations.access import workspace_view
 from organizations.models import Role
 from organizations.storage import StorageUnavailable, file_open, file_response
@@ -102,7 +103,9 @@ def email_detail(request: HttpRequest, code: str) -> HttpResponse:
         "frame_document": email_frame_document(email.html) if email.html else "",
         "extra_headers": [(n, v) for n, v in email.headers if str(n).lower() in EXTRA_HEADERS],
         "reason_unlogged": _reason_unlogged(email),
-        "can_reprocess": membership.has_role(Role.ADMIN) and reprocess_service() is not None,
+        "can_reprocess": membership.has_role(Role.ADMIN)
+        and reprocess_service() is not None
+        and email.state in REPROCESS_EMAIL_STATES,
         **_filing_panel(email, can_file=membership.has_role(Role.MEMBER), here=request.path),
     }
     return render(request, "events/email.html", context)
@@ -132,7 +135,9 @@ def email_reprocess(request: HttpRequest, code: str) -> HttpResponse:
     service = reprocess_service()
     if service is None:
         raise Http404("Re-processing is not available")
-    if service(schema_name=connection.schema_name, email_id=email.pk):  # type: ignore[attr-defined]
+    if email.state not in REPROCESS_EMAIL_STATES:
+        messages.info(request, "This email is already waiting to be processed.")
+    elif service(schema_name=connection.schema_name, email_id=email.pk):  # type: ignore[attr-defined]
         messages.success(request, "The email was queued to be processed again.")
     else:
         messages.info(request, "This email is already waiting to be processed.")

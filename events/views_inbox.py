@@ -8,10 +8,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from events.models import NEEDS_ATTENTION_STATES, Email
+from events.models import NEEDS_ATTENTION_STATES, Email, EmailState
 from events.processing import email_reprocess, emails_reprocess
 from organizations.access import request_organization, workspace_view
 from organizations.models import Role
+
+# Where re-processing applies (issue 19 point 5; docs/dashboard.md "Inbox"). On an inbox row:
+# mail that produced nothing and may do better on another try (failed, held, ignored as noise).
+# Not processed mail: its events are on a timeline and people may have edited them; running it
+# again is a considered step, offered on the email page, which says what it does. Never mail
+# still in flight (queued, in a batch, processing): it is about to be processed anyway.
+REPROCESS_ROW_STATES = (*NEEDS_ATTENTION_STATES, EmailState.IGNORED)
+REPROCESS_EMAIL_STATES = (*REPROCESS_ROW_STATES, EmailState.PROCESSED)
 
 
 # The access check comes first, so strangers learn nothing from a 405.
@@ -19,8 +27,14 @@ from organizations.models import Role
 @require_POST
 def inbox_reprocess(request: HttpRequest, code: str) -> HttpResponse:
     organization = request_organization(request)
-    email = get_object_or_404(Email.objects.only("pk"), code=code)
-    if email_reprocess(schema_name=organization.schema_name, email_id=email.pk):
+    email = get_object_or_404(Email.objects.only("pk", "code", "state"), code=code)
+    if email.state not in REPROCESS_ROW_STATES:
+        # A stale page: the row has moved on (or processed mail, whose page offers it with its caveat).
+        messages.info(
+            request,
+            f"That email is {email.get_state_display().lower()}; there is nothing to re-process from the inbox.",
+        )
+    elif email_reprocess(schema_name=organization.schema_name, email_id=email.pk):
         messages.success(request, "The email was queued to be processed again.")
     else:
         messages.info(request, "That email is already waiting to be processed.")

@@ -22,3 +22,10 @@ document.addEventListener("keydown", (event) => {
   box.focus();
   box.select();
 });
+
+// The inbox's live rows (data-live): no asking while the tab is hidden; the next tick after it is
+// shown again asks as usual.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const element = event.detail && event.detail.elt;
+  if (document.hidden && element && element.dataset && element.dataset.live) event.preventDefault();
+});

@@ -51,3 +51,30 @@ def test_reprocess_needs_post_and_a_real_email(world, client_as):
     missing = reverse("events:inbox_reprocess", args=["00000000-0000-0000-0000-000000000000"])
     assert admin.post(missing).status_code == 404
     assert client_as(world.outsider).post(reverse("events:inbox_reprocess", args=[email.code])).status_code == 404
+
+
+def test_a_row_that_moved_on_is_not_re_processed_from_the_inbox(world, client_as):
+    email = EmailFactory(state=EmailState.PROCESSED)
+    with mock.patch("events.enqueue.async_task") as async_task:
+        response = client_as(world.admin).post(reverse("events:inbox_reprocess", args=[email.code]), follow=True)
+    assert "nothing to re-process from the inbox" in response.content.decode()
+    email.refresh_from_db()
+    assert email.state == EmailState.PROCESSED
+    assert async_task.call_count == 0
+
+
+def test_the_email_page_offers_re_process_for_processed_mail_with_what_it_does_but_not_in_flight(world, client_as):
+    admin = client_as(world.admin)
+    processed = EmailFactory(state=EmailState.PROCESSED)
+    queued = EmailFactory(state=EmailState.QUEUED, project=None)
+    body = admin.get(reverse("events:email", args=[processed.code])).content.decode()
+    assert reverse("events:email_reprocess", args=[processed.code]) in body
+    assert "events people edited or deleted stay as they are" in body
+    assert (
+        reverse("events:email_reprocess", args=[queued.code])
+        not in admin.get(reverse("events:email", args=[queued.code])).content.decode()
+    )
+    with mock.patch("events.enqueue.async_task") as async_task:
+        response = admin.post(reverse("events:email_reprocess", args=[queued.code]), follow=True)
+    assert "already waiting to be processed" in response.content.decode()
+    assert async_task.call_count == 0

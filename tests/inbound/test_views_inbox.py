@@ -5,10 +5,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django_tenants.utils import schema_context
 
-from events.models import EmailState
+from events.models import EmailState, FilingState
 from inbound.models import Delivery, Verdict
-from tests.factories import EmailFactory
+from tests.factories import EmailFactory, ProjectFactory
 
 INBOX = "/inbox/"
 
@@ -45,12 +46,17 @@ def test_it_filters_by_state(world, client_as):
     assert "Extraction failed: refused" in body
 
 
-def test_it_polls_only_while_something_is_pending(world, client_as):
+def test_it_polls_the_rows_only_while_something_is_in_flight(world, client_as):
     member = client_as(world.member)
-    EmailFactory(state=EmailState.PROCESSED)
-    assert 'hx-trigger="every' not in member.get(INBOX).content.decode()
+    done = EmailFactory(state=EmailState.PROCESSED)
+    body = member.get(INBOX).content.decode()
+    assert 'data-live="rows"' not in body
+    # Nothing in flight: only the arrival check of the first page, after its newest row.
+    assert f'hx-get="/inbox/?after={done.pk}" hx-trigger="every 15s"' in body
     EmailFactory(state=EmailState.QUEUED, project=None)
-    assert 'hx-trigger="every' in member.get(INBOX).content.decode()
+    body = member.get(INBOX).content.decode()
+    assert 'hx-get="/inbox/" hx-trigger="every 3s" hx-swap="outerHTML" data-live="rows"' in body
+    assert 'data-live="arrivals"' not in body
 
 
 def test_a_poll_gets_only_the_rows(world, client_as):
@@ -97,3 +103,141 @@ def test_the_inbox_query_count_does_not_grow_with_the_mail(world, client_as, dja
         response = admin.get(INBOX)
     assert len(response.context["emails"]) == 50
     assert len(response.context["refused"]) == 20
+
+
+# --- live, filters, search and re-process (issue 19 point 5) ------------------------------------
+
+
+def test_the_arrival_check_answers_204_until_newer_mail_arrives(world, client_as):
+    member = client_as(world.member)
+    first = EmailFactory(subject="First", state=EmailState.PROCESSED)
+    response = member.get(INBOX, {"after": first.pk}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 204
+    assert response.content == b""
+    EmailFactory(subject="Just arrived", state=EmailState.QUEUED, project=None)
+    response = member.get(INBOX, {"after": first.pk}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.lstrip().startswith('<tbody id="inbox-rows"')
+    assert "Just arrived" in body and "First" in body
+    assert 'data-live="rows"' in body  # the new one is in flight: now the rows are polled
+
+
+def test_an_empty_inbox_asks_for_arrivals_and_later_pages_do_not(world, client_as):
+    member = client_as(world.member)
+    assert 'hx-get="/inbox/?after=0"' in member.get(INBOX).content.decode()
+    EmailFactory.create_batch(51, state=EmailState.PROCESSED)
+    assert 'data-live="arrivals"' not in member.get(INBOX, {"page": "2"}).content.decode()
+
+
+def test_the_arrival_check_keeps_the_filters(world, client_as):
+    member = client_as(world.member)
+    mine = EmailFactory(from_address="ana@harbour.example", state=EmailState.PROCESSED)
+    body = member.get(INBOX, {"sender": "harbour.example"}).content.decode()
+    assert f'hx-get="/inbox/?sender=harbour.example&amp;after={mine.pk}"' in body
+    EmailFactory(from_address="someone@else.example", state=EmailState.PROCESSED)
+    # Mail from another sender is no news for this view.
+    assert member.get(INBOX, {"sender": "harbour.example", "after": mine.pk}, HTTP_HX_REQUEST="true").status_code == 204
+
+
+def test_it_filters_by_project_sender_and_words(world, client_as):
+    member = client_as(world.member)
+    kitchen, roof = ProjectFactory(name="Kitchen"), ProjectFactory(name="Roof")
+    EmailFactory(project=kitchen, subject="Tiles chosen", from_address="ana@harbour.example", text="mapbox tiles")
+    EmailFactory(project=roof, subject="Roof survey", from_address="bo@harbour.example", text="slates")
+    EmailFactory(project=None, subject="Who is this", from_address="x@unknown.example", filing=FilingState.UNFILED)
+
+    def subjects(**params):
+        return {e.subject for e in member.get(INBOX, params).context["emails"]}
+
+    assert subjects(project=str(kitchen.code)) == {"Tiles chosen"}
+    assert subjects(project="none") == {"Who is this"}
+    assert subjects(sender="bo@harbour.example") == {"Roof survey"}
+    assert subjects(sender="BO@Harbour.example ") == {"Roof survey"}
+    assert subjects(sender="harbour.example") == {"Tiles chosen", "Roof survey"}
+    assert subjects(sender="@harbour.example") == {"Tiles chosen", "Roof survey"}
+    assert subjects(q="mapbox") == {"Tiles chosen"}  # in the text only
+    assert subjects(q="surv") == {"Roof survey"}  # a word's beginning
+    assert subjects(q="harbour slates") == {"Roof survey"}  # every word, sender and text
+    assert subjects(q="tiles", sender="bo@harbour.example") == set()
+    # A malformed project code or an unknown state is ignored, not an error.
+    assert len(subjects(project="not-a-code", state="lost")) == 3
+
+
+def test_a_filtered_view_says_so_and_the_state_tabs_and_pager_keep_the_filters(world, client_as):
+    member = client_as(world.member)
+    EmailFactory.create_batch(51, from_address="ana@harbour.example", state=EmailState.PROCESSED)
+    body = member.get(INBOX, {"sender": "harbour.example"}).content.decode()
+    assert 'href="/inbox/?sender=harbour.example&amp;state=failed"' in body
+    assert 'href="?sender=harbour.example&amp;page=2"' in body
+    assert 'value="harbour.example"' in body  # the form shows what is applied
+    empty = member.get(INBOX, {"q": "nothingmatches"}).content.decode()
+    assert "No mail matches these filters." in empty
+
+
+def test_the_filter_form_works_with_htmx_and_swaps_the_results(world, client_as):
+    EmailFactory(subject="Tiles chosen", state=EmailState.PROCESSED, text="mapbox")
+    EmailFactory(subject="Roof survey", state=EmailState.PROCESSED)
+    response = client_as(world.member).get(
+        INBOX, {"q": "mapbox"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="inbox-results"
+    )
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="inbox-results">')
+    assert "Tiles chosen" in body and "Roof survey" not in body
+    assert "<html" not in body
+    assert "HX-Request" in response["Vary"]
+
+
+def test_each_sender_links_to_their_mail(world, client_as):
+    EmailFactory(from_address="ana@harbour.example", from_name="Ana")
+    body = client_as(world.member).get(INBOX).content.decode()
+    assert 'href="/inbox/?sender=ana%40harbour.example"' in body
+
+
+def test_another_workspaces_project_filters_to_nothing(world, client_as, other_org):
+    with schema_context(other_org.schema_name):
+        foreign = ProjectFactory(name="Foreign")
+        EmailFactory(project=foreign, subject="Their mail")
+    EmailFactory(subject="Our mail")
+    response = client_as(world.member).get(INBOX, {"project": str(foreign.code), "q": "mail"})
+    assert response.status_code == 200
+    assert response.context["emails"] == []
+    assert "Foreign" not in response.content.decode()
+
+
+def test_re_process_is_offered_only_where_it_applies(world, client_as):
+    rows = {state: EmailFactory(state=state, project=None) for state in EmailState.values}
+    body = client_as(world.admin).get(INBOX).content.decode()
+    offered = {state for state, email in rows.items() if reverse("events:inbox_reprocess", args=[email.code]) in body}
+    assert offered == {"failed", "held", "ignored"}
+
+
+def test_the_inbox_costs_the_same_queries_with_1_and_500_emails_filtered_or_not(
+    world, client_as, django_assert_num_queries
+):
+    admin: Client = client_as(world.admin)
+    project = ProjectFactory()
+    EmailFactory(project=project, from_address="ana@harbour.example", text="mapbox", state=EmailState.PROCESSED)
+    params = {"project": str(project.code), "sender": "harbour.example", "q": "mapbox"}
+    counts = {}
+    arrivals = {**params, "after": 10**9}
+    for name, query, headers in (
+        ("plain", {}, {}),
+        ("filtered", params, {}),
+        ("arrivals", arrivals, {"HTTP_HX_REQUEST": "true"}),
+    ):
+        admin.get(INBOX, query, **headers)  # warm the session and caches
+        with CaptureQueriesContext(connection) as one:
+            admin.get(INBOX, query, **headers)
+        counts[name] = len(one.captured_queries)
+    EmailFactory.create_batch(
+        499, project=project, from_address="ana@harbour.example", text="mapbox", state=EmailState.PROCESSED
+    )
+    for name, query in (("plain", {}), ("filtered", params)):
+        with django_assert_num_queries(counts[name]):
+            response = admin.get(INBOX, query)
+        assert len(response.context["emails"]) == 50
+    # The arrival check, asked every 15 s by every open inbox, is one query past the access checks.
+    with django_assert_num_queries(counts["arrivals"]):
+        assert admin.get(INBOX, arrivals, HTTP_HX_REQUEST="true").status_code == 204
+    assert counts["arrivals"] < counts["plain"]
