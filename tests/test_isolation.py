@@ -27,6 +27,7 @@ from inbound.models import Delivery, Verdict
 from organizations.handoff import handoff_token_create
 from organizations.models import AllowedSender, Membership, Organization, Role
 from organizations.services import invitation_create
+from projects.services import project_merge
 from tests.conftest import ROLES, make_user
 from tests.factories import AttachmentFactory, EmailFactory, EventFactory, ProjectFactory
 from tests.organizations.test_access_matrix import _fill, _walk
@@ -53,6 +54,7 @@ class Foreign:
     project_feed_token: str
     handoff_token: str
     api_key_code: str
+    merge_code: str = ""
 
 
 @pytest.fixture
@@ -62,6 +64,9 @@ def foreign(world: Any, other_org: Organization) -> Foreign:
         email = EmailFactory(project=project, subject=f"{MARK} subject", from_address=f"{MARK}@client.example")
         attachment = AttachmentFactory(email=email, filename=f"{MARK}.pdf")
         event = EventFactory(project=project, email=email, title=f"{MARK} meeting")
+        merge = project_merge(
+            source=ProjectFactory(name=f"{MARK} merged away"), target=ProjectFactory(name=f"{MARK} kept"), actor=None
+        )
         # Unfiled mail waiting with a suggestion of that project and a proposed new one.
         EmailFactory(
             project=None,
@@ -116,6 +121,7 @@ def foreign(world: Any, other_org: Organization) -> Foreign:
         project_feed_token=project.feed_token,
         handoff_token=handoff_token_create(user=world.outsider, organization=other_org),
         api_key_code=str(api_key.code),
+        merge_code=str(merge.code),
     )
 
 
@@ -131,6 +137,8 @@ API = "api/v1/"
 def _value(route: str, name: str, foreign: Foreign) -> str | None:
     """The other organization's id for parameter `name` of `route` (None: nothing of theirs fits)."""
     if name == "code":
+        if route.startswith("projects/merges/"):
+            return foreign.merge_code
         if route.startswith(("projects/", "feeds/projects/", "api/v1/projects/")):
             return foreign.project_code
         if route.startswith(("inbox/", "api/v1/emails/")):
