@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from accounts.zones import zone_or_none
 from events.models import REVIEW_HOLD_CAUSES, Email, EmailState, Event, EventHistory, EventStatus
 from organizations.models import Membership, Organization, Role
 from projects.models import ProjectStatus
@@ -233,15 +234,18 @@ def digest_send(*, digest: Digest, recipients: list[Membership]) -> int:
     get the mail that waits for them too, and a digest even when only that is new."""
     if not recipients or (digest.is_empty and not digest.waiting):
         return 0
-    versions: dict[bool, tuple[str, str, str]] = {}
+    versions: dict[tuple[bool, str], tuple[str, str, str]] = {}
     messages = []
     for membership in recipients:
         admin = membership.has_role(Role.ADMIN) and digest.waiting
         if digest.is_empty and not admin:
             continue
-        if admin not in versions:
-            versions[admin] = _rendered(digest, admin=admin)
-        subject, text, html = versions[admin]
+        # Each reads it in their own zone, as their pages (accounts.middleware): one rendering per zone.
+        version = (admin, membership.user.time_zone)
+        if version not in versions:
+            with timezone.override(zone_or_none(membership.user.time_zone)):
+                versions[version] = _rendered(digest, admin=admin)
+        subject, text, html = versions[version]
         message = EmailMultiAlternatives(
             subject=subject,
             body=text,
