@@ -1,7 +1,8 @@
 """Secret-token iCalendar feeds that calendar apps subscribe to (no session: the token is the key).
 
-The WorkspaceAccessMiddleware lets /feeds/ through for anyone; these views check the token
-in constant time, and an empty token (never created or revoked) matches nothing.
+The WorkspaceAccessMiddleware lets /feeds/ through for anyone; these views check the shared
+tokens in constant time (a member's own by its unique index), and an empty token (never created
+or revoked) matches nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_GET
 from events.exports import export_ics
 from events.models import Event
 from organizations.access import request_organization
+from organizations.models import Membership, Organization
 from projects.models import Project
 
 
@@ -32,10 +34,18 @@ def _ics(body: bytes, name: str) -> HttpResponse:
     return response
 
 
+def _is_member_feed(organization: Organization, token: str) -> bool:
+    # A member's own feed (Membership.feed_token): gone with the membership or the account.
+    return Membership.objects.filter(organization=organization, feed_token=token, user__is_active=True).exists()
+
+
 @require_GET
 def organization_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """Every project's events, for the organization's shared address or a member's own."""
     organization = request_organization(request)
-    _check(organization.feed_token, token)
+    shared = bool(organization.feed_token) and secrets.compare_digest(organization.feed_token.encode(), token.encode())
+    if not shared and not _is_member_feed(organization, token):
+        raise Http404("No such feed")
 
     def link(event: Event) -> str:
         return organization.absolute_url(reverse("projects:timeline", args=[event.project.code]))

@@ -130,10 +130,18 @@ class Membership(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     digest_enabled = models.BooleanField(default=True)
+    # Secret of this member's own calendar feed of every project (empty = none). It goes with the
+    # membership: a removed member's feed stops at once, and nobody else's changes.
+    feed_token = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "organization"], name="membership_unique_user_org")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="membership_unique_user_org"),
+            models.UniqueConstraint(
+                fields=["feed_token"], condition=~models.Q(feed_token=""), name="membership_unique_feed_token"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization} ({self.role})"
@@ -180,14 +188,6 @@ class AllowedSender(models.Model):
         return self.pattern
 
 
-class InboundAlias(models.Model):
-    """An extra inbound address that routes to an organization (e.g. `projects@acme.com`)."""
-
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="inbound_aliases")
-    address = models.EmailField(unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
 class TrustedDomain(models.Model):
     """A From domain whose mail counts as authenticated without SPF, DKIM or DMARC passing (a
     client whose server signs nothing): an admin's decision, recorded with who took it and when
@@ -208,4 +208,12 @@ class TrustedDomain(models.Model):
         return self.domain
 
 
+class InboundAlias(models.Model):
+    """An extra inbound address that routes to an organization (e.g. `projects@acme.com`)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="inbound_aliases")
+    address = models.EmailField(unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
         return self.address

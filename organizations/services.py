@@ -311,9 +311,28 @@ def membership_set_role(*, membership: Membership, role: str) -> Membership:
 
 @transaction.atomic
 def membership_remove(*, membership: Membership) -> None:
+    """The member goes, and with them their own calendar feed (the token is on the membership).
+    The organization-wide feed gets a new address: they may have copied it, and its old address
+    must stop working for them (subscribers who stay pick up the new one on the projects page)."""
     if membership.role == Role.OWNER:
         _ensure_another_owner(membership)
     membership.delete()
+    Organization.objects.filter(pk=membership.organization_id).exclude(feed_token="").update(
+        feed_token=feed_token_new()
+    )
+
+
+def feed_token_new() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@transaction.atomic
+def membership_feed_rotate(*, membership: Membership, revoke: bool = False) -> Membership:
+    """Create or regenerate a member's own calendar feed secret (or revoke it); the old address
+    stops working at once."""
+    membership.feed_token = "" if revoke else feed_token_new()
+    membership.save(update_fields=["feed_token"])
+    return membership
 
 
 def _ensure_another_owner(membership: Membership) -> None:
