@@ -23,6 +23,7 @@ EventKindName = Literal["meeting", "deadline", "milestone", "decision", "action_
 EventStatusName = Literal["active", "cancelled", "superseded"]
 EmailStateName = Literal["queued", "batched", "processing", "processed", "held", "failed", "ignored"]
 FilingName = Literal["", "auto", "hand", "unfiled", "not_project"]
+HoldCauseName = Literal["", "sender_not_authenticated", "mail_loop", "plan_limit", "ai_budget", "project_limit"]
 WhenName = Literal["all", "upcoming", "past"]
 
 # PostgreSQL text cannot hold NUL: refused here as a 400 rather than failing in the database as a 500.
@@ -212,6 +213,11 @@ class EmailOut(Schema):
     received_at: dt.datetime
     state: EmailStateName
     state_reason: str
+    hold_cause: HoldCauseName = Field(
+        default="",
+        description="Held mail only: why it waits. plan_limit, ai_budget and project_limit resume by themselves "
+        "when the plan allows; sender_not_authenticated and mail_loop wait for an admin to release or delete it.",
+    )
     project: UUID | None = None
     filing: FilingName = Field(
         description="auto / hand: filed (by the engine, by a person); unfiled: waits for a person, with "

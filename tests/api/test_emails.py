@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from events.models import Email, EmailState
+from events.models import Email, EmailState, HoldCause
 from tests.factories import AttachmentFactory, EmailFactory, EmailLogFactory, EventFactory
 
 URL = "/api/v1/emails"
@@ -76,3 +76,12 @@ def test_an_unknown_email_is_404(reader, writer, org):
     code = "00000000-0000-0000-0000-000000000000"
     assert reader.get(f"{URL}/{code}").status_code == 404
     assert writer.post(f"{URL}/{code}/reprocess").status_code == 404
+
+
+def test_held_mail_says_why_it_is_held(reader, org):
+    held = EmailFactory(state=EmailState.HELD, hold_cause=HoldCause.SENDER_NOT_AUTHENTICATED, state_reason="Sender…")
+    EmailFactory(state=EmailState.PROCESSED)
+    items = {e["code"]: e for e in reader.get(URL).json()["items"]}
+    assert items[str(held.code)]["hold_cause"] == "sender_not_authenticated"
+    assert reader.get(f"{URL}/{held.code}").json()["hold_cause"] == "sender_not_authenticated"
+    assert {e["hold_cause"] for code, e in items.items() if code != str(held.code)} == {""}
