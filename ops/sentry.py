@@ -10,8 +10,7 @@ worker, so the logging integration catches them all.
 
 What is not: the people and the mail. No user details, cookies, request bodies (webhook
 payloads are mail), local variables (they hold message text) or SQL parameters; and before an
-event leaves,
-every string in it goes through the same redaction as the logs: email addresses
+event leaves, every string in it goes through the same redaction as the logs: email addresses
 (config.security.redact_emails) and token path segments (ops.logs.redact_token_paths).
 """
 

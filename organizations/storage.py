@@ -3,8 +3,8 @@ prefix per organization (its schema name), never reachable by a URL.
 
 On disk it is django-tenants' TenantFileSystemStorage (MEDIA_ROOT/<schema>/…). With
 MAIL_STORAGE_BUCKET it is TenantS3Storage: the same names under the key prefix <schema>/ in a
-private bucket. Either way a file leaves only through a view that checked the reader's
-membership (and streams it); the storage itself hands out no links.
+private bucket. Either way a file leaves only through a view that checked the reader (a
+member of its organization; staff for an export) and streams it; the storage hands out no links.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ STORAGE_ERRORS: tuple[type[Exception], ...] = (OSError, BotoCoreError, ClientErr
 
 
 class StorageUnavailable(Exception):
-    """The organization's storage could not store a file; try again later (the webhook
-    answers 503, so the provider keeps the message and delivers it again)."""
+    """The organization's storage could not be reached to store or read a file; try again
+    later (the webhook answers 503, so the provider keeps the message and delivers it again;
+    the worker retries the email)."""
 
 
 @contextmanager
