@@ -43,3 +43,14 @@ def zone_or_none(name: str) -> zoneinfo.ZoneInfo | None:
     if not name or not is_time_zone(name):
         return None
     return zoneinfo.ZoneInfo(name)
+
+
+def zone_label(name: str) -> str:
+    """A short name for a zone: its city ("Oslo", "Buenos Aires"), "UTC", or "UTC+2" for the
+    fixed offsets calendars write (Etc/GMT-2 is UTC+2: POSIX signs are inverted)."""
+    if name in ("UTC", "Etc/UTC", "Etc/GMT", "GMT"):
+        return "UTC"
+    if name.startswith("Etc/GMT"):
+        offset = name.removeprefix("Etc/GMT")
+        return f"UTC{offset.translate(str.maketrans('+-', '-+'))}" if offset else "UTC"
+    return name.rsplit("/", 1)[-1].replace("_", " ")

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from accounts.zones import zone_label
 from events.models import EventKind
 from events.selectors import WHEN_CHOICES, TimelineFilter
 from projects.models import Project
@@ -64,6 +65,12 @@ class EventForm(forms.Form):
     amount = forms.DecimalField(required=False, max_digits=14, decimal_places=2)
     currency = forms.CharField(required=False, max_length=3)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+
+    def __init__(self, *args: Any, zone: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # An event's time is in the zone its email gave (Event.timezone), not the editor's own.
+        if zone:
+            self.fields["time"].label = f"Time ({zone_label(zone)})"
 
     def clean_title(self) -> str:
         title: str = self.cleaned_data["title"].strip()

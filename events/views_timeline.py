@@ -127,7 +127,7 @@ def event_row(request: HttpRequest, code: str, event_code: str) -> HttpResponse:
 def event_edit(request: HttpRequest, code: str, event_code: str) -> HttpResponse:
     event = event_get(project=project_get(code), code=event_code)
     initial = {name: getattr(event, name) for name in services.EDITABLE_FIELDS}
-    form = EventForm(request.POST or None, initial=initial)
+    form = EventForm(request.POST or None, initial=initial, zone=event.timezone)
     if request.method == "POST" and form.is_valid():
         when = (event.date, event.time)
         services.event_update(event=event, actor=_actor(request), **form.cleaned_data)

@@ -17,20 +17,9 @@ from django.utils.formats import date_format, time_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from accounts.zones import zone_or_none
+from accounts.zones import zone_label, zone_or_none
 
 register = template.Library()
-
-
-def zone_label(name: str) -> str:
-    """A short name for a zone: its city ("Oslo", "Buenos Aires"), "UTC", or "UTC+2" for the
-    fixed offsets calendars write (Etc/GMT-2 is UTC+2: POSIX signs are inverted)."""
-    if name in ("UTC", "Etc/UTC", "Etc/GMT", "GMT"):
-        return "UTC"
-    if name.startswith("Etc/GMT"):
-        offset = name.removeprefix("Etc/GMT")
-        return f"UTC{offset.translate(str.maketrans('+-', '-+'))}" if offset else "UTC"
-    return name.rsplit("/", 1)[-1].replace("_", " ")
 
 
 def _elsewhere(day: dt.date | None, at: dt.time | None, zone_name: str) -> tuple[dt.datetime, dt.datetime] | None:

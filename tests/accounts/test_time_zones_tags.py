@@ -9,7 +9,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import timezone
 
-from accounts.templatetags.time_zones import zone_label
+from accounts.zones import zone_label
 
 DAY = dt.date(2026, 12, 7)
 THREE_PM = dt.time(15, 0)
