@@ -181,3 +181,24 @@ def build_messages(now: datetime, inbound_address: str, domain: str = "demo.acme
         message.set_content(mail.body)
         out.append((f"{index:02d}-{mail.key}.eml", bytes(message)))
     return out
+
+
+# A client the workspace's allow-list does not name yet, writing to the inbound address: the
+# sender policy refuses it, and the owner finds it in the inbox with "Allow this sender".
+REFUSED_SENDER = "Jonas Berg <jonas@fjordcoffee.no>"
+REFUSED_MESSAGE_ID = "<demo-refused-fjord@fjordcoffee.no>"
+
+
+def build_refused_message(now: datetime, inbound_address: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = REFUSED_SENDER
+    message["To"] = inbound_address
+    message["Subject"] = "Menu boards for our new Bergen café"
+    message["Date"] = format_datetime((now - timedelta(days=1)).replace(hour=9, minute=40, second=0, microsecond=0))
+    message["Message-ID"] = REFUSED_MESSAGE_ID
+    message.set_content(
+        "Hi Olivia,\n\nPriya at Harbor Bakery recommended you. We open a second café in Bergen on the "
+        "1st of next month and need menu boards and a small sign by then. Could we have a call on "
+        "Thursday at 10:00?\n\nBest,\nJonas Berg\nFjord Coffee\n"
+    )
+    return bytes(message)

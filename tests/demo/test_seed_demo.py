@@ -1,5 +1,5 @@
-"""seed_demo: the demo mail through the real pipeline gives the timelines the demo shows, and
-one email that waits in Unfiled for the newcomer to file."""
+"""seed_demo: the demo mail through the real pipeline gives the timelines the demo shows, one
+email that waits in Unfiled for the newcomer to file, and one refused sender to allow."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from demo import mail
 from events.models import Email, EmailState, Event, EventHistory, EventStatus, FilingState
 from events.selectors import filing_rows, unfiled_count, unfiled_emails
 from events.selectors_agenda import AgendaFilter, agenda
-from organizations.models import Organization, Plan, SenderPolicy
+from inbound.models import Delivery, RefusalCause
+from organizations.models import AllowedSender, Organization, Plan, SenderPolicy
 from projects.models import Project
 
 
@@ -140,3 +141,20 @@ def test_the_owner_s_first_agenda_is_not_empty(org, seeded, day):
         assert counts["overdue"] > 0
         assert counts["today"] + counts["this_week"] + counts["next_week"] > 0
         assert 0 < mine.count < everyone.count
+
+
+def test_the_owner_finds_one_refused_sender_to_allow_and_bring_in(org, seeded, client_as):
+    # The demo organization's own policy: members and its clients' domains.
+    Organization.objects.filter(pk=org.pk).update(sender_policy=SenderPolicy.ALLOWLIST)
+    for pattern in ("@harborbakery.com", "@northwindlogistics.com", "@brightdental.co.uk"):
+        AllowedSender.objects.create(organization=org, pattern=pattern)
+    seeded(dt.datetime(2026, 11, 4, 12, tzinfo=dt.UTC))
+    seeded(dt.datetime(2026, 11, 4, 12, tzinfo=dt.UTC))  # a second run adds no second one
+
+    refused = Delivery.objects.get(organization=org, cause=RefusalCause.SENDER_POLICY)
+    assert refused.sender == "jonas@fjordcoffee.no" and refused.kept
+    owner = User.objects.get(email="owner@acme.test")
+    page = client_as(owner).get(reverse("events:inbox")).content.decode()
+    assert f'id="kept-{refused.pk}"' in page
+    assert "Allow this sender" in page
+    assert 'class="nav-attention"' in page

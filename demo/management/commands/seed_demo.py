@@ -14,7 +14,12 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from demo.mail import build_messages
+from demo.mail import REFUSED_MESSAGE_ID, REFUSED_SENDER, build_messages, build_refused_message
+from events.ingest import head_bytes, parse_bytes
+from inbound.authentication import AuthResult, ProviderResults, SenderAuth
+from inbound.checks import sender_allowed
+from inbound.models import Delivery
+from inbound.services import Received, delivery_receive
 from organizations.models import Membership, Organization, Plan, Role, SenderPolicy
 from organizations.services import organization_create
 
@@ -43,6 +48,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Created the demo organization '{organization.name}'.")
         password = self._owner(organization)
         self._mail(organization)
+        self._refused(organization)
         self.stdout.write(self.style.SUCCESS(f"Demo sign-in: {OWNER_EMAIL} / {password}"))
 
     def _owner(self, organization: Organization) -> str:
@@ -86,6 +92,38 @@ class Command(BaseCommand):
             path.write_bytes(raw)
             paths.append(str(path))
         call_command("ingest_eml", "--org", organization.slug, "--sync", *paths, stdout=self.stdout)
+
+    def _refused(self, organization: Organization) -> None:
+        """One client's mail the sender policy refuses, as a live delivery (kept for an admin to
+        allow and bring in), once; not when the policy would accept it."""
+        if (
+            sender_allowed(organization, REFUSED_SENDER)
+            or Delivery.objects.filter(organization=organization, message_id=REFUSED_MESSAGE_ID).exists()
+        ):
+            return
+        raw = build_refused_message(timezone.now(), organization.inbound_address)
+        address = REFUSED_SENDER.rpartition("<")[2].rstrip(">")
+        domain = address.rpartition("@")[2]
+        outcome = delivery_receive(
+            received=Received(
+                provider="demo",
+                message=parse_bytes(head_bytes(raw)),
+                raw=raw,
+                event_id="demo-refused-fjord",
+                envelope_sender=address,
+                envelope_recipient=organization.inbound_address,
+                headers_only=True,
+                # What a provider would have found: the client's own server signed it.
+                auth=SenderAuth(
+                    AuthResult.PASS,
+                    domain,
+                    "DKIM pass aligned with From",
+                    ProviderResults(dkim="pass", dkim_domains=(domain,)),
+                ),
+            ),
+            organization=organization,
+        )
+        self.stdout.write(f"Demo refused sender: {outcome.reason}")
 
 
 def _message_id(raw: bytes) -> str:
