@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "pipeline": ["bench/pipeline.py"],
     "pages": ["bench/pages.py"],
     "ai_cost": ["bench/ai_cost.py"],
+    "sql_paths": ["bench/sql_paths.py"],
 }
 OUTPUT = ROOT / "BENCHMARKS.md"
 
