@@ -1,26 +1,31 @@
-"""SQL the ORM writes, run with fewer round trips on the hot paths (webhook, worker).
+"""Fewer round trips than the ORM on the pipeline's hot paths (the webhook's store, the worker).
 
-`rows_insert`: Django saves one model instance per statement, and several statements only
-commit together inside a transaction (BEGIN, each INSERT, COMMIT: a round trip each).
-PostgreSQL runs a statement whose WITH clauses insert (data-modifying CTEs) as one atomic unit
-even in autocommit, so `rows_insert` writes rows of different tables, public and tenant alike,
-in a single round trip. Each INSERT is still compiled by Django (`InsertQuery`), so field
-defaults, `pre_save` (auto_now_add, file fields) and `get_db_prep_save` (JSON, UUIDs, dates)
-behave exactly as in `Model.save()`. No signals are sent: nothing of ours listens to these
-models' saves.
+`rows_insert` writes rows of several models, tenant and public, in one statement (each INSERT
+compiled by Django, run as data-modifying CTEs: atomic without a transaction of our own);
+`prepared_cursor` runs a statement with server-side binding, prepared once per connection;
+`tenant_table` names a table with its schema, so the webhook never switches the search path;
+`queryset_sql` and `RowReader` let a query asked for every email be compiled once per process
+and its rows read as the ORM would. bench/sql_paths.py measures each use against the ORM with
+Django's `server_side_binding` and psycopg's automatic preparation, and against plain
+`create()`/`bulk_create()` (BENCHMARKS.md, "config.sql against the stock path"): this module
+is used only where it wins clearly, which is where it saves round trips.
 
-`queryset_sql`: building and compiling a query costs more CPU than PostgreSQL takes to run a
-small one, so a query asked for every email is compiled once per process and run with
-its parameters; `RowReader` turns its rows into model instances as the ORM would.
-
-`prepared_cursor`: Django's cursors bind parameters on the client (the values are quoted into
-the SQL text, which PostgreSQL then parses and plans on every run). The statements the webhook
-runs on every delivery and the worker on every email go through a cursor that sends the
-values apart from the SQL and has PostgreSQL prepare each statement once per connection: no
-planning on later runs (the loop check's planning took three times its execution) and no
-quoting of a 20 KB text. `tenant_table` names a table with its schema, so that the webhook's
-statements do not depend on the connection's search path (django-tenants sets it with a
-round trip of its own whenever the schema changes).
+Django internals used here, beyond the documented API (`Model.from_db`, `Model._state`,
+`RawSQL`, `connections`, `router`), checked with Django 5.2.19 (`DJANGO_TESTED`;
+tests/test_sql.py fails on another minor version until they are re-checked):
+- `django.db.models.sql.InsertQuery`, its `insert_values(fields, objs)` and `get_compiler()`;
+  the compiler's `returning_fields` attribute (set before `as_sql()`, as `execute_sql` does)
+  and `as_sql()` returning one `(sql, params)` per statement, in the form `INSERT INTO "table" …`;
+- `Options.db_table`, `pk`, `app_config`, `local_concrete_fields` and `concrete_fields`,
+  `Field.generated` (Django 5.0+), and a foreign key's field cache (`is_cached`,
+  `get_cached_value`);
+- `Field.get_col()`, `Col.get_db_converters()` and `DatabaseOperations.get_db_converters()`,
+  the converters a queryset applies to its rows;
+- `Query.sql_with_params()`, `DatabaseOperations.quote_name()`;
+- `BaseDatabaseWrapper.close_if_health_check_failed()`, `ensure_connection()`,
+  `wrap_database_errors`, `queries_logged` and `.connection` (the psycopg connection), and
+  `django.db.backends.utils.CursorWrapper`/`CursorDebugWrapper.debug_sql()`, so that these
+  cursors are wrapped, logged and counted (`assertNumQueries`) as Django's own.
 """
 
 from __future__ import annotations
@@ -37,6 +42,9 @@ from django.db.models.expressions import RawSQL
 from django.db.models.sql import InsertQuery
 from django_tenants.utils import get_public_schema_name
 from psycopg import Cursor
+
+# The Django minor versions whose internals (listed above) this module was checked against.
+DJANGO_TESTED = ("5.2",)
 
 
 class _PreparingCursor(Cursor[Any]):
