@@ -14,7 +14,6 @@ from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from config.sql import rows_insert
 from organizations.models import Organization
 from usage.models import DailyUsage, UsageRecord
 
@@ -65,10 +64,14 @@ def usage_records(
     *, organization: Organization, email_code: UUID | None, calls: Sequence[Mapping[str, Any]]
 ) -> list[UsageRecord]:
     """The ledger rows of an email's AI calls (each the keywords of `usage_record` after the
-    email's), written in one INSERT: the worker records every email's usage, and a model save
-    per row cost it more CPU than the statement takes to run."""
+    email's), in one INSERT. The worker records usage in autocommit, whatever happens next: one
+    row (the usual case) is one `save()`, where `bulk_create()` would add BEGIN and COMMIT around
+    its INSERT. config.sql's one statement was no faster here (bench/sql_paths.py)."""
     rows = [UsageRecord(organization=organization, email_code=email_code, **call) for call in calls]
-    rows_insert(rows)
+    if len(rows) == 1:
+        rows[0].save(force_insert=True)
+    else:
+        UsageRecord.objects.bulk_create(rows)
     return rows
 
 
