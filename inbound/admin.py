@@ -8,8 +8,23 @@ from inbound.models import Delivery
 class DeliveryAdmin(admin.ModelAdmin):
     """The delivery log is evidence of what arrived: staff read it, nobody edits it."""
 
-    list_display = ("created_at", "provider", "organization", "verdict", "sender", "recipient", "subject", "reason")
-    list_filter = ("verdict", "provider", "organization")
+    # The sender check beside the verdict: the provider's SPF, DKIM and DMARC words and what they add up to.
+    list_display = (
+        "created_at",
+        "provider",
+        "organization",
+        "verdict",
+        "cause",
+        "sender",
+        "recipient",
+        "subject",
+        "reason",
+        "authentication",
+        "spf",
+        "dkim",
+        "dmarc",
+    )
+    list_filter = ("verdict", "cause", "authentication", "provider", "organization")
     search_fields = ("message_id", "event_id", "sender", "recipient", "subject")
     date_hierarchy = "created_at"
     list_select_related = ("organization",)
