@@ -29,3 +29,11 @@ document.addEventListener("htmx:beforeRequest", (event) => {
   const element = event.detail && event.detail.elt;
   if (document.hidden && element && element.dataset && element.dataset.live) event.preventDefault();
 });
+
+// The nav folds into a <details> "Menu" (base.html). On wide screens CSS shows its content
+// through ::details-content; where a browser cannot, the menu is opened here instead.
+(() => {
+  const menu = document.querySelector(".nav-menu");
+  const styled = window.CSS && CSS.supports && CSS.supports("selector(::details-content)");
+  if (menu && !styled && window.matchMedia("(min-width: 900px)").matches) menu.open = true;
+})();
