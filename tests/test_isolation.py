@@ -23,9 +23,9 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from api.services import api_key_create
-from inbound.models import Delivery, Verdict
+from inbound.models import Delivery, RefusalCause, Verdict
 from organizations.handoff import handoff_token_create
-from organizations.models import AllowedSender, Membership, Organization, Role
+from organizations.models import AllowedSender, Membership, Organization, Role, TrustedDomain
 from organizations.services import invitation_create
 from projects.services import project_merge
 from tests.conftest import ROLES, make_user
@@ -55,6 +55,8 @@ class Foreign:
     handoff_token: str
     api_key_code: str
     merge_code: str = ""
+    refused_pk: int = 0  # a refused delivery with its message kept
+    trusted_pk: int = 0  # a domain trusted without authentication
 
 
 @pytest.fixture
@@ -85,6 +87,16 @@ def foreign(world: Any, other_org: Organization) -> Foreign:
         organization=other_org, email=f"{MARK}-invitee@otherorg.test", role="member", invited_by=None, send=False
     )
     sender = AllowedSender.objects.create(organization=other_org, pattern=f"@{MARK}.example")
+    trusted = TrustedDomain.objects.create(organization=other_org, domain=f"{MARK}.example")
+    refused = Delivery.objects.create(
+        provider="postmark",
+        organization=other_org,
+        verdict=Verdict.REJECTED,
+        cause=RefusalCause.SENDER_POLICY,
+        kept=f"refused/{MARK}.eml",
+        sender=f"{MARK}-stranger@client.example",
+        subject=f"{MARK} refused",
+    )
     for verdict in (Verdict.ACCEPTED, Verdict.REJECTED, Verdict.INVALID):
         Delivery.objects.create(
             provider="postmark",
@@ -122,6 +134,8 @@ def foreign(world: Any, other_org: Organization) -> Foreign:
         handoff_token=handoff_token_create(user=world.outsider, organization=other_org),
         api_key_code=str(api_key.code),
         merge_code=str(merge.code),
+        refused_pk=refused.pk,
+        trusted_pk=trusted.pk,
     )
 
 
@@ -157,6 +171,10 @@ def _value(route: str, name: str, foreign: Foreign) -> str | None:
     if name in by_name:
         return by_name[name]
     if name == "pk":
+        if route.startswith("inbox/refused/"):
+            return str(foreign.refused_pk)
+        if route.startswith("settings/trusted-domains/"):
+            return str(foreign.trusted_pk)
         return str(foreign.sender_pk if route.startswith("settings/senders/") else foreign.membership_pk)
     if name == "token":
         if route.startswith("feeds/projects/"):
