@@ -197,8 +197,8 @@ _db["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 # Server-side prepared statements, for the few statements that ask for them (config.sql.
 # prepared_cursor: the webhook's and the worker's, run for every email). Django's own cursors
 # bind on the client and never prepare (bench/sql_paths.py: its server_side_binding gained
-# little against the round trips config.sql saves). Off behind a pooler that cannot carry them (PgBouncer before
-# 1.21 in transaction mode).
+# little against the round trips config.sql saves). Off behind a pooler that cannot carry
+# them (PgBouncer before 1.21 in transaction mode).
 _db.setdefault("OPTIONS", {})["prepare_threshold"] = (
     0 if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else None
 )
