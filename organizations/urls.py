@@ -18,4 +18,6 @@ urlpatterns = [
     # A personal preference, not a workspace change: under accounts/ like the other account
     # settings, so viewers may use it (views.digest_toggle still requires membership).
     path("accounts/digest/", views.digest_toggle, name="digest_toggle"),
+    # The member's own calendar feed address, the same kind of personal setting.
+    path("accounts/feed/", views.member_feed, name="member_feed"),
 ]

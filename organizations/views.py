@@ -331,3 +331,13 @@ def digest_toggle(request: HttpRequest) -> HttpResponse:
         request, "You will get the daily digest." if enabled else "You will no longer get the daily digest."
     )
     return _team_done(request)
+
+
+# Every member, viewers included, manages their own feed address: it changes nothing shared.
+@workspace_view(Role.VIEWER, write_role=None)
+@require_POST
+def member_feed(request: HttpRequest) -> HttpResponse:
+    revoke = request.POST.get("action") == "revoke"
+    services.membership_feed_rotate(membership=_acting_membership(request), revoke=revoke)
+    messages.success(request, "Your calendar feed revoked." if revoke else "New address for your calendar feed.")
+    return redirect(reverse("projects:list") + "#calendar")

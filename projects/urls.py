@@ -8,7 +8,6 @@ urlpatterns = [
     path("", views.project_index, name="list"),
     path("new/", views.project_create, name="create"),
     path("feed/", views.organization_feed, name="organization_feed"),
-    path("feed/mine/", views.member_feed, name="member_feed"),
     path("<uuid:code>/settings/", views.project_settings, name="edit"),
     path("<uuid:code>/merge/", views.project_merge, name="merge"),
     path("merges/<uuid:code>/", views.project_merge_detail, name="merge_detail"),

@@ -17,7 +17,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from organizations.access import request_organization, workspace_view
 from organizations.models import Role
-from organizations.services import membership_feed_rotate
 from projects import services
 from projects.forms import FeedForm, ProjectEditForm, ProjectFilterForm, ProjectForm, ProjectMergeForm, SignalForm
 from projects.models import Project, ProjectSignal
@@ -223,18 +222,6 @@ def project_feed(request: HttpRequest, code: str) -> HttpResponse:
         services.project_feed_rotate(project=project, actor=_actor(request), revoke=revoke)
         messages.success(request, "Calendar feed revoked." if revoke else "New calendar feed address created.")
     return redirect(reverse("projects:edit", args=[project.code]) + "#feed")
-
-
-# Every member, viewers included, manages their own feed address: it changes nothing shared.
-@workspace_view(Role.VIEWER, write_role=None)
-@require_POST
-def member_feed(request: HttpRequest) -> HttpResponse:
-    form = FeedForm(request.POST)
-    if form.is_valid():
-        revoke = form.cleaned_data["action"] == "revoke"
-        membership_feed_rotate(membership=request.membership, revoke=revoke)  # type: ignore[attr-defined]
-        messages.success(request, "Your calendar feed revoked." if revoke else "New address for your calendar feed.")
-    return redirect(reverse("projects:list") + "#calendar")
 
 
 @workspace_view(Role.ADMIN, write_role=Role.ADMIN)

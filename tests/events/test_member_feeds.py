@@ -24,7 +24,7 @@ def my_feed_token(world, role: str) -> str:
 def test_every_member_creates_their_own_feed_and_it_serves_every_project(world, client_as, workspace_client):
     EventFactory(project=ProjectFactory(name="A"), title="One", date=dt.date(2026, 12, 1))
     viewer = client_as(world.viewer)
-    assert viewer.post(reverse("projects:member_feed"), {"action": "rotate"}).status_code == 302
+    assert viewer.post(reverse("workspace:member_feed"), {"action": "rotate"}).status_code == 302
     token = my_feed_token(world, "viewer")
     assert len(token) >= 40
 
@@ -37,22 +37,22 @@ def test_every_member_creates_their_own_feed_and_it_serves_every_project(world, 
 
 def test_members_feeds_are_their_own(world, client_as, workspace_client):
     for role in ("member", "viewer"):
-        client_as(world.user(role)).post(reverse("projects:member_feed"), {"action": "rotate"})
+        client_as(world.user(role)).post(reverse("workspace:member_feed"), {"action": "rotate"})
     mine, theirs = my_feed_token(world, "member"), my_feed_token(world, "viewer")
     assert mine != theirs
     # Regenerating mine leaves theirs alone; revoking mine ends it.
-    client_as(world.member).post(reverse("projects:member_feed"), {"action": "rotate"})
+    client_as(world.member).post(reverse("workspace:member_feed"), {"action": "rotate"})
     assert feed(workspace_client, mine) == 404
     assert feed(workspace_client, theirs) == 200
-    client_as(world.member).post(reverse("projects:member_feed"), {"action": "revoke"})
+    client_as(world.member).post(reverse("workspace:member_feed"), {"action": "revoke"})
     assert my_feed_token(world, "member") == ""
 
 
 def test_a_removed_member_loses_their_feed_and_the_shared_one(world, client_as, workspace_client):
     organization_feed_rotate(organization=Organization.objects.get(pk=world.org.pk), actor=None)
     shared = Organization.objects.get(pk=world.org.pk).feed_token
-    client_as(world.member).post(reverse("projects:member_feed"), {"action": "rotate"})
-    client_as(world.viewer).post(reverse("projects:member_feed"), {"action": "rotate"})
+    client_as(world.member).post(reverse("workspace:member_feed"), {"action": "rotate"})
+    client_as(world.viewer).post(reverse("workspace:member_feed"), {"action": "rotate"})
     leaving, staying = my_feed_token(world, "member"), my_feed_token(world, "viewer")
     assert feed(workspace_client, leaving) == 200
     assert feed(workspace_client, shared) == 200
@@ -70,7 +70,7 @@ def test_a_removed_member_loses_their_feed_and_the_shared_one(world, client_as, 
 
 
 def test_a_deactivated_accounts_feed_stops(world, client_as, workspace_client):
-    client_as(world.member).post(reverse("projects:member_feed"), {"action": "rotate"})
+    client_as(world.member).post(reverse("workspace:member_feed"), {"action": "rotate"})
     token = my_feed_token(world, "member")
     type(world.member).objects.filter(pk=world.member.pk).update(is_active=False)
     assert feed(workspace_client, token) == 404
@@ -86,6 +86,6 @@ def test_the_shared_address_is_shown_to_admins_only(world, client_as):
 def test_a_member_feed_token_does_not_open_another_workspace(world, client_as, other_org):
     from django.test import Client
 
-    client_as(world.member).post(reverse("projects:member_feed"), {"action": "rotate"})
+    client_as(world.member).post(reverse("workspace:member_feed"), {"action": "rotate"})
     token = my_feed_token(world, "member")
     assert feed(Client(HTTP_HOST=other_org.host), token) == 404
