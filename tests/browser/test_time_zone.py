@@ -172,11 +172,51 @@ def test_a_person_sets_their_zone_and_sees_the_times_change(
     assert recorder.nothing_ran() and not recorder.console_errors
 
 
-def test_the_time_zone_page_fits_a_phone(page: Any, world: BrowserWorld, sign_in: Any, person: User) -> None:
+def axe_problems(page: Any) -> list[str]:
+    """Serious and critical axe-core violations (issue 19: none on any page)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    return [f"{v['id']} ({v['impact']}): {v['help']}" for v in violations if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_time_zone_page_and_a_zoned_timeline_fit_the_width_and_pass_axe(
+    page: Any,
+    world: BrowserWorld,
+    sign_in: Any,
+    person: User,
+    meeting: tuple[Project, Email],
+    db_blocker: Any,
+    width: int,
+) -> None:
+    with db_blocker.unblock():
+        person.time_zone = "America/New_York"
+        person.save(update_fields=["time_zone"])
     sign_in(person)
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(world.url("/accounts/time-zone/"))
-    page.get_by_label("Time zone").wait_for()
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"the time zone page scrolls sideways to {width} px"
-    screenshot(page, "time_zone_account_390")
+    page.set_viewport_size({"width": width, "height": 900})
+    for name, path in (
+        ("time_zone_account", "/accounts/time-zone/"),
+        ("time_zone_timeline", f"/projects/{meeting[0].code}/"),
+    ):
+        page.goto(world.url(path))
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= width, f"{path} scrolls sideways to {scroll_width} px at {width} px"
+        assert axe_problems(page) == [], path
+        screenshot(page, f"{name}_{width}")
+
+
+def test_a_date_typed_in_the_browsers_own_order_is_sent_as_iso(
+    page: Any, world: BrowserWorld, sign_in: Any, person: User, meeting: tuple[Project, Email]
+) -> None:
+    # The browser draws <input type="date"> in its own locale: Debian's headless Chromium is
+    # en-US whatever --lang or the context's locale say (tried), so the month comes first here.
+    sign_in(person)
+    page.goto(world.url(f"/projects/{meeting[0].code}/"))
+    page.get_by_label("From").focus()
+    page.keyboard.type("12072026")
+    screenshot(page, "date_input_en_us")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(re.compile(r"date_from=2026-12-07"))
+    assert page.get_by_label("From").input_value() == "2026-12-07"
+    assert page.locator(".event", has_text="Call with Ingrid").count() == 1
