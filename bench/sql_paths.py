@@ -54,6 +54,27 @@ LABELS = {
     "server": "ORM, `server_side_binding` + prepared",
     "client": "ORM, Django's default binding",
 }
+OPERATIONS = {
+    "store": "webhook store (Email 20 KB, log, Delivery, queue rows)",
+    "claim": "worker claim (UPDATE, log row, row and attachments read back)",
+    "event": "worker event + history row (inside the apply's transaction)",
+    "usage": "worker usage row",
+    "state": "worker state change + log row",
+    "name": "worker project name match (read)",
+}
+# What the Email takes from the parsed message as it is (events.ingest.email_store's fields).
+PARSED_FIELDS = (
+    "from_address",
+    "from_name",
+    "to",
+    "cc",
+    "subject",
+    "date",
+    "in_reply_to",
+    "references",
+    "text",
+    "html",
+)
 # A variant is kept only where it beats the best stock path by this much (median, per operation).
 CLEAR_WIN = 1.2
 
@@ -103,22 +124,13 @@ def measure() -> dict[str, Any]:
             provider="postmark",
             provider_event_id=f"sql-{os.getpid()}-{n}",
             envelope_recipient=f"{ORG_SLUG}@in.localhost",
-            from_address=parsed.from_address,
-            from_name=parsed.from_name,
-            to=parsed.to,
-            cc=parsed.cc,
-            subject=parsed.subject,
-            date=parsed.date,
             received_at=now,
             headers=[list(pair) for pair in parsed.headers],
-            in_reply_to=parsed.in_reply_to,
-            references=parsed.references,
-            text=parsed.text,
-            html=parsed.html,
             size=raw_size,
             state=state,
             state_changed_at=now,
             raw=f"{schema}/raw/{n}.eml",
+            **{name: getattr(parsed, name) for name in PARSED_FIELDS},
         )
 
     def on_public(alias: str) -> None:
@@ -325,43 +337,16 @@ def measure() -> dict[str, Any]:
         pool_position[alias] = position + 1
         return pools[alias][position % PER_ROUND]
 
+    def three(ours: Callable[[Any], None], orm: Callable[[str], Callable[[Any], None]]) -> dict[str, Any]:
+        return {"ours": ours, "server": orm("server_binding"), "client": orm("client_binding")}
+
     operations: dict[str, Op] = {
-        "webhook store (Email 20 KB, log, Delivery, queue rows)": (
-            store_rows,
-            on_public,
-            {"ours": store_ours, "server": store_orm("server_binding"), "client": store_orm("client_binding")},
-            False,
-        ),
-        "worker claim (UPDATE, log row, row and attachments read back)": (
-            pooled,
-            on_schema,
-            {"ours": claim_ours, "server": claim_orm("server_binding"), "client": claim_orm("client_binding")},
-            False,
-        ),
-        "worker event + history row (inside the apply's transaction)": (
-            event_rows,
-            on_schema,
-            {"ours": event_ours, "server": event_orm("server_binding"), "client": event_orm("client_binding")},
-            True,
-        ),
-        "worker usage row": (
-            usage_row,
-            on_schema,
-            {"ours": usage_ours, "server": usage_orm("server_binding"), "client": usage_orm("client_binding")},
-            False,
-        ),
-        "worker state change + log row": (
-            pooled,
-            on_schema,
-            {"ours": state_ours, "server": state_orm("server_binding"), "client": state_orm("client_binding")},
-            False,
-        ),
-        "worker project name match (read)": (
-            lambda alias: "harbour st KITCHEN",
-            on_schema,
-            {"ours": name_ours, "server": name_orm("server_binding"), "client": name_orm("client_binding")},
-            False,
-        ),
+        "store": (store_rows, on_public, three(store_ours, store_orm), False),
+        "claim": (pooled, on_schema, three(claim_ours, claim_orm), False),
+        "event": (event_rows, on_schema, three(event_ours, event_orm), True),
+        "usage": (usage_row, on_schema, three(usage_ours, usage_orm), False),
+        "state": (pooled, on_schema, three(state_ours, state_orm), False),
+        "name": (lambda alias: "harbour st KITCHEN", on_schema, three(name_ours, name_orm), False),
     }
 
     def round_trips(alias: str, run: Callable[[Any], None], value: Any) -> int:
@@ -403,7 +388,7 @@ def measure() -> dict[str, Any]:
             for alias_ in VARIANTS.values():
                 path(alias_)
             requeue(alias)
-            for _ in range(10):
+            for _ in range(min(10, PER_ROUND)):  # each pooled email is claimed once per round
                 timed(alias, run, make(alias), in_transaction)
         trips = {}
         for round_ in range(ROUNDS):
@@ -427,7 +412,7 @@ def measure() -> dict[str, Any]:
                     wall, used = timed(alias, run, value, in_transaction)
                     times[variant].append(wall)
                     cpu[variant] += used
-        results[name] = {
+        results[OPERATIONS[name]] = {
             variant: {
                 "median_ms": 1000 * statistics.median(times[variant]),
                 "p95_ms": 1000 * sorted(times[variant])[int(0.95 * len(times[variant]))],
