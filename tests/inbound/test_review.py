@@ -224,18 +224,22 @@ def test_the_admins_notice_counts_held_and_refused_mail_in_one_query(
     assert (attention.held, attention.refused, attention.total) == (1, 1, 2)
 
 
-@pytest.mark.parametrize("extra", [0, 30])
-def test_the_inbox_costs_the_same_queries_whatever_waits(
-    world, post_postmark, post_sns, client_as, django_assert_num_queries, extra
+def test_the_inbox_costs_the_same_queries_with_1_and_31_messages_waiting(
+    world, post_postmark, post_sns, client_as, django_assert_num_queries, django_assert_max_num_queries
 ):
     client = client_as(world.admin)
     client.get(reverse("events:inbox"))  # sessions and caches warm
-    for n in range(extra):
-        post_sns(a_stranger(sender=f"S <s{n}@client.test>", source=f"s{n}@client.test", n=n + 10))
     post_postmark(spoofed_postmark())
-    with django_assert_num_queries(QUERIES_INBOX_ADMIN):
+    with django_assert_max_num_queries(40) as one:
+        assert 'id="review"' in client.get(reverse("events:inbox")).content.decode()
+    # Counted now: the capture is a slice of the connection's query log, which the 30 deliveries
+    # below would move on.
+    queries = len(one.captured_queries)
+    for n in range(30):
+        post_sns(a_stranger(sender=f"S <s{n}@client.test>", source=f"s{n}@client.test", n=n + 10))
+    with django_assert_num_queries(queries):
         page = client.get(reverse("events:inbox")).content.decode()
-    assert 'id="review"' in page
+    assert page.count('id="kept-') == 20 and 'class="nav-attention"' in page
 
 
 # --- who may ------------------------------------------------------------------------------------
@@ -273,7 +277,3 @@ def test_another_organizations_admin_cannot_reach_them(world, post_postmark, pos
 def kept_refusal_second(post_sns: Any) -> Delivery:
     post_sns(a_stranger())
     return Delivery.objects.get(cause=RefusalCause.SENDER_POLICY)
-
-
-# The inbox as an admin sees it, with mail held and refused: the same with 1 or 31 waiting.
-QUERIES_INBOX_ADMIN = 18
