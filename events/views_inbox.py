@@ -13,7 +13,7 @@ from events.processing import email_reprocess, emails_reprocess
 from organizations.access import request_organization, workspace_view
 from organizations.models import Role
 
-# Where re-processing applies (issue 19 point 5; docs/dashboard.md "Inbox"). On an inbox row:
+# Where re-processing applies (docs/dashboard.md "Inbox"). On an inbox row:
 # mail that produced nothing and may do better on another try (failed, held, ignored as noise).
 # Not processed mail: its events are on a timeline and people may have edited them; running it
 # again is a considered step, offered on the email page, which says what it does. Never mail

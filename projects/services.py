@@ -199,7 +199,7 @@ def project_update(
     return project
 
 
-# How long a merge can be undone (issue 19 point 7): long enough to notice the wrong project was
+# How long a merge can be undone: long enough to notice the wrong project was
 # chosen, short enough that little mail has been filed on top of it.
 MERGE_UNDO_WINDOW = timedelta(days=1)
 

@@ -28,7 +28,7 @@ from tests.browser.conftest import BrowserWorld, Recorder, screenshot
 pytestmark = pytest.mark.browser
 
 WIDTHS = (1366, 390)
-# axe-core's impact levels that fail the test (issue 19: zero serious or critical violations).
+# axe-core's impact levels that fail the test: zero serious or critical violations.
 BLOCKING = {"serious", "critical"}
 
 

@@ -1,4 +1,4 @@
-"""The inbox in a real browser (issue 19 point 5): mail that arrives while the page is open
+"""The inbox in a real browser: mail that arrives while the page is open
 appears without a reload, its state follows as the worker processes it, and the filters and
 search narrow the rows in place with the address following."""
 

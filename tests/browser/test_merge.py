@@ -1,4 +1,4 @@
-"""Merging projects in a real browser (issue 19 point 7): the settings choose nothing for you, the
+"""Merging projects in a real browser: the settings choose nothing for you, the
 review page says what moves, only its button merges, and Undo brings the project back."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The digest in each recipient's own zone (issue 19 point 8): a meeting keeps the time its email
+"""The digest in each recipient's own zone: a meeting keeps the time its email
 gave in its zone and shows the recipient's own time beside it; all-day items do not move."""
 
 from __future__ import annotations

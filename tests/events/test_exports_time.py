@@ -1,4 +1,4 @@
-"""Times in the exports (issue 19 point 8): a CSV a person downloads gives times in their own zone
+"""Times in the exports: a CSV a person downloads gives times in their own zone
 and names it; all-day dates never move; a time whose zone the email never said stays as written;
 the export_timeline command and the calendar feeds keep each event's own zone."""
 

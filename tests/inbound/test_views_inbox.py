@@ -105,7 +105,7 @@ def test_the_inbox_query_count_does_not_grow_with_the_mail(world, client_as, dja
     assert len(response.context["refused"]) == 20
 
 
-# --- live, filters, search and re-process (issue 19 point 5) ------------------------------------
+# --- live, filters, search and re-process ------------------------------------------------------
 
 
 def test_the_arrival_check_answers_204_until_newer_mail_arrives(world, client_as):

@@ -1,4 +1,4 @@
-"""Merging projects (issue 19 point 7): a summary of what moves, asked for before anything moves,
+"""Merging projects: a summary of what moves, asked for before anything moves,
 and an undo for a day that puts every moved row back (services, selector and views)."""
 
 import datetime as dt
