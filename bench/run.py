@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "pages": ["bench/pages.py"],
     "ai_cost": ["bench/ai_cost.py"],
     "sql_paths": ["bench/sql_paths.py"],
+    "fairness": ["bench/fairness.py"],
 }
 OUTPUT = ROOT / "BENCHMARKS.md"
 

@@ -85,12 +85,28 @@ def pending(slug: str) -> int:
         return Email.objects.filter(state__in=[EmailState.QUEUED, EmailState.PROCESSING]).count()
 
 
+def latencies(slug: str) -> list[list[float | None]]:
+    """Each email's stored and processed times (epoch seconds; None while not processed)."""
+    from django.db.models import Min
+    from django_tenants.utils import schema_context
+
+    from events.models import Email
+    from organizations.models import Organization
+
+    organization = Organization.objects.get(slug=slug)
+    with schema_context(organization.schema_name):
+        rows = Email.objects.annotate(stored=Min("logs__at")).values_list("stored", "processed_at")
+        return [[stored.timestamp(), processed.timestamp() if processed else None] for stored, processed in rows]
+
+
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()
     if sys.argv[1] == "pending":
-        print(json.dumps({"pending": pending(sys.argv[2])}))
+        print(json.dumps({"pending": sum(pending(slug) for slug in sys.argv[2:])}))
+    elif sys.argv[1] == "latencies":
+        print(json.dumps({"latencies": latencies(sys.argv[2])}))
     else:
         print(json.dumps(collect(sys.argv[2]), default=str))

@@ -25,6 +25,10 @@ class Stats:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.counts: dict[str, int] = {"ok": 0, **dict.fromkeys(FAULTS, 0)}
+        # The driver switches these between its phases: the fairness phase wants every call to
+        # answer, after the time a real call takes; the fault soak wants faults and no wait.
+        self.faults = True
+        self.answer_seconds = 0.0
 
     def add(self, outcome: str) -> None:
         with self.lock:
@@ -98,7 +102,7 @@ def make_handler(stats: Stats, hang_seconds: float, fault_every: int) -> type[Ba
             request = json.loads(self.rfile.read(length) or b"{}")
             with lock:
                 number = next(counter)
-            if number % fault_every == 0:
+            if stats.faults and number % fault_every == 0:
                 fault = FAULTS[(number // fault_every) % len(FAULTS)]
                 stats.add(fault)
                 if fault == "hang":
@@ -109,6 +113,8 @@ def make_handler(stats: Stats, hang_seconds: float, fault_every: int) -> type[Ba
                 error = {"type": "error", "error": {"type": kinds[fault], "message": fault}}
                 self._send(int(fault), error, {"retry-after": "1"})
                 return
+            if stats.answer_seconds:
+                time.sleep(stats.answer_seconds)
             stats.add("ok")
             usage = {
                 "input_tokens": 1500,
