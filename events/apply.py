@@ -10,6 +10,7 @@ suggestions: docs/extraction.md, "Filing" and "Applying".
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -23,8 +24,10 @@ from django.db.models import F, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from config.sql import RowReader, prepared_cursor, queryset_sql, rows_insert
-from events.models import Email, Event, EventHistory, EventStatus, FilingState
+from events.models import Email, EmailLog, Event, EventHistory, EventStatus, FilingState
+from extraction.text import address_domain
 from extraction.types import ExtractedEvent, Extraction, InvitationRef, ProjectDecision
+from extraction.words import GENERIC_MAIL_DOMAINS, _folded
 from organizations.models import Organization
 from projects.models import OPEN_STATUSES, Project, ProjectAlias
 from projects.services import ProjectLimitError, project_get_or_create
@@ -51,6 +54,11 @@ class ApplyResult:
 
 PROJECT_ROWS = RowReader(Project)
 EVENT_ROWS = RowReader(Event)
+# How far back an unfiled email can corroborate a new project another email proposes.
+CORROBORATION_WINDOW = timedelta(days=90)
+YEAR = re.compile(r"\b20\d\d\b")
+THREAD_WAITS = "its thread waits in Unfiled"
+THREAD_FOLLOWS = "same thread"
 
 
 def _snapshot(event: Event) -> dict[str, Any]:
@@ -144,7 +152,7 @@ def project_decide(*, email: Email, extraction: Extraction) -> tuple[Project | N
     thread_ids = [i for i in [email.in_reply_to, *email.references] if i]
     if thread_ids and Email.objects.filter(message_id__in=thread_ids, filing=FilingState.UNFILED).exists():
         # Its thread waits for a person: the answer will file the whole thread (events.filing).
-        return None, FilingState.UNFILED, "its thread waits in Unfiled"
+        return None, FilingState.UNFILED, THREAD_WAITS
     decision = extraction.project
     if decision.action == "none":
         return None, FilingState.NOT_PROJECT, decision.reason or "not about a project"
@@ -160,6 +168,130 @@ def project_decide(*, email: Email, extraction: Extraction) -> tuple[Project | N
             return named, FilingState.AUTO, "a project of that name"
         return None, FilingState.AUTO if confident else FilingState.UNFILED, reason
     return None, FilingState.UNFILED, reason
+
+
+def _topic(name: str, client_name: str, organization_name: str) -> set[str]:
+    """What a proposed project is about: its name's words less the client's and ours, plus years.
+    Short words ("PoC", "UAT", "app") name a kind of work that any project may have."""
+    words = _folded(name) - _folded(client_name) - _folded(organization_name)
+    return {w for w in words if len(w) >= 4} | set(YEAR.findall(name))
+
+
+def _client_key(address: str) -> str:
+    """Whose proposal: the company domain, or the address itself at a personal mail domain."""
+    address = (address or "").strip().lower()
+    domain = address_domain(address)
+    return address if not domain or domain in GENERIC_MAIL_DOMAINS else domain
+
+
+def _proposal(extraction: Extraction) -> tuple[str, str, str] | None:
+    decision = extraction.project
+    if decision.action == "new" and decision.name:
+        return decision.name, decision.client_name, decision.client_email
+    for candidate in decision.candidates:
+        if candidate.project_id is None and candidate.name:
+            return candidate.name, candidate.client_name, candidate.client_email
+    return None
+
+
+def _corroborating(*, email: Email, extraction: Extraction, organization: Organization) -> list[Email]:
+    """Unfiled emails of other threads that propose the same new project as this one.
+
+    One email about a new topic from a known client may belong to the client's project or start
+    another, so it waits for a person. A second conversation, started apart from the first, from
+    the same client and naming the same new thing (a site, a product, another year: a word of the
+    proposed name that no open project is named with) is the evidence a person would use: the
+    project exists. HubSpot's and Front's rules file by such agreement of independent signals.
+    """
+    proposal = _proposal(extraction)
+    if proposal is None:
+        return []
+    name, client_name, client_email = proposal
+    key = _client_key(client_email)
+    topic = _topic(name, client_name, organization.name)
+    if not key or not topic:
+        return []
+    # Words an open project is named with, or that the client's own projects' mail already uses.
+    open_projects = Project.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True)
+    theirs = []
+    for pk, taken, client in open_projects.values_list("pk", "name", "client_email"):
+        topic -= _folded(taken) | set(YEAR.findall(taken))
+        if client and _client_key(client) == key:
+            theirs.append(pk)
+    if theirs and topic:
+        subjects = Email.objects.filter(project_id__in=theirs).order_by("-date").values_list("subject", flat=True)
+        topic -= set().union(set(), *(_folded(subject) for subject in subjects[:100]))
+    if not topic:
+        return []
+    thread = {i for i in [email.message_id, email.in_reply_to, *email.references] if i}
+    since = (email.date or timezone.now()) - CORROBORATION_WINDOW
+    waiting = (
+        Email.objects.filter(filing=FilingState.UNFILED, received_at__gte=since)
+        .exclude(pk=email.pk)
+        .order_by("date", "pk")[:200]
+    )
+    found = []
+    for other in waiting:
+        if thread & {i for i in [other.message_id, other.in_reply_to, *other.references] if i}:
+            continue
+        for candidate in other.suggestions or []:
+            if candidate.get("project") is None and candidate.get("name"):
+                if _client_key(candidate.get("client_email", "")) == key and topic & _topic(
+                    candidate["name"], candidate.get("client_name", ""), organization.name
+                ):
+                    found.append(other)
+                break
+    # One conversation counts once: a reply among them follows its thread (_waiting_join).
+    starts = {e.message_id for e in found}
+    return [e for e in found if not starts & {e.in_reply_to, *e.references}]
+
+
+def _corroborated(extraction: Extraction, corroborating: list[Email]) -> Extraction:
+    """The decision to start the project the emails agree on, named as the earliest proposed it."""
+    earliest = next(c for c in corroborating[0].suggestions if c.get("project") is None and c.get("name"))
+    count = len(corroborating) + 1
+    decision = replace(
+        extraction.project,
+        action="new",
+        project_id=None,
+        name=earliest["name"],
+        client_name=earliest.get("client_name", ""),
+        client_email=earliest.get("client_email", ""),
+        reason=f"a new project that {count} separate conversations name",
+    )
+    return replace(extraction, project=decision)
+
+
+def _waiting_join(emails: list[Email], *, project: Project, organization: Organization, reason: str) -> None:
+    """File the unfiled emails that corroborated a new project into it, with their replies.
+
+    Locked and read again: another worker (or a person filing by hand) may have taken one since."""
+    emails = list(
+        Email.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=[e.pk for e in emails], filing=FilingState.UNFILED)
+        .order_by("date", "pk")
+    )
+    ids = [e.message_id for e in emails if e.message_id]
+    replies = list(
+        Email.objects.select_for_update(skip_locked=True)
+        .filter(filing=FilingState.UNFILED)
+        .filter(Q(in_reply_to__in=ids) | Q(references__overlap=ids))
+        .exclude(pk__in=[e.pk for e in emails])
+    )
+    for other in [*emails, *sorted(replies, key=lambda e: (e.date or e.received_at, e.pk))]:
+        other.project, other.filing = project, FilingState.AUTO
+        other.filing_reason = (reason if other in emails else THREAD_FOLLOWS)[:200]
+        if other.waiting.get("events"):
+            extraction_apply_in_transaction(
+                organization=organization,
+                email=other,
+                extraction=extraction_from_waiting(other.waiting, project=project),
+                first_run=not Event.objects.filter(email=other).exists(),
+            )
+        other.save(update_fields=["project", "filing", "filing_reason"])
+        EmailLog.objects.create(
+            email=other, state=other.state, message=f"Filed into {project.name}: {other.filing_reason}"
+        )
 
 
 def suggestions_of(extraction: Extraction) -> list[dict[str, Any]]:
@@ -621,10 +753,18 @@ def extraction_apply_in_transaction(
     if project is None and FilingState.NOT_PROJECT not in (filing, email.filing):
         project, filing, reason = _invitation_project(email=email, extraction=extraction) or (project, filing, reason)
     project_created = False
+    corroborating: list[Email] = []
+    if project is None and filing == FilingState.UNFILED and reason != THREAD_WAITS:
+        corroborating = _corroborating(email=email, extraction=extraction, organization=organization)
+        if corroborating:
+            extraction = _corroborated(extraction, corroborating)
+            filing, reason = FilingState.AUTO, extraction.project.reason
     if project is None and filing == FilingState.AUTO and extraction.project.action == "new":
         project, project_created = _project_create(
             organization=organization, extraction=extraction, active_at=email.date
         )
+    if project is not None and corroborating:
+        _waiting_join(corroborating, project=project, organization=organization, reason=reason)
 
     if not first_run:
         _revert_earlier_run(email)

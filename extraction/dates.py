@@ -63,12 +63,12 @@ MONTHS = (
     r"jan(?:uary|vier|uar|\.)?|feb(?:ruary|ruar|\.)?|févr(?:ier)?|fevr(?:ier)?|mar(?:ch|s|\.)?|märz|maerz|"
     r"apr(?:il|\.)?|avr(?:il)?|may|mai|jun(?:e|i|\.)?|juin|jul(?:y|i|\.)?|juil(?:let)?|aug(?:ust|\.)?|août|aout|"
     r"sep(?:t|tember|tembre|\.)?|oct(?:ober|obre|\.)?|okt(?:ober)?|nov(?:ember|embre|\.)?|dec(?:ember|\.)?|"
-    r"dez(?:ember)?|déc(?:embre)?|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|"
+    r"dez(?:ember)?|déc(?:embre)?|desember|des\.|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|"
     r"noviembre|diciembre|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|januari|"
     r"februari|maart|mei|juni|juli|augustus|oktober|janeiro|fevereiro|março|marco|maio|junho|julho|setembro|"
     r"outubro|novembro|dezembro"
 )
-LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pt"]
+LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pt", "sv", "nb", "da"]
 WEEKDAYS = {
     "monday": 0, "mon": 0, "montag": 0, "lundi": 0, "lunes": 0, "lunedì": 0, "lunedi": 0, "maandag": 0,
     "tuesday": 1, "tue": 1, "tues": 1, "dienstag": 1, "mardi": 1, "martes": 1, "martedì": 1, "martedi": 1,
@@ -81,12 +81,20 @@ WEEKDAYS = {
     "saturday": 5, "sat": 5, "samstag": 5, "samedi": 5, "sábado": 5, "sabato": 5, "zaterdag": 5,
     "sunday": 6, "sun": 6, "sonntag": 6, "dimanche": 6, "domingo": 6, "domenica": 6, "zondag": 6,
     "segunda-feira": 0, "terça-feira": 1, "terca-feira": 1, "quarta-feira": 2, "quinta-feira": 3, "sexta-feira": 4,
+    # Norwegian, Danish, Swedish
+    "mandag": 0, "måndag": 0, "tirsdag": 1, "tisdag": 1, "onsdag": 2, "torsdag": 3, "fredag": 4, "lørdag": 5,
+    "lördag": 5, "søndag": 6, "söndag": 6,
 }  # fmt: skip
 WEEKDAY_RE = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10}
 
 _FLAGS = re.IGNORECASE
 ISO = re.compile(r"\b(20\d\d)-(\d{1,2})-(\d{1,2})\b")
+WEEK_OF = re.compile(
+    r"(?:\bweek (?:of|commencing|beginning|starting)|\bw/c|semaine du|settimana del|semana del|woche vom|"
+    r"week van|veckan (?:från|den)|uken (?:fra|med))\s*(?:the\s+|le\s+|il\s+|el\s+|den\s+)?$",
+    re.IGNORECASE,
+)
 # ISO week numbers as Europe writes them ("week 6", "KW 7", "vecka 48", "uke 6", "uge 49",
 # "semana 7", "settimana 3", "semaine 12"): the week's Monday (labelling convention).
 ISO_WEEK = re.compile(
@@ -113,14 +121,14 @@ NUMERIC_DOT = re.compile(r"(?<![\d.,$€£#])(\d{1,2})\.(\d{1,2})\.(?!\d)")
 ORDINAL_DAY = re.compile(rf"\b(?:the\s+|(?:{WEEKDAY_RE})\.?,?\s+(?:the\s+)?)(\d{{1,2}})(st|nd|rd|th)\b", _FLAGS)
 WEEKDAY = re.compile(
     rf"\b(?:(next|this|coming|last|nächsten|naechsten|kommenden|diesen|letzten|el próximo|el proximo|"
-    rf"il prossimo|volgende|na próxima|na proxima|próxima|proxima)\s+)?({WEEKDAY_RE})(?!\w)\.?(\s+(?:prochain|next week|que vient|próximo|prossimo))?",
+    rf"il prossimo|volgende|na próxima|na proxima|próxima|proxima|neste|nästa|næste)\s+)?({WEEKDAY_RE})(?!\w)\.?(\s+(?:prochain|next week|que vient|próximo|prossimo))?",
     _FLAGS,
 )
 RELATIVE = re.compile(
-    r"\b(?:(?:eod|cob|end of (?:the )?day|close of business)\s+(?:tomorrow|today)|(the\s+)?day after tomorrow|übermorgen|tomorrow|yesterday|gestern|hier|tmrw|morgen|demain|mañana|domani|amanhã|amanha|ontem|ayer|ieri|gisteren|today|tonight|"
+    r"\b(?:(?:eod|cob|end of (?:the )?day|close of business)\s+(?:tomorrow|today)|(the\s+)?day after tomorrow|übermorgen|tomorrow|yesterday|gestern|hier|tmrw|i morgon|imorgon|morgen|demain|mañana|domani|amanhã|amanha|ontem|ayer|ieri|gisteren|i går|igår|today|tonight|i dag|idag|"
     r"this (?:morning|afternoon|evening)|heute|aujourd'hui|hoy|oggi|hoje|vandaag|"
     r"(?:the\s+)?end of (?:the\s+|this\s+)?(?:day|week|month)|eod|eow|cob|"
-    r"end of next (?:week|month)|next week|next month|ende (?:der|dieser) woche|ende nächster woche|"
+    r"end of next (?:week|month)|next week|neste uke|nästa vecka|næste uge|volgende week|next month|ende (?:der|dieser) woche|ende nächster woche|"
     r"fin de (?:la )?semaine|"
     r"in\s+(?:\d+|a|an|one|two|three|four|five|six|ten)\s+(?:days?|weeks?|months?)|"
     r"(?:\d+|a|one|two|three)\s+weeks?\s+from\s+(?:now|today))\b",
@@ -171,6 +179,7 @@ def _weekday_date(weekday: int, base: date, modifier: str) -> date:
     if modifier in {
         "next", "nächsten", "naechsten", "kommenden", "prochain", "next week", "que vient", "el próximo",
         "el proximo", "próximo", "il prossimo", "prossimo", "volgende", "na próxima", "na proxima", "próxima", "proxima",
+        "neste", "nästa", "næste",
     }:  # fmt: skip
         next_monday = base + timedelta(days=7 - base.weekday())
         return next_monday + timedelta(days=weekday)
@@ -185,7 +194,7 @@ def _relative_date(phrase: str, base: date, base_dt: datetime) -> tuple[date, bo
     p = re.sub(r"^(by|before|until|till) ", "", p)
     p = re.sub(r"^the ", "", p)
     p = re.sub(r"^(eod|cob|end of (the )?day|close of business) ", "", p)
-    if p in {"yesterday", "gestern", "hier", "ontem", "ayer", "ieri", "gisteren"}:
+    if p in {"yesterday", "gestern", "hier", "ontem", "ayer", "ieri", "gisteren", "i går", "igår"}:
         return base - timedelta(days=1), True
     if p in {
         "today",
@@ -196,13 +205,15 @@ def _relative_date(phrase: str, base: date, base_dt: datetime) -> tuple[date, bo
         "oggi",
         "hoje",
         "vandaag",
+        "i dag",
+        "idag",
         "eod",
         "cob",
         "end of day",
         "end of the day",
     } or p.startswith("this "):
         return base, True
-    if p in {"tomorrow", "tmrw", "morgen", "demain", "mañana", "domani", "amanhã", "amanha"}:
+    if p in {"tomorrow", "tmrw", "morgen", "demain", "mañana", "domani", "amanhã", "amanha", "i morgon", "imorgon"}:
         return base + timedelta(days=1), True
     if p in {"day after tomorrow", "übermorgen"}:
         return base + timedelta(days=2), True
@@ -224,7 +235,7 @@ def _relative_date(phrase: str, base: date, base_dt: datetime) -> tuple[date, bo
     if p == "end of next month":
         year, month = (base.year + 1, 1) if base.month == 12 else (base.year, base.month + 1)
         return date(year, month, calendar.monthrange(year, month)[1]), True
-    if p == "next week":
+    if p in {"next week", "neste uke", "nästa vecka", "næste uge", "volgende week"}:
         return base + timedelta(days=7 - base.weekday()), False
     if p == "next month":
         year, month = (base.year + 1, 1) if base.month == 12 else (base.year, base.month + 1)
@@ -299,8 +310,9 @@ def find_dates(text: str, base_dt: datetime, *, day_first: bool) -> list[DateMen
             if not free(m.start(), m.end()):
                 continue
             has_year = bool(m.group(3))
+            # Without its weekday: "måndag 14 december" is the 14th whatever dateparser makes of "måndag".
             parsed = dateparser.parse(
-                m.group(0),
+                text[m.start(1) : m.end()],
                 languages=LANGUAGES,
                 settings={"RELATIVE_BASE": base_dt.replace(tzinfo=None), "PREFER_DAY_OF_MONTH": "first"},
             )
@@ -350,6 +362,8 @@ def find_dates(text: str, base_dt: datetime, *, day_first: bool) -> list[DateMen
         modifier = (m.group(1) or "") or (m.group(3) or "").strip()
         add(m, _weekday_date(WEEKDAYS[word], base, modifier), bare=not modifier)
     found.sort(key=lambda mention: mention.start)
+    # "The week of the 23rd", "w/c 7 Dec": a week, not a day of it.
+    found = [replace(m, exact=False) if WEEK_OF.search(text[max(0, m.start - 30) : m.start]) else m for m in found]
     # "Tuesday 16 February … from midday on the 16th": a bare day number is the day of a date
     # the text already gave, before it means the next such day.
     for index, mention in enumerate(found):

@@ -178,7 +178,11 @@ MORE_RESCHEDULE = [r"istället", r"i stedet", r"i stället", r"in plaats daarvan
                    r"en lugar de", r"en vez de", r"em vez de", r"invece", r"spostare", r"spostiamo", r"flytta[rst]?",
                    r"flytte[rst]?", r"flyttet", r"udskudt", r"utsatt", r"uppskjut\w*", r"aplazar", r"adiar", r"adiad[oa]",
                    r"rinviare", r"posticip\w*"]  # fmt: skip
-MORE_CANCEL = [r"inställd", r"inställt", r"avlyst", r"aflyst", r"afgelast", r"geannuleerd", r"cancellat[oa]"]
+# "falls away", "is called off", "will not take place" in the languages the sets hold.
+MORE_CANCEL = [r"inställd", r"inställt", r"ställs in", r"ställa in", r"avlyst", r"avlyses", r"aflyst", r"afgelast",
+               r"geannuleerd", r"vervall?en", r"vervalt", r"gaat niet door", r"cancellat[oa]", r"fällt aus", r"entfällt",
+               r"findet nicht statt", r"n'aura pas lieu", r"suspendid[oa]", r"desmarcad[oa]", r"não se realiza",
+               r"no se celebrar[áa]", r"non si terr[àa]", r"bortfaller"]  # fmt: skip
 
 DEADLINE_BY = re.compile(
     r"\b(?:by|before|until|till|no later than|bis|avant|d'ici|antes del?|antes de|entro|uiterlijk|voor|spätestens|até)"

@@ -18,18 +18,21 @@ from tests.factories import EmailFactory, ProjectFactory
 DAY = dt.date(2026, 12, 4)
 
 
-def unsure(project_id: int | None = None) -> Extraction:
+def unsure(
+    project_id: int | None = None,
+    *,
+    name: str = "Crumb & Co – newsletter migration",
+    client_email: str = "maria@crumbandco.example",
+) -> Extraction:
     return Extraction(
         project=ProjectDecision(
             action="new",
-            name="Crumb & Co – newsletter migration",
+            name=name,
             client_name="Crumb & Co",
-            client_email="maria@crumbandco.example",
+            client_email=client_email,
             confidence=0.4,
             candidates=[
-                Candidate(
-                    project_id=None, score=0.4, name="Crumb & Co – newsletter migration", client_name="Crumb & Co"
-                ),
+                Candidate(project_id=None, score=0.4, name=name, client_name="Crumb & Co", client_email=client_email),
                 *([Candidate(project_id=project_id, score=0.3)] if project_id else []),
             ],
         ),
@@ -57,11 +60,11 @@ def process(org, email, extraction: Extraction) -> None:
     email.save()
 
 
-def unfiled_email(org, **kw):
-    email = EmailFactory(
-        project=None, from_address="maria@crumbandco.example", subject="Newsletter migration kickoff", **kw
-    )
-    process(org, email, unsure())
+def unfiled_email(org, name: str = "Crumb & Co – newsletter migration", **kw):
+    kw.setdefault("from_address", "maria@crumbandco.example")
+    kw.setdefault("subject", "Newsletter migration kickoff")
+    email = EmailFactory(project=None, **kw)
+    process(org, email, unsure(name=name, client_email=kw["from_address"]))
     return email
 
 
@@ -90,7 +93,7 @@ def test_filing_an_unfiled_email_puts_its_events_on_the_project_and_teaches_its_
 
 
 def test_filing_one_email_files_the_waiting_mail_of_the_same_sender(org):
-    first, second = unfiled_email(org), unfiled_email(org)
+    first, second = unfiled_email(org), unfiled_email(org, name="Crumb & Co – loyalty cards")
     project = ProjectFactory()
 
     email_file(email=first, project=project)
@@ -194,3 +197,96 @@ def test_a_reply_to_an_unfiled_email_waits_with_it_and_follows_when_it_is_filed(
 
     reply.refresh_from_db()
     assert (reply.project_id, reply.filing_reason) == (project.pk, "same thread")
+
+
+# A new project that separate conversations agree on (events.apply._corroborating).
+
+
+def test_a_second_conversation_naming_the_same_new_thing_starts_the_project_and_files_both(org):
+    first = unfiled_email(org)
+    reply = EmailFactory(project=None, in_reply_to=first.message_id, references=[first.message_id])
+    process(org, reply, unsure())  # waits with its thread
+    second = unfiled_email(org, subject="Newsletter migration – templates")
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    reply.refresh_from_db()
+    project = Project.objects.get(name="Crumb & Co – newsletter migration")
+    assert (first.project_id, first.filing) == (project.pk, FilingState.AUTO)
+    assert first.filing_reason == "a new project that 2 separate conversations name"
+    assert (second.project_id, second.filing) == (project.pk, FilingState.AUTO)
+    assert (reply.project_id, reply.filing_reason) == (project.pk, "same thread")
+    # The first email's waiting kickoff is on the project now; the second's repeats it.
+    assert list(Event.objects.filter(project=project).values_list("email_id", "title")) == [(first.pk, "Kickoff")]
+
+
+def test_conversations_of_one_client_about_different_things_keep_waiting(org):
+    first = unfiled_email(org)
+    second = unfiled_email(org, name="Crumb & Co – loyalty cards")
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.filing, second.filing) == (FilingState.UNFILED, FilingState.UNFILED)
+    assert not Project.objects.filter(name__startswith="Crumb & Co").exists()
+
+
+def test_the_same_topic_from_another_client_is_no_corroboration(org):
+    first = unfiled_email(org)
+    second = unfiled_email(org, from_address="ops@another-bakery.example")
+
+    second.refresh_from_db()
+    assert second.filing == FilingState.UNFILED
+    assert not Project.objects.filter(name__startswith="Crumb & Co").exists()
+    first.refresh_from_db()
+    assert first.filing == FilingState.UNFILED
+
+
+def test_the_same_person_at_a_personal_address_corroborates_but_not_another_person_there(org):
+    unfiled_email(org, from_address="maria.crumb@gmail.com")
+    stranger = unfiled_email(org, from_address="someone.else@gmail.com")
+
+    stranger.refresh_from_db()
+    assert stranger.filing == FilingState.UNFILED
+
+    unfiled_email(org, from_address="maria.crumb@gmail.com")
+
+    assert Project.objects.filter(name="Crumb & Co – newsletter migration").exists()
+
+
+def test_words_an_open_project_is_already_named_with_corroborate_nothing(org):
+    ProjectFactory(name="Crumb & Co – newsletter migration phase 1")
+    first = unfiled_email(org)
+    second = unfiled_email(org)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.filing, second.filing) == (FilingState.UNFILED, FilingState.UNFILED)
+
+
+def test_another_year_of_a_known_project_is_something_new(org):
+    ProjectFactory(name="Fundação Atlântica – Oceano Vivo 2026")
+    first = unfiled_email(org, name="Fundação Atlântica – Oceano Vivo 2027 application", from_address="a@fa.example")
+    unfiled_email(org, name="Fundação Atlântica – Oceano Vivo 2027 panel interview", from_address="b@fa.example")
+
+    first.refresh_from_db()
+    assert first.project is not None
+    assert first.project.name == "Fundação Atlântica – Oceano Vivo 2027 application"
+
+
+def test_a_short_word_like_poc_is_not_enough_to_start_a_project(org):
+    first = unfiled_email(org, name="Crumb & Co – SuiteAnalytics licence for the PoC")
+    second = unfiled_email(org, name="Crumb & Co – PoC walkthrough")
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.filing, second.filing) == (FilingState.UNFILED, FilingState.UNFILED)
+
+
+def test_a_word_the_clients_own_project_mail_uses_is_not_something_new(org):
+    ProjectFactory(name="Kōwhai – data warehouse", client_email="rebecca@kowhai.example")
+    EmailFactory(project=Project.objects.get(name="Kōwhai – data warehouse"), subject="Dashboard mock-ups")
+    unfiled_email(org, name="Kōwhai – dashboard walkthrough", from_address="a@kowhai.example")
+    second = unfiled_email(org, name="Kōwhai – dashboard sign-off", from_address="b@kowhai.example")
+
+    second.refresh_from_db()
+    assert second.filing == FilingState.UNFILED

@@ -22,6 +22,11 @@ def first(text: str, *, day_first: bool = False, base: datetime = TUESDAY) -> da
     [
         ("Can we meet next Friday?", date(2026, 12, 4)),  # the Friday of the following week
         ("See you on Friday", date(2026, 11, 27)),
+        ("Mötet på torsdag", date(2026, 11, 26)),  # Swedish
+        ("Vi tar det neste fredag", date(2026, 12, 4)),  # Norwegian, as "next Friday"
+        ("Vi ses i morgen", date(2026, 11, 25)),
+        ("Jeg ringte i går", date(2026, 11, 23)),
+        ("Levering i dag", date(2026, 11, 24)),
         ("this Friday works", date(2026, 11, 27)),
         ("Need it EOD tomorrow", date(2026, 11, 25)),
         ("by end of day tomorrow", date(2026, 11, 25)),

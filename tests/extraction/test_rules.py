@@ -327,6 +327,30 @@ def test_a_cancellation_refers_to_the_earlier_event() -> None:
     assert (event.updates_event_id, event.update_action, event.date) == (4, "cancel", date(2026, 12, 17))
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Het overleg van donderdag mag daarom vervallen.",  # Dutch: "may lapse"
+        "Das Treffen am Donnerstag fällt aus.",
+        "Mötet på torsdag ställs in.",
+        "La réunion de jeudi n'aura pas lieu.",
+    ],
+)
+def test_a_cancellation_is_read_in_the_languages_of_the_mail(sentence: str) -> None:
+    earlier = EventRef(id=4, kind="meeting", title="Overleg", date=date(2026, 11, 26), project_id=3)
+    thread = [ThreadEmail(message_id="<root@x>", subject="Kitchen", project_id=3)]
+
+    events = extract(email(sentence), context(projects=[KITCHEN], thread=thread, recent_events=[earlier])).events
+
+    assert [(e.updates_event_id, e.update_action) for e in events] == [(4, "cancel")]
+
+
+def test_the_week_of_a_date_is_no_meeting_on_that_day() -> None:
+    found = events_of("Sophie is here the week of the 30th, so she'll run the training on Tuesday 1 December at 10am.")
+
+    assert found == [("meeting", date(2026, 12, 1))]
+
+
 def test_it_records_a_zero_cost_usage_row() -> None:
     [usage] = extract(email("Hello"), context()).usage
 
