@@ -57,6 +57,7 @@ class DateMention:
     date: date
     exact: bool = True  # False for vague spans ("next week") that name no particular day
     bare_weekday: bool = False  # "Friday" with no next/this/last: its direction depends on the tense
+    week: bool = False  # "the week of the 23rd", "week 6": the week's Monday, a milestone's date but no meeting's
 
 
 MONTHS = (
@@ -363,7 +364,7 @@ def find_dates(text: str, base_dt: datetime, *, day_first: bool) -> list[DateMen
         add(m, _weekday_date(WEEKDAYS[word], base, modifier), bare=not modifier)
     found.sort(key=lambda mention: mention.start)
     # "The week of the 23rd", "w/c 7 Dec": a week, not a day of it.
-    found = [replace(m, exact=False) if WEEK_OF.search(text[max(0, m.start - 30) : m.start]) else m for m in found]
+    found = [replace(m, week=True) if WEEK_OF.search(text[max(0, m.start - 30) : m.start]) else m for m in found]
     # "Tuesday 16 February … from midday on the 16th": a bare day number is the day of a date
     # the text already gave, before it means the next such day.
     for index, mention in enumerate(found):

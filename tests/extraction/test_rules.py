@@ -345,6 +345,13 @@ def test_a_cancellation_is_read_in_the_languages_of_the_mail(sentence: str) -> N
     assert [(e.updates_event_id, e.update_action) for e in events] == [(4, "cancel")]
 
 
+def test_the_writers_own_undated_word_is_no_action_item_but_a_request_is() -> None:
+    assert events_of("I'll be your implementation lead for the move, and Raj looks after the data.") == []
+    assert events_of("We'll block the books from 12 til 3 so everyone can come.") == []
+    assert events_of("Please send the logo files when you can.") == [("action_item", None)]
+    assert events_of("I'll send the drawings on Friday 27 November.") != []
+
+
 def test_the_week_of_a_date_is_no_meeting_on_that_day() -> None:
     found = events_of("Sophie is here the week of the 30th, so she'll run the training on Tuesday 1 December at 10am.")
 
@@ -586,6 +593,12 @@ def test_can_we_do_another_day_instead_moves_the_event_the_sentence_before_names
     text = "Thursday is a problem for the training, sorry. Could we do Wednesday 16 December at 12:30 instead?"
 
     assert moved(text, TRAINING, SITE_VISIT) == [(41, "reschedule", date(2026, 12, 16))]
+
+
+def test_the_sentence_after_a_move_can_name_the_day_it_leaves() -> None:
+    text = "One thing: can we do it on Wednesday 16 December instead? Friday the 11th is our big bake day, sorry."
+
+    assert moved(text, TRAINING, SITE_VISIT) == [(42, "reschedule", date(2026, 12, 16))]
 
 
 def test_instead_moves_the_threads_only_plan_when_no_word_names_it() -> None:
