@@ -29,7 +29,7 @@ from extraction.text import address_domain
 from extraction.types import ExtractedEvent, Extraction, InvitationRef, ProjectDecision
 from extraction.words import GENERIC_MAIL_DOMAINS, _folded
 from organizations.models import Organization
-from projects.models import OPEN_STATUSES, Project, ProjectAlias
+from projects.models import OPEN_STATUSES, Project, ProjectAlias, ProjectSignal, SignalKind
 from projects.services import ProjectLimitError, project_get_or_create
 
 SNAPSHOT_FIELDS = ("kind", "title", "date", "time", "status")
@@ -197,11 +197,12 @@ def _proposal(extraction: Extraction) -> tuple[str, str, str] | None:
 def _corroborating(*, email: Email, extraction: Extraction, organization: Organization) -> list[Email]:
     """Unfiled emails of other threads that propose the same new project as this one.
 
-    One email about a new topic from a known client may belong to the client's project or start
-    another, so it waits for a person. A second conversation, started apart from the first, from
-    the same client and naming the same new thing (a site, a product, another year: a word of the
-    proposed name that no open project is named with) is the evidence a person would use: the
-    project exists. HubSpot's and Front's rules file by such agreement of independent signals.
+    One email about a new topic from a client we have a project with may belong to that project or
+    start another, so it waits for a person. A second conversation, started apart from the first,
+    from the same client and naming the same new thing (a site, a product, another year: a word of
+    the proposed name that no open project is named with and the client's mail has not used) is
+    the evidence a person would use: the project exists. HubSpot and Front file by such agreement
+    of independent signals.
     """
     proposal = _proposal(extraction)
     if proposal is None:
@@ -213,14 +214,27 @@ def _corroborating(*, email: Email, extraction: Extraction, organization: Organi
         return []
     # Words an open project is named with, or that the client's own projects' mail already uses.
     open_projects = Project.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True)
-    theirs = []
+    theirs, their_names = [], []
     for pk, taken, client in open_projects.values_list("pk", "name", "client_email"):
         topic -= _folded(taken) | set(YEAR.findall(taken))
         if client and _client_key(client) == key:
             theirs.append(pk)
-    if theirs and topic:
-        subjects = Email.objects.filter(project_id__in=theirs).order_by("-date").values_list("subject", flat=True)
-        topic -= set().union(set(), *(_folded(subject) for subject in subjects[:100]))
+            their_names.append(taken)
+    taught = ProjectSignal.objects.filter(
+        kind__in=[SignalKind.SENDER, SignalKind.DOMAIN], value=key, project__status__in=OPEN_STATUSES
+    )
+    theirs += [pk for pk in taught.values_list("project_id", flat=True) if pk not in theirs]
+    if not theirs:
+        # Someone we have no project with, writing twice (a prospect, or a vendor's pitches and
+        # receipts): a person decides whether that is work.
+        return []
+    subjects = list(
+        Email.objects.filter(project_id__in=theirs).order_by("-date").values_list("subject", flat=True)[:100]
+    )
+    topic -= set().union(set(), *(_folded(subject) for subject in subjects))
+    # A year says "another project" only beside a project of another year ("Oceano Vivo 2026").
+    if not YEAR.search(" ".join([*their_names, *subjects])):
+        topic = {w for w in topic if not YEAR.fullmatch(w)}
     if not topic:
         return []
     thread = {i for i in [email.message_id, email.in_reply_to, *email.references] if i}

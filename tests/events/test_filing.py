@@ -202,7 +202,12 @@ def test_a_reply_to_an_unfiled_email_waits_with_it_and_follows_when_it_is_filed(
 # A new project that separate conversations agree on (events.apply._corroborating).
 
 
+def a_client_we_work_for(address: str = "maria@crumbandco.example", name: str = "Crumb & Co – website") -> Project:
+    return ProjectFactory(name=name, client_name="Crumb & Co", client_email=address)
+
+
 def test_a_second_conversation_naming_the_same_new_thing_starts_the_project_and_files_both(org):
+    a_client_we_work_for()
     first = unfiled_email(org)
     reply = EmailFactory(project=None, in_reply_to=first.message_id, references=[first.message_id])
     process(org, reply, unsure())  # waits with its thread
@@ -221,27 +226,33 @@ def test_a_second_conversation_naming_the_same_new_thing_starts_the_project_and_
 
 
 def test_conversations_of_one_client_about_different_things_keep_waiting(org):
+    a_client_we_work_for()
     first = unfiled_email(org)
     second = unfiled_email(org, name="Crumb & Co – loyalty cards")
 
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.filing, second.filing) == (FilingState.UNFILED, FilingState.UNFILED)
-    assert not Project.objects.filter(name__startswith="Crumb & Co").exists()
+    assert list(Project.objects.filter(name__startswith="Crumb & Co").values_list("name", flat=True)) == [
+        "Crumb & Co – website"
+    ]
 
 
 def test_the_same_topic_from_another_client_is_no_corroboration(org):
+    a_client_we_work_for()
+    a_client_we_work_for("ops@another-bakery.example", "Another bakery – shop")
     first = unfiled_email(org)
     second = unfiled_email(org, from_address="ops@another-bakery.example")
 
     second.refresh_from_db()
     assert second.filing == FilingState.UNFILED
-    assert not Project.objects.filter(name__startswith="Crumb & Co").exists()
+    assert not Project.objects.filter(name="Crumb & Co – newsletter migration").exists()
     first.refresh_from_db()
     assert first.filing == FilingState.UNFILED
 
 
 def test_the_same_person_at_a_personal_address_corroborates_but_not_another_person_there(org):
+    a_client_we_work_for("maria.crumb@gmail.com")
     unfiled_email(org, from_address="maria.crumb@gmail.com")
     stranger = unfiled_email(org, from_address="someone.else@gmail.com")
 
@@ -264,7 +275,7 @@ def test_words_an_open_project_is_already_named_with_corroborate_nothing(org):
 
 
 def test_another_year_of_a_known_project_is_something_new(org):
-    ProjectFactory(name="Fundação Atlântica – Oceano Vivo 2026")
+    ProjectFactory(name="Fundação Atlântica – Oceano Vivo 2026", client_email="grants@fa.example")
     first = unfiled_email(org, name="Fundação Atlântica – Oceano Vivo 2027 application", from_address="a@fa.example")
     unfiled_email(org, name="Fundação Atlântica – Oceano Vivo 2027 panel interview", from_address="b@fa.example")
 
@@ -274,6 +285,7 @@ def test_another_year_of_a_known_project_is_something_new(org):
 
 
 def test_a_short_word_like_poc_is_not_enough_to_start_a_project(org):
+    a_client_we_work_for()
     first = unfiled_email(org, name="Crumb & Co – SuiteAnalytics licence for the PoC")
     second = unfiled_email(org, name="Crumb & Co – PoC walkthrough")
 
@@ -287,6 +299,24 @@ def test_a_word_the_clients_own_project_mail_uses_is_not_something_new(org):
     EmailFactory(project=Project.objects.get(name="Kōwhai – data warehouse"), subject="Dashboard mock-ups")
     unfiled_email(org, name="Kōwhai – dashboard walkthrough", from_address="a@kowhai.example")
     second = unfiled_email(org, name="Kōwhai – dashboard sign-off", from_address="b@kowhai.example")
+
+    second.refresh_from_db()
+    assert second.filing == FilingState.UNFILED
+
+
+def test_someone_we_have_no_project_with_writing_twice_keeps_waiting(org):
+    first = unfiled_email(org)
+    second = unfiled_email(org)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.filing, second.filing) == (FilingState.UNFILED, FilingState.UNFILED)
+
+
+def test_a_year_alone_is_no_new_thing_beside_a_project_without_one(org):
+    a_client_we_work_for()
+    unfiled_email(org, name="Crumb & Co – statement 2026")
+    second = unfiled_email(org, name="Crumb & Co – loyalty 2026")
 
     second.refresh_from_db()
     assert second.filing == FilingState.UNFILED
