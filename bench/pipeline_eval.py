@@ -61,6 +61,11 @@ HELD_OUT_RUNS = [
         "blind3_872f769.json",
         "after forwards and chats part by part, payments settled, filing by years and threads",
     ),
+    (
+        "da0fdb5",
+        "blind3_da0fdb5.json",
+        "after separate conversations that agree start a project, Nordic dates, the writer's own word, moves named after",
+    ),
 ]
 
 
