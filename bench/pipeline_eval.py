@@ -62,9 +62,10 @@ HELD_OUT_RUNS = [
         "after forwards and chats part by part, payments settled, filing by years and threads",
     ),
     (
-        "da0fdb5",
-        "blind3_da0fdb5.json",
-        "after separate conversations that agree start a project, Nordic dates, the writer's own word, moves named after",
+        "4c5206a",
+        "blind3_4c5206a.json",
+        "after separate conversations that agree start a project, Nordic dates, the writer's own word, moves named after"
+        " (run on da0fdb5, the same code before a rebase)",
     ),
 ]
 
