@@ -35,5 +35,5 @@ document.addEventListener("htmx:beforeRequest", (event) => {
 (() => {
   const menu = document.querySelector(".nav-menu");
   const styled = window.CSS && CSS.supports && CSS.supports("selector(::details-content)");
-  if (menu && !styled && window.matchMedia("(min-width: 900px)").matches) menu.open = true;
+  if (menu && !styled && window.matchMedia("(min-width: 1280px)").matches) menu.open = true;
 })();

@@ -131,6 +131,7 @@ PAGES = {
     "account_password": "/accounts/password/change/",
     "account_email": "/accounts/email/",
     "account_two_factor": "/accounts/2fa/",
+    "account_time_zone": "/accounts/time-zone/",
     "not_found": "/no-such-page/",
 }
 
@@ -239,13 +240,19 @@ def test_the_nav_collapses_on_a_phone_and_opens_without_javascript(
         context.close()
 
 
-def test_the_nav_is_open_on_a_wide_screen(page: Any, world: BrowserWorld, sign_in: Any) -> None:
-    page.set_viewport_size({"width": 1366, "height": 900})
+@pytest.mark.parametrize("width", [1280, 1366])
+def test_the_nav_is_open_in_one_row_on_a_wide_screen(page: Any, world: BrowserWorld, sign_in: Any, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
     sign_in(world.user("owner"))
     page.goto(world.url("/projects/"))
 
     assert page.locator(".main-nav").get_by_role("link", name="Team").is_visible()
     assert not page.locator(".nav-menu > summary").is_visible()
+    boxes = [page.locator(part).bounding_box() for part in (".brand", ".main-nav", ".user-menu")]
+    middles = [box["y"] + box["height"] / 2 for box in boxes]
+    assert max(middles) - min(middles) < 16, f"the brand, the links and the account menu share one row: {middles}"
+    screenshot(page, f"nav_wide_{width}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 def test_the_accessibility_check_fails_a_page_with_a_serious_violation(
