@@ -475,7 +475,7 @@ def write_fairness(lines: list[str], check: tuple[str, bool, str], *, into_repor
     section = "\n".join(
         [
             "<!-- soak-fairness:start -->",
-            "### Two organizations, one flooding (make soak, issue 18 point 5)",
+            "### Two organizations, one flooding (make soak)",
             "",
             f"Run {when} on commit {commit.strip()} plus the working tree; {os.cpu_count()} cores, load average "
             f"{load:.1f} when it ended (other engineers' test suites on the same cores). Real gunicorn, two "
