@@ -173,7 +173,7 @@ def test_a_person_sets_their_zone_and_sees_the_times_change(
 
 
 def axe_problems(page: Any) -> list[str]:
-    """Serious and critical axe-core violations (issue 19: none on any page)."""
+    """Serious and critical axe-core violations (there must be none on any page)."""
     from axe_playwright_python.sync_playwright import Axe
 
     violations = Axe().run(page).response["violations"]
