@@ -55,7 +55,7 @@ CALENDAR_TYPES = frozenset({"text/calendar", "application/ics", "text/x-vcalenda
 
 # icalendar keeps the time zones of embedded VTIMEZONEs in one process-wide cache, first seen
 # first kept: one sender's bogus "Eastern Standard Time" would be used for every later calendar
-# (docs: mail-facts §2.7). Each calendar is therefore read alone, with a fresh cache, and our
+# (icalendar's timezone cache is module-global). Each calendar is therefore read alone, with a fresh cache, and our
 # own resolution below prefers the IANA database and the CLDR table to any VTIMEZONE.
 _PARSE_LOCK = threading.Lock()
 

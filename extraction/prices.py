@@ -91,7 +91,7 @@ def cost_usd(
     batch: bool = False,
     overrides: Mapping[str, Mapping[str, Decimal]] | None = None,
 ) -> Decimal:
-    """USD for one call. The three input counters are additive (apis.md §A2); 1h writes are a
+    """USD for one call. The three input counters are additive (Anthropic's usage object: cached reads and writes are not in input_tokens); 1h writes are a
     subset of `cache_write_tokens` priced at the 1h rate."""
     price = price_for(model, overrides)
     prompt = input_tokens + cache_write_tokens + cache_read_tokens

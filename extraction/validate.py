@@ -81,7 +81,7 @@ def _words(text: str, shortest: int = 3) -> set[str]:
 
 def _project_name(name: str, client: str, email: EmailInput) -> str:
     """The proposed name, unless it was taken from a sentence of the body rather than the
-    subject's topic: then "Client – <the subject without Re/Fwd>" instead (issue 16 point 4)."""
+    subject's topic: then "Client – <the subject without Re/Fwd>" instead."""
     client = client.strip()
     topic = name
     for dash in (" – ", " — ", " - "):
