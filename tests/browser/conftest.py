@@ -295,7 +295,9 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    # UTC whatever the machine's zone: a person without a zone takes the browser's on their first
+    # page (static/js/timezone.js), which reloads that page when it differs from the page's UTC.
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="UTC")
     ctx.set_default_timeout(10_000)
     yield ctx
     ctx.close()
