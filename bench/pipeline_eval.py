@@ -53,6 +53,16 @@ NEW_SETS = [
 # Written blind while the engine was being changed; never read email by email,
 # never trained on (bench/train_kinds.py's HELD_OUT): the estimate for mail nobody here has seen.
 HELD_OUT = ["labelled_milan", "labelled_oslo", "labelled_madrid"]
+# Written blind later still, and scored once at their first run: that run is their headline and
+# is never replaced. Held out like the three above (aggregate only, never trained on).
+FRESH = ["labelled_hamburg"]
+FRESH_RUNS = [
+    (
+        "9819f81",
+        "hamburg_first_run_9819f81.json",
+        "Hamburg solar installer (24 emails; German, English, Danish): first run",
+    ),
+]
 HELD_OUT_RUNS = [
     ("9c68a32", "blind3_first_run_9c68a32.json", "first run, when the sets arrived"),
     ("7119851", "blind3_7119851.json", "after ISO weeks, payment terms, more languages' cues, the kinds model, moves"),
@@ -412,6 +422,7 @@ def markdown(results: list[SetResult], title: str) -> list[str]:
     current = [r.as_dict() for r in results]
     developed = [r for r in current if r["folder"] in NEW_SETS]
     held = [r for r in current if r["folder"] in HELD_OUT]
+    fresh = [r for r in current if r["folder"] in FRESH]
     lines = [
         "## Mail the engine has never seen (bench/pipeline_eval.py)",
         "",
@@ -438,6 +449,20 @@ def markdown(results: list[SetResult], title: str) -> list[str]:
             lines.append(_total(json.loads(path.read_text()), f"{commit}: {note}"))
     if held:
         lines += [_total(held, f"{title}: this run"), *[_row(r) for r in held]]
+    lines += [
+        "",
+        "### Written blind later, scored once: Hamburg solar installer (24 emails; German, English, Danish)",
+        "",
+        "Two projects of one housing cooperative, a homeowner on web.de/gmail, a Danish business client, a sender"
+        " in Tokyo, invitations (REQUEST, update, CANCEL), moves in three languages. Its first run is its headline.",
+        "",
+        *HEADER,
+    ]
+    for commit, name, note in FRESH_RUNS:
+        path = ROOT / "bench" / "results" / name
+        if path.exists():
+            lines += [_row(r, f"**{commit}: {note}**") for r in json.loads(path.read_text())]
+    lines += [_row(r, f"{title}: this run") for r in fresh]
     lines += [
         "",
         "### Development sets: clinic, law firm, event agency, studio, builder, non-profit (166 emails)",
@@ -472,7 +497,7 @@ def main() -> None:
         help="anthropic: Claude, with ANTHROPIC_API_KEY (and PROJECTR_AI_MODEL) from the environment",
     )
     args = parser.parse_args()
-    sets = args.sets or [*NEW_SETS, *HELD_OUT]
+    sets = args.sets or [*NEW_SETS, *HELD_OUT, *FRESH]
     if not args.reuse_db:
         prepare(DATABASE)
     os.environ.update(bench_env(DATABASE, PROJECTR_AI_PROVIDER=args.provider, INBOUND_LOOP_LIMIT="1000000"))
@@ -499,7 +524,7 @@ def main() -> None:
     print("\n".join(HEADER + [_row(r.as_dict()) for r in results]))
     if args.verbose and not args.aggregate_only:
         for r in results:
-            if r.folder in HELD_OUT:
+            if r.folder in HELD_OUT or r.folder in FRESH:
                 continue  # held out: never read email by email
             print(f"\n## {r.folder}")
             print("projects:", "; ".join(r.names))
