@@ -182,19 +182,29 @@ def redact_emails(text: str) -> str:
     return EMAIL_RE.sub(r"\1***@\2", text)
 
 
-class RedactEmailsFilter(logging.Filter):
-    """Rewrites every record's message so no full email address reaches a log handler."""
+class RedactingFilter(logging.Filter):
+    """Rewrites every record's message and traceback through `redact` before any handler writes them."""
+
+    @staticmethod
+    def redact(text: str) -> str:
+        raise NotImplementedError
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = redact_emails(message)
+        redacted = self.redact(message)
         if redacted != message:
             record.msg, record.args = redacted, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact_emails(record.exc_text)
+            record.exc_text = self.redact(record.exc_text)
         return True
+
+
+class RedactEmailsFilter(RedactingFilter):
+    """No full email address reaches a log handler."""
+
+    redact = staticmethod(redact_emails)
 
 
 def redaction_filters() -> dict[str, Any]:

@@ -14,6 +14,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from config.security import RedactingFilter
 from ops.context import request_id
 
 # Path segments that are credentials: invitation, hand-off and password-reset links and calendar
@@ -38,20 +39,10 @@ def redact_token_paths(text: str) -> str:
     return TOKEN_PATH_RE.sub(_redacted, text)
 
 
-class RedactTokensFilter(logging.Filter):
-    """Every record's message and traceback, before any handler writes them (Django's
-    "Not Found: /feeds/<token>.ics" included)."""
+class RedactTokensFilter(RedactingFilter):
+    """No token path segment reaches a log handler (Django's "Not Found: /feeds/<token>.ics" included)."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = redact_token_paths(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact_token_paths(record.exc_text)
-        return True
+    redact = staticmethod(redact_token_paths)
 
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is kept.
