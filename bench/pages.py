@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from common import percentile
-from pages_agenda import agenda_section
+from pages_agenda import agenda_section, bench_workspace
 from perfdb import ORG_SLUG, prepare, production_env
 
 DATABASE = "bench_pages"
@@ -148,15 +148,9 @@ def seed_search(slug: str, emails: int) -> Any:
     from django_tenants.utils import schema_context
 
     from events.models import Email, EmailState
-    from organizations.models import Organization
-    from organizations.services import organization_create
     from projects.models import Project
 
-    organization = Organization.objects.filter(slug=slug).first()
-    if organization is None:
-        organization = organization_create(
-            name=slug, slug=slug, owner_email="owner@bench.example", send_invitation=False, plan="enterprise"
-        ).organization
+    organization = bench_workspace(slug)
     now = timezone.now()
     words = random.Random(slug)
     with schema_context(organization.schema_name):

@@ -18,21 +18,28 @@ AGENDA_EVENTS = [int(n) for n in os.environ.get("BENCH_AGENDA_EVENTS", "10000,10
 PROJECTS = 50
 
 
-def seed_agenda(slug: str, events: int) -> Any:
-    from django.db import connection
-    from django.utils import timezone
-    from django_tenants.utils import schema_context
-
-    from events.models import Email, EmailState, Event, EventKind, EventStatus
+def bench_workspace(slug: str) -> Any:
+    """The Enterprise workspace `slug`, made on first use (page benchmarks seed one per size)."""
     from organizations.models import Organization
     from organizations.services import organization_create
-    from projects.models import Project
 
     organization = Organization.objects.filter(slug=slug).first()
     if organization is None:
         organization = organization_create(
             name=slug, slug=slug, owner_email="owner@bench.example", send_invitation=False, plan="enterprise"
         ).organization
+    return organization
+
+
+def seed_agenda(slug: str, events: int) -> Any:
+    from django.db import connection
+    from django.utils import timezone
+    from django_tenants.utils import schema_context
+
+    from events.models import Email, EmailState, Event, EventKind, EventStatus
+    from projects.models import Project
+
+    organization = bench_workspace(slug)
     now = timezone.now()
     today = timezone.localdate()
     kinds = list(EventKind)
