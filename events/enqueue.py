@@ -33,10 +33,11 @@ def email_enqueue(*, schema_name: str, email_id: int, delay_seconds: int | None 
     Inside the caller's transaction the turn commits with it; the task is sent at once.
     """
     turn_add(schema_name=schema_name, email_id=email_id, delay_seconds=delay_seconds or 0)
-    _task_send(schema_name=schema_name, email_id=email_id, delay_seconds=delay_seconds)
+    email_task_send(schema_name=schema_name, email_id=email_id, delay_seconds=delay_seconds)
 
 
-def _task_send(*, schema_name: str, email_id: int, delay_seconds: int | None = None) -> None:
+def email_task_send(*, schema_name: str, email_id: int, delay_seconds: int | None = None) -> None:
+    """Only the task (the token), for an email whose turn is already given."""
     if delay_seconds:
         schedule(
             PROCESS_TASK,
@@ -66,7 +67,7 @@ def email_enqueue_on_commit(*, schema_name: str, email_id: int) -> None:
     elif not connection.get_autocommit():
         # The turn commits with the email; the task (Redis, or run at once when SYNC) after.
         turn_add(schema_name=schema_name, email_id=email_id)
-        transaction.on_commit(lambda: _task_send(schema_name=schema_name, email_id=email_id))
+        transaction.on_commit(lambda: email_task_send(schema_name=schema_name, email_id=email_id))
     else:
         email_enqueue(schema_name=schema_name, email_id=email_id)
 

@@ -20,7 +20,7 @@ from django_tenants.utils import schema_context
 from billing.limits import processing_decision, project_creation_allowed
 from config.schedules import schedules_update_or_create
 from events.ai_batches import ai_batches_poll
-from events.enqueue import email_enqueue, email_enqueue_on_commit
+from events.enqueue import email_enqueue, email_enqueue_on_commit, email_task_send
 from events.models import Email, EmailState, HoldCause
 from events.processing import (
     email_process,
@@ -29,7 +29,7 @@ from events.processing import (
     retry_delays,
     stale_processing_requeue,
 )
-from fairness.turns import turn_take
+from fairness.turns import TurnTaken, turn_due_count, turn_release, turn_take, turns_due
 from organizations.models import Organization
 from projects.selectors import open_project_count
 
@@ -65,17 +65,28 @@ def email_process_task(schema_name: str, email_id: int) -> str:
     With no turn due, the named email itself: a task queued before turns existed, or one whose
     turn was lost, still processes its email. The claim keeps every email processed once.
     """
-    while (turn := turn_take()) is not None:
-        state = _email_process(turn.schema_name, turn.email_id)
+    while (turn := turn_take(lease_seconds=turn_lease_seconds())) is not None:
+        state = _email_process(turn.schema_name, turn.email_id, turn=turn)
         if state != "skipped":
             return state
     return _email_process(schema_name, email_id)
 
 
-def _email_process(schema_name: str, email_id: int) -> str:
+def turn_lease_seconds() -> float:
+    """How long a taken turn waits before it is due again: past the task's timeout, by when the
+    worker that took it has finished or been killed."""
+    return float(int(settings.Q_CLUSTER.get("timeout") or 300) + 30)
+
+
+def _email_process(schema_name: str, email_id: int, *, turn: TurnTaken | None = None) -> str:
+    # An exception leaves the turn leased: it comes due again, and the claim decides then.
     try:
         result = email_process(schema_name=schema_name, email_id=email_id)
     except Organization.DoesNotExist:  # deleted since: its mail went with it
+        result = None
+    if turn is not None:
+        turn_release(turn)  # before a retry gives the email its next turn
+    if result is None:
         return "skipped"
     if result.retry_in:
         email_enqueue(schema_name=schema_name, email_id=email_id, delay_seconds=result.retry_in)
@@ -130,8 +141,34 @@ def broker_idle() -> bool:
         return False
 
 
+def tasks_top_up() -> int:
+    """Due turns beyond the tasks in the broker get a task each; returns how many were sent.
+
+    Every turn is given with a task, but a task can go without its turn being spent: one that
+    failed before taking it (the database was away) is acked by the broker, and with Redis the
+    tasks a killed cluster had fetched are gone. Those turns would wait for the orphan sweep,
+    which waits for an idle broker. A task too many is harmless: it finds no turn due, and its
+    own email's claim is refused.
+    """
+    try:
+        broker = get_broker()
+        in_broker = int(broker.queue_size() or 0) + int(broker.lock_size() or 0)
+    except Exception:  # a broker we cannot ask is not topped up
+        logger.warning("Could not read the task queue's size", exc_info=True)
+        return 0
+    missing = turn_due_count() - in_broker
+    due = turns_due(limit=missing) if missing > 0 else []
+    for schema_name, email_id in due:
+        email_task_send(schema_name=schema_name, email_id=email_id)
+    if due:
+        logger.warning("Sent %s tasks for due turns that had none in the broker", len(due))
+    return len(due)
+
+
 def stale_requeue_task() -> int:
-    """Schedule: re-queue emails whose worker died mid-task, and queued emails whose task was lost."""
+    """Schedule: re-queue emails whose worker died mid-task, and queued emails whose task was
+    lost; send tasks for due turns that have none."""
+    topped_up = tasks_top_up()
     moved = orphans = 0
     look_for_lost = broker_idle()
     for organization in _organizations():
@@ -145,7 +182,7 @@ def stale_requeue_task() -> int:
         logger.warning(
             "Re-queued %s emails left in processing and %s queued emails whose task was lost", moved, orphans
         )
-    return moved + orphans
+    return moved + orphans + topped_up
 
 
 def ai_batches_poll_task() -> int:

@@ -13,6 +13,12 @@ being served. So an email from a quiet organization is the next one taken, whate
 organization has queued: it waits at most for one of the emails already being processed, that
 is one task's time per worker.
 
+A turn is taken as a lease, not removed: the take pushes its `available_at` past the task's
+timeout, and the turn is released once its email was claimed and processed (or found taken).
+A worker killed between the take and the claim, or a take whose processing raised, leaves the
+turn to come due again when the lease ends: removed at once, such a turn was lost with its
+email (the soak's SIGKILLs left hundreds of emails queued with no turn and no task).
+
 Deliveries of one organization written at the same moment can get the same round (none sees
 the others' rows), so in a flood an organization may get as many turns in a round as it had
 deliveries in flight (the webhook's concurrency). Another organization's email still gets the
@@ -25,9 +31,11 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connection
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Now
 
 from config.sql import prepared_cursor, tenant_table
 from fairness.models import Turn
@@ -35,8 +43,12 @@ from fairness.models import Turn
 
 @dataclass(frozen=True)
 class TurnTaken:
+    id: int
     schema_name: str
     email_id: int
+    # The lease's end as the take wrote it: releasing checks it, so a turn given again
+    # meanwhile (a retry's, `turn_add`) is not released with the taken one.
+    leased_until: datetime
 
 
 def _names() -> tuple[str, ...]:
@@ -76,9 +88,14 @@ def turn_row(*, schema_name: str, email_id: int, delay_seconds: int = 0) -> Turn
 
 
 def turn_add(*, schema_name: str, email_id: int, delay_seconds: int = 0) -> None:
-    """Give a queued email its turn (a second turn for the same email is not added)."""
+    """Give a queued email its turn. An email has one turn: queued again, its turn keeps its
+    round and becomes due when this one says (a retry's later time, or a taken turn's lease
+    ended early because its email is queued anew)."""
     Turn.objects.bulk_create(
-        [turn_row(schema_name=schema_name, email_id=email_id, delay_seconds=delay_seconds)], ignore_conflicts=True
+        [turn_row(schema_name=schema_name, email_id=email_id, delay_seconds=delay_seconds)],
+        update_conflicts=True,
+        unique_fields=["schema_name", "email_id"],
+        update_fields=["available_at"],
     )
 
 
@@ -91,13 +108,40 @@ def _take_sql() -> str:
     return (
         f"WITH picked AS (SELECT {id_} FROM {table} WHERE {available} <= statement_timestamp() "  # noqa: S608
         f"ORDER BY {round_}, {id_} LIMIT 1 FOR UPDATE SKIP LOCKED) "
-        f"DELETE FROM {table} WHERE {id_} IN (SELECT {id_} FROM picked) RETURNING {schema}, {email}"
+        f"UPDATE {table} SET {available} = statement_timestamp() + make_interval(secs => %s::float8) "
+        f"WHERE {id_} IN (SELECT {id_} FROM picked) RETURNING {id_}, {schema}, {email}, {available}"
     )
 
 
-def turn_take() -> TurnTaken | None:
-    """The next due turn in fair order, removed; None when no turn is due."""
+@functools.cache
+def _release_sql() -> str:
+    table, id_, _, _, _, available = _names()
+    return f"DELETE FROM {table} WHERE {id_} = %s::bigint AND {available} = %s::timestamptz"  # noqa: S608
+
+
+def turn_take(*, lease_seconds: float) -> TurnTaken | None:
+    """The next due turn in fair order, leased for `lease_seconds` (release it with
+    `turn_release` once its email is dealt with); None when no turn is due."""
     with prepared_cursor() as cursor:
-        cursor.execute(_take_sql())
+        cursor.execute(_take_sql(), [float(lease_seconds)])
         row = cursor.fetchone()
-    return None if row is None else TurnTaken(schema_name=str(row[0]), email_id=int(row[1]))
+    if row is None:
+        return None
+    return TurnTaken(id=int(row[0]), schema_name=str(row[1]), email_id=int(row[2]), leased_until=row[3])
+
+
+def turn_release(turn: TurnTaken) -> None:
+    """The taken turn is spent: its email was processed, or taken by another worker. A turn
+    given again since the take (queued anew) stays."""
+    with prepared_cursor() as cursor:
+        cursor.execute(_release_sql(), [turn.id, turn.leased_until])
+
+
+def turns_due(*, limit: int) -> list[tuple[str, int]]:
+    """Up to `limit` turns due now, in the order they will be taken: (schema name, email id)."""
+    due = Turn.objects.filter(available_at__lte=Now()).order_by("round", "id")
+    return [(str(schema), int(email)) for schema, email in due.values_list("schema_name", "email_id")[:limit]]
+
+
+def turn_due_count() -> int:
+    return Turn.objects.filter(available_at__lte=Now()).count()

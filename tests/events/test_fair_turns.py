@@ -5,21 +5,23 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 from unittest import mock
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import OperationalError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
-from django_q.models import Schedule
+from django.utils import timezone
+from django_q.models import OrmQ, Schedule
 from django_tenants.utils import schema_context
 
 from events.enqueue import email_enqueue_on_commit
 from events.models import Email, EmailLog, EmailState
-from events.tasks import email_process_task
+from events.tasks import email_process_task, tasks_top_up
 from extraction.types import RetryableExtractionError
 from fairness.models import Turn
-from fairness.turns import turn_add
+from fairness.turns import turn_add, turn_take
 from organizations.models import Organization
 from tests.conftest import _get_or_create_org
 from tests.factories import EmailFactory
@@ -104,6 +106,46 @@ def test_a_retry_gets_a_turn_due_when_its_task_runs(org, broker_tasks):
     other = queued(org, 1)[0]
     assert email_process_task(org.schema_name, other) == EmailState.PROCESSED
     assert state(org, email_id) == EmailState.QUEUED
+
+
+def test_an_email_whose_worker_died_after_taking_its_turn_is_processed_when_the_lease_ends(org, broker_tasks):
+    first, second = queued(org, 2)
+    assert turn_take(lease_seconds=60) is not None  # the worker is SIGKILLed here, before its claim
+    assert email_process_task(org.schema_name, second) == EmailState.PROCESSED
+    assert state(org, first) == EmailState.QUEUED  # its turn is leased to the dead worker
+    Turn.objects.filter(email_id=first).update(available_at=timezone.now() - timedelta(seconds=1))
+    assert email_process_task(org.schema_name, second) == EmailState.PROCESSED  # the redelivered task
+    assert state(org, first) == EmailState.PROCESSED
+    assert not Turn.objects.exists()
+
+
+def test_a_task_that_fails_before_its_claim_leaves_its_turn_to_come_due_again(org):
+    (email_id,) = queued(org, 1)
+    with (
+        mock.patch("events.tasks.email_process", autospec=True, side_effect=OperationalError("connection lost")),
+        pytest.raises(OperationalError),
+    ):
+        email_process_task(org.schema_name, email_id)
+    assert Turn.objects.filter(schema_name=org.schema_name, email_id=email_id).exists()
+    assert state(org, email_id) == EmailState.QUEUED
+
+
+def test_the_sweep_sends_a_task_for_each_due_turn_the_broker_lost(org, broker_tasks):
+    waiting = queued(org, 3)
+    OrmQ.objects.filter(pk__in=OrmQ.objects.order_by("pk").values("pk")[:2]).delete()  # acked after failing
+    assert len(broker_tasks()) == 1
+    assert tasks_top_up() == 2
+    assert sorted(args for _, args in broker_tasks()) == [(org.schema_name, pk) for pk in sorted(waiting)]
+    assert tasks_top_up() == 0  # every due turn has its task now
+
+
+def test_the_sweep_sends_nothing_while_turns_are_leased_or_waiting_for_a_retry(org, broker_tasks):
+    (leased,) = queued(org, 1)
+    OrmQ.objects.all().delete()
+    assert turn_take(lease_seconds=60) is not None
+    turn_add(schema_name=org.schema_name, email_id=leased + 1, delay_seconds=60)
+    assert tasks_top_up() == 0
+    assert broker_tasks() == []
 
 
 # --- racing workers: their own connections, so these rows are committed -----------------------
