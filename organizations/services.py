@@ -30,6 +30,7 @@ from organizations.models import (
     SenderPolicy,
 )
 from organizations.schemas import use_public_schema
+from organizations.signals import membership_removed
 from organizations.template import template_schema_build
 
 if TYPE_CHECKING:
@@ -312,14 +313,15 @@ def membership_set_role(*, membership: Membership, role: str) -> Membership:
 @transaction.atomic
 def membership_remove(*, membership: Membership) -> None:
     """The member goes, and with them their own calendar feed (the token is on the membership).
-    The organization-wide feed gets a new address: they may have copied it, and its old address
-    must stop working for them (subscribers who stay pick up the new one on the projects page)."""
+    Every shared feed address they could have copied changes, so none of them keeps working for
+    them: the organization-wide one here, each project's in projects (`membership_removed`);
+    members who stay see the new addresses on the projects page and in each project's settings."""
     if membership.role == Role.OWNER:
         _ensure_another_owner(membership)
+    organization = membership.organization
     membership.delete()
-    Organization.objects.filter(pk=membership.organization_id).exclude(feed_token="").update(
-        feed_token=feed_token_new()
-    )
+    Organization.objects.filter(pk=organization.pk).exclude(feed_token="").update(feed_token=feed_token_new())
+    membership_removed.send(sender=Membership, membership=membership, organization=organization)
 
 
 def feed_token_new() -> str:

@@ -11,6 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
+from django_tenants.utils import schema_context
 
 from billing.limits import project_creation_allowed
 from billing.selectors import limits_for
@@ -322,6 +323,19 @@ def project_feed_rotate(*, project: Project, actor: User | None, revoke: bool = 
     project.feed_token = "" if revoke else feed_token_new()
     project.save(update_fields=["feed_token", "updated_at"])
     return project
+
+
+@transaction.atomic
+def project_feeds_rotate(*, organization: Organization) -> int:
+    """Give every project feed of the organization a new address (a member left who may have
+    copied one); revoked feeds stay revoked, and `updated_at` stays: nothing in the project
+    changed. Returns how many feeds changed."""
+    with schema_context(organization.schema_name):
+        projects = list(Project.objects.exclude(feed_token="").only("pk", "feed_token"))
+        for project in projects:
+            project.feed_token = feed_token_new()
+        Project.objects.bulk_update(projects, ["feed_token"])
+    return len(projects)
 
 
 @transaction.atomic

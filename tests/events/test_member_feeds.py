@@ -1,20 +1,39 @@
 """Each member has their own calendar feed of every project; it leaves with them, and the shared
-address changes when anyone leaves, so a removed member keeps no feed."""
+addresses (the organization's, each project's) change when anyone leaves, so a removed member
+keeps no feed."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from urllib.parse import urlsplit
 
 import icalendar
 from django.urls import reverse
+from django_tenants.utils import schema_context
 
 from organizations.models import Membership, Organization
+from projects.models import Project
 from projects.services import organization_feed_rotate
 from tests.factories import EventFactory, ProjectFactory
 
 
 def feed(client, token: str) -> int:
     return int(client.get(reverse("feeds:organization", args=[token])).status_code)
+
+
+def shown_url(page: str, input_id: str) -> str:
+    """The feed address a page shows in its copy field (the path: the test client picks the host)."""
+    match = re.search(rf'id="{input_id}" value="([^"]+)"', page)
+    assert match, f"no #{input_id} on the page"
+    return urlsplit(match.group(1)).path
+
+
+def remove(client_as, world, user) -> None:
+    membership = Membership.objects.get(user=user, organization=world.org)
+    response = client_as(world.admin).post(reverse("workspace:member_remove", args=[membership.pk]))
+    assert response.status_code == 302
+    assert not Membership.objects.filter(pk=membership.pk).exists()
 
 
 def my_feed_token(world, role: str) -> str:
@@ -57,16 +76,52 @@ def test_a_removed_member_loses_their_feed_and_the_shared_one(world, client_as, 
     assert feed(workspace_client, leaving) == 200
     assert feed(workspace_client, shared) == 200
 
-    membership = Membership.objects.get(user=world.member, organization=world.org)
-    response = client_as(world.admin).post(reverse("workspace:member_remove", args=[membership.pk]))
-    assert response.status_code == 302
+    remove(client_as, world, world.member)
 
     assert feed(workspace_client, leaving) == 404
     assert feed(workspace_client, shared) == 404
-    new_shared = Organization.objects.get(pk=world.org.pk).feed_token
-    assert new_shared not in ("", shared)
-    assert feed(workspace_client, new_shared) == 200
+    # The admins who stay find the new shared address on the projects page, and it works.
+    new_shared = shown_url(client_as(world.admin).get(reverse("projects:list")).content.decode(), "org-feed-url")
+    assert shared not in new_shared
+    assert workspace_client.get(new_shared).status_code == 200
     assert feed(workspace_client, staying) == 200
+
+
+def test_a_removed_member_keeps_no_project_feed_and_those_who_stay_see_the_new_addresses(
+    world, client_as, workspace_client, other_org
+):
+    kitchen, garden, quiet = (ProjectFactory(name=name) for name in ("Kitchen", "Garden", "Quiet"))
+    EventFactory(project=kitchen, title="Handover", date=dt.date(2026, 12, 10))
+    # The member who will leave creates Kitchen's feed address; an admin creates Garden's.
+    leaving, admin = client_as(world.member), client_as(world.admin)
+    assert leaving.post(reverse("projects:feed", args=[kitchen.code]), {"action": "rotate"}).status_code == 302
+    assert admin.post(reverse("projects:feed", args=[garden.code]), {"action": "rotate"}).status_code == 302
+    copied = {
+        project.code: shown_url(
+            leaving.get(reverse("projects:edit", args=[project.code])).content.decode(), "project-feed-url"
+        )
+        for project in (kitchen, garden)
+    }
+    assert [workspace_client.get(url).status_code for url in copied.values()] == [200, 200]
+    with schema_context(other_org.schema_name):
+        elsewhere = ProjectFactory(name="Elsewhere", feed_token="another-workspace-feed")
+
+    remove(client_as, world, world.member)
+
+    assert [workspace_client.get(url).status_code for url in copied.values()] == [404, 404]
+    for project in (kitchen, garden):
+        page = admin.get(reverse("projects:edit", args=[project.code])).content.decode()
+        url = shown_url(page, "project-feed-url")
+        assert url != copied[project.code]
+        assert workspace_client.get(url).status_code == 200
+    handover = workspace_client.get(
+        shown_url(admin.get(reverse("projects:edit", args=[kitchen.code])).content.decode(), "project-feed-url")
+    )
+    assert [str(e["summary"]) for e in icalendar.Calendar.from_ical(handover.content).walk("VEVENT")] == ["Handover"]
+    # A project without a feed still has none, and another workspace's feeds are not touched.
+    assert Project.objects.get(pk=quiet.pk).feed_token == ""
+    with schema_context(other_org.schema_name):
+        assert Project.objects.get(pk=elsewhere.pk).feed_token == "another-workspace-feed"
 
 
 def test_a_deactivated_accounts_feed_stops(world, client_as, workspace_client):
