@@ -67,7 +67,7 @@ CONCURRENCY = int(os.environ.get("SOAK_CONCURRENCY", "16"))
 KILL_EVERY = float(os.environ.get("SOAK_KILL_EVERY", "20"))
 OUTAGE_AT = float(os.environ.get("SOAK_OUTAGE_AT", "25"))  # seconds after the first delivery
 OUTAGE_SECONDS = float(os.environ.get("SOAK_OUTAGE_SECONDS", "10"))
-# The whole run (set-up included) stays within this; the drain gets what is left, at least 60 s.
+# The run after set-up (the databases) stays within this; the drain gets what is left, at least 60 s.
 BUDGET = float(os.environ.get("SOAK_BUDGET", "570"))
 CLIENT_GIVE_UP = 240.0  # seconds one delivery keeps being retried
 AI_TIMEOUT = 3.0
@@ -586,6 +586,9 @@ def main() -> int:
     socket_dir = pg_start()
     env = soak_env(socket_dir, mock.server_address[1])
     setup(env)
+    # Building the template database (the first run in a checkout: two minutes) is not the
+    # soak: it came out of the drain's time and cut it to four minutes.
+    run_started = time.monotonic()
 
     logs = ROOT / ".data" / "soak-logs"
     logs.mkdir(parents=True, exist_ok=True)
