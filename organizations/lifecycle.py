@@ -8,6 +8,7 @@ A new app's tables are therefore exported and deleted without touching this modu
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import shutil
@@ -18,13 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
 from django.core import serializers
 from django.core.files.base import File
 from django.core.files.storage import default_storage
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -41,6 +45,11 @@ logger = logging.getLogger(__name__)
 
 # Stored exports, in the organization's storage.
 EXPORTS_FOLDER = "exports"
+# 2: with the organization's own row and the people its rows point to (import_organization
+# reads only this format and later ones).
+EXPORT_FORMAT = 2
+ORGANIZATION_FILE = "public/organizations.Organization.json"
+USERS_FILE = "public/users.json"
 COPY_BLOCK = 1024 * 1024
 
 Progress = Callable[[Iterable[Any], int, str], Iterable[Any]]
@@ -118,11 +127,16 @@ def organization_export(
     _check(organization)
     result = ExportResult(path=destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
+    users: set[int] = set()
     with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        # Its own row: plan, billing state, sender policy, limits (import_organization restores them).
+        _write_json(archive, ORGANIZATION_FILE, Organization.objects.filter(pk=organization.pk), users)
         links = public_links()
         for model, name in progress(links, len(links), "public rows"):
             rows = model._base_manager.filter(**{name: organization}).order_by("pk")
-            result.rows[f"public/{model._meta.label}"] = _write_json(archive, f"public/{model._meta.label}.json", rows)
+            result.rows[f"public/{model._meta.label}"] = _write_json(
+                archive, f"public/{model._meta.label}.json", rows, users
+            )
         members = Membership.objects.filter(organization=organization).select_related("user").order_by("pk")
         archive.writestr(
             "public/members.json",
@@ -133,7 +147,7 @@ def organization_export(
             for model in progress(tables, len(tables), "tenant tables"):
                 rows = model._base_manager.order_by("pk")
                 result.rows[f"tenant/{model._meta.label}"] = _write_json(
-                    archive, f"tenant/{model._meta.label}.json", rows
+                    archive, f"tenant/{model._meta.label}.json", rows, users
                 )
             names = sorted(set(_stored_files(organization)))
             for name in progress(names, len(names), "files"):
@@ -147,10 +161,12 @@ def organization_export(
                 with stored, archive.open(f"files/{name}", "w", force_zip64=True) as target:
                     shutil.copyfileobj(stored, target, COPY_BLOCK)
                 result.files += 1
+        archive.writestr(USERS_FILE, json.dumps(_users(users), indent=1))
         archive.writestr(
             "manifest.json",
             json.dumps(
                 {
+                    "format": EXPORT_FORMAT,
                     "organization": {"slug": organization.slug, "name": organization.name},
                     "schema": organization.schema_name,
                     "exported_at": timezone.now().isoformat(),
@@ -178,10 +194,52 @@ def organization_export_store(*, organization: Organization, progress: Progress 
     return StoredExport(name=name, result=result)
 
 
-def _write_json(archive: zipfile.ZipFile, name: str, rows: models.QuerySet[Any]) -> int:
+def _write_json(archive: zipfile.ZipFile, name: str, rows: models.QuerySet[Any], users: set[int]) -> int:
+    """Write the rows; add to `users` the id of every user they point to."""
     objects = list(rows)
-    archive.writestr(name, serializers.serialize("json", objects, indent=1))
+    archive.writestr(name, serializers.serialize("json", objects, indent=1, cls=ExactJSONEncoder))
+    fields = user_fields(rows.model)
+    users.update(value for obj in objects for f in fields if (value := getattr(obj, f.attname)) is not None)
     return len(objects)
+
+
+class ExactJSONEncoder(DjangoJSONEncoder):
+    """Times to the microsecond: Django's encoder cuts them to milliseconds (as JavaScript
+    dates have them), so imported rows would no longer sort or compare as the originals did."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, dt.datetime | dt.time):
+            return o.isoformat()
+        return super().default(o)
+
+
+def user_fields(model: type[models.Model]) -> list[models.ForeignKey[Any, Any]]:
+    """The model's foreign keys to the user model (members, authors, actors)."""
+    user_model = get_user_model()
+    return [
+        f
+        for f in model._meta.get_fields()
+        if isinstance(f, models.ForeignKey) and f.concrete and f.related_model is user_model
+    ]
+
+
+def _users(ids: set[int]) -> list[dict[str, Any]]:
+    """The people the rows point to, by email, so another install can match or recreate them
+    (user ids differ between databases); never a password or a two-factor secret."""
+    verified = set(
+        EmailAddress.objects.filter(user_id__in=ids, primary=True, verified=True).values_list("user_id", flat=True)
+    )
+    return [
+        {
+            "id": user.pk,
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "time_zone": getattr(user, "time_zone", ""),
+            "verified": user.pk in verified,
+        }
+        for user in get_user_model()._base_manager.filter(pk__in=ids).order_by("pk")
+    ]
 
 
 @dataclass
