@@ -7,8 +7,10 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import sys
 import tracemalloc
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -99,6 +101,61 @@ def test_a_refused_stranger_costs_no_memory_for_the_body(world):
     finally:
         tracemalloc.stop()
     assert peak < 2 * 1024 * 1024, peak
+
+
+class SpacesBody(io.RawIOBase):
+    """A body of `length` spaces made as it is read: reading it costs memory, holding it none."""
+
+    def __init__(self, length: int) -> None:
+        self.left = length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        size = min(len(buffer), self.left)
+        buffer[:size] = b" " * size
+        self.left -= size
+        return size
+
+
+def peak_rss_reset() -> None:
+    Path("/proc/self/clear_refs").write_text("5")  # VmHWM back to the current RSS
+
+
+def peak_rss_mb() -> float:
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.M).group(1)) / 1024  # type: ignore[union-attr]
+
+
+def rss_mb() -> float:
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) / 1024  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("path", "authorization"),
+    [(POSTMARK_URL, WRONG), (POSTMARK_URL, None), (SES_URL, WRONG), (SES_URL, None)],
+    ids=["postmark-wrong", "postmark-none", "ses-wrong", "ses-none"],
+)
+def test_three_70_mb_stranger_requests_leave_the_workers_peak_rss_where_it_was(world, path, authorization):
+    """The test-sized bench/edge_memory.py: this process is the worker, the body one that would
+    cost its 70 MB if anything read it."""
+    headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
+    wsgi_post(path, SpacesBody(1000), 1000, **headers)  # warm: imports, caches
+    peak_rss_reset()
+    before = rss_mb()
+    answers = {wsgi_post(path, SpacesBody(SEVENTY_MB), SEVENTY_MB, **headers).status_code for _ in range(3)}
+    assert answers <= {400, 401}
+    assert peak_rss_mb() - before < 8
+
+
+def test_the_peak_rss_measure_sees_a_70_mb_body_that_is_read():
+    peak_rss_reset()
+    before = rss_mb()
+    body = SpacesBody(SEVENTY_MB).read()
+    assert peak_rss_mb() - before >= 70
+    del body
 
 
 @pytest.mark.parametrize(("path", "esp_name"), [(POSTMARK_URL, "Postmark"), (SES_URL, "Amazon SES")])
