@@ -26,6 +26,7 @@ test: $(STAMP)
 	DEBUG=true $(PY) -m mypy .
 	$(VENV)/bin/lint-imports --no-logo
 	$(PY) scripts/ensure_chromium.py
+	$(PY) scripts/ensure_promtool.py
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
