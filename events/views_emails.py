@@ -4,18 +4,18 @@ project with the controls to file or move it, and its processing history."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from events import processing
 from events.ingest import sanitize_html
-from events.models import Attachment, Email, EmailState, FilingState
+from events.models import NEEDS_ATTENTION_STATES, PENDING_STATES, Attachment, Email, EmailState, FilingState
+from events.processing import email_reprocess as email_reprocess_service
+from events.processing import emails_reprocess
 from events.selectors import (
     FilingRow,
     email_confirmed_events,
@@ -26,11 +26,19 @@ from events.selectors import (
     filing_rows,
 )
 from events.selectors_search import text_matches
-from events.views_inbox import REPROCESS_EMAIL_STATES
-from organizations.access import workspace_view
+from events.views_filing import INBOX_ROW_FIELDS, can_file, filing_menu
+from organizations.access import request_organization, workspace_view
 from organizations.models import Role
 from organizations.storage import StorageUnavailable, file_open, file_response
 from projects.selectors import project_filing_choices
+
+# Where re-processing is offered (docs/dashboard.md "Inbox"). On an inbox row: mail that produced
+# nothing and may do better on another try (failed, held, ignored as noise). Processed mail has
+# its events on a timeline and people may have edited them: running it again is a considered step,
+# offered on the email page, which says what it does. Never mail still in flight (queued, in a
+# batch, processing): it is about to be processed anyway.
+REPROCESS_ROW_STATES = (*NEEDS_ATTENTION_STATES, EmailState.IGNORED)
+REPROCESS_EMAIL_STATES = (*REPROCESS_ROW_STATES, EmailState.PROCESSED)
 
 # The page's head shows From, Date and Subject and its header list To, Cc and Message-ID from the
 # parsed fields; of the raw headers only these are added, so nothing is listed twice.
@@ -51,12 +59,6 @@ def email_frame_document(html: str) -> str:
     """The srcdoc of the sandboxed frame. The stored HTML was sanitised at ingest; sanitise it again
     here so a bug or an old row can never put active content on the page."""
     return f"{FRAME_HEAD}{sanitize_html(html)}</body></html>"
-
-
-def reprocess_service() -> Callable[..., Any] | None:
-    """The inbound pipeline's re-process service, once it exists (events.processing.email_reprocess)."""
-    service = getattr(processing, "email_reprocess", None)
-    return service if callable(service) else None
 
 
 def _reason_unlogged(email: Email) -> str:
@@ -103,9 +105,7 @@ def email_detail(request: HttpRequest, code: str) -> HttpResponse:
         "frame_document": email_frame_document(email.html) if email.html else "",
         "extra_headers": [(n, v) for n, v in email.headers if str(n).lower() in EXTRA_HEADERS],
         "reason_unlogged": _reason_unlogged(email),
-        "can_reprocess": membership.has_role(Role.ADMIN)
-        and reprocess_service() is not None
-        and email.state in REPROCESS_EMAIL_STATES,
+        "can_reprocess": membership.has_role(Role.ADMIN) and email.state in REPROCESS_EMAIL_STATES,
         **_filing_panel(email, can_file=membership.has_role(Role.MEMBER), here=request.path),
     }
     return render(request, "events/email.html", context)
@@ -128,17 +128,48 @@ def email_attachment(request: HttpRequest, code: str, attachment_code: str) -> H
         )
 
 
+# The access check comes first, so strangers learn nothing from a 405.
 @workspace_view(Role.ADMIN, write_role=Role.ADMIN)
 @require_POST
 def email_reprocess(request: HttpRequest, code: str) -> HttpResponse:
-    email = get_object_or_404(Email, code=code)
-    service = reprocess_service()
-    if service is None:
-        raise Http404("Re-processing is not available")
-    if email.state not in REPROCESS_EMAIL_STATES:
-        messages.info(request, "This email is already waiting to be processed.")
-    elif service(schema_name=connection.schema_name, email_id=email.pk):  # type: ignore[attr-defined]
-        messages.success(request, "The email was queued to be processed again.")
-    else:
-        messages.info(request, "This email is already waiting to be processed.")
-    return redirect("events:email", code=email.code)
+    """Re-process one email, from its page or its inbox row (`shown_in=inbox`). From the inbox,
+    htmx gets the row back; without JavaScript both go back to the page they came from."""
+    email = get_object_or_404(Email.objects.only("pk", "code", "state"), code=code)
+    from_inbox = request.POST.get("shown_in") == "inbox"
+    waiting = "That email is already waiting to be processed."
+    if email.state in PENDING_STATES:
+        note, level = waiting, messages.INFO
+    elif email.state not in (REPROCESS_ROW_STATES if from_inbox else REPROCESS_EMAIL_STATES):
+        # A stale inbox row: processed mail is offered on its page, with its caveat.
+        note = f"That email is {email.get_state_display().lower()}; there is nothing to re-process here."
+        level = messages.INFO
+    elif email_reprocess_service(schema_name=request_organization(request).schema_name, email_id=email.pk):
+        note, level = "The email was queued to be processed again.", messages.SUCCESS
+    else:  # another admin (or the worker) got there first
+        note, level = waiting, messages.INFO
+    if from_inbox and request.htmx:  # type: ignore[attr-defined]
+        return _inbox_row(request, email, note=note)
+    messages.add_message(request, level, note)
+    return redirect("events:inbox") if from_inbox else redirect("events:email", code=email.code)
+
+
+def _inbox_row(request: HttpRequest, email: Email, *, note: str) -> HttpResponse:
+    context = {
+        "e": Email.objects.select_related("project").only(*INBOX_ROW_FIELDS).get(pk=email.pk),
+        "reprocess_note": note,
+        "reprocess_states": REPROCESS_ROW_STATES,
+        "can_reprocess": True,
+        "can_file": can_file(request),
+        "here": reverse("events:inbox"),
+        **filing_menu(request),
+    }
+    return render(request, "events/inbox.html#row", context)
+
+
+@workspace_view(Role.ADMIN, write_role=Role.ADMIN)
+@require_POST
+def inbox_reprocess_all(request: HttpRequest) -> HttpResponse:
+    """Every failed and held email, from the inbox's button."""
+    moved = emails_reprocess(schema_name=request_organization(request).schema_name, states=NEEDS_ATTENTION_STATES)
+    messages.success(request, f"{len(moved)} failed or held emails were queued to be processed again.")
+    return redirect("events:inbox")

@@ -2,7 +2,7 @@
 project from its row), and (for admins) the deliveries inbound refused.
 
 It lives in inbound, not events, because it reads inbound's delivery log beside events' mail;
-its re-process actions are events' (events/views_inbox.py). config/urls_tenant.py mounts it at
+its re-process actions are events' (events/views_emails.py). config/urls_tenant.py mounts it at
 /inbox/ as `events:inbox`, with the rest of /inbox/.
 """
 
@@ -17,8 +17,8 @@ from django.utils.cache import patch_vary_headers
 
 from events.ai_batches import batch_rows_mark, inbox_batches
 from events.models import NEEDS_ATTENTION_STATES, PENDING_STATES, Email, EmailState, HoldCause
+from events.views_emails import REPROCESS_ROW_STATES
 from events.views_filing import INBOX_ROW_FIELDS, can_file, filing_menu, just_filed
-from events.views_inbox import REPROCESS_ROW_STATES
 from inbound.forms_inbox import InboxFilterForm
 from inbound.selectors import held_for_review, refused_rows
 from inbound.selectors_inbox import inbox_emails, inbox_has_newer, inbox_projects

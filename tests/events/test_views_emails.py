@@ -1,9 +1,11 @@
 """The email view: headers, text with the evidence highlighted, sandboxed HTML, attachments, history,
-and where it is filed (state, confidence, waiting events, file, move and undo)."""
+where it is filed (state, confidence, waiting events, file, move and undo), and re-processing it from its
+page or its inbox row."""
 
 import datetime as dt
 import html
 import re
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -12,8 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from events import processing
-from events.models import EmailFiling, EmailState, EventHistory, FilingState
+from events.models import Email, EmailFiling, EmailState, EventHistory, FilingState
 from tests.factories import AttachmentFactory, EmailFactory, EmailLogFactory, EventFactory, ProjectFactory
 
 HOSTILE_HTML = (
@@ -197,35 +198,110 @@ def test_the_email_view_costs_the_same_queries_with_1_and_500_items(world, membe
     assert len(response.context["confirmed"]) == 500
 
 
-def test_the_reprocess_button_shows_for_admins_only_when_the_service_exists(world, client_as, monkeypatch):
-    email = EmailFactory()
-    calls = []
-    monkeypatch.setattr(processing, "email_reprocess", lambda **kw: calls.append(kw) or True, raising=False)
-    reprocess = reverse("events:email_reprocess", args=[email.code])
-    assert reprocess in client_as(world.admin).get(email_url(email)).content.decode()
-    assert reprocess not in client_as(world.member).get(email_url(email)).content.decode()
-    assert client_as(world.member).post(reprocess).status_code == 403
-    response = client_as(world.admin).post(reprocess)
-    assert response.status_code == 302
-    assert calls == [{"schema_name": world.org.schema_name, "email_id": email.pk}]
+# --- re-process: one route, from the email page and from an inbox row ---------------------------
+
+INBOX = "/inbox/"
 
 
-def test_without_the_service_there_is_no_reprocess_button(world, client_as, monkeypatch):
-    monkeypatch.delattr(processing, "email_reprocess", raising=False)
-    email = EmailFactory()
-    reprocess = reverse("events:email_reprocess", args=[email.code])
-    assert reprocess not in client_as(world.admin).get(email_url(email)).content.decode()
-    assert client_as(world.admin).post(reprocess).status_code == 404
+def reprocess_url(email):
+    return reverse("events:email_reprocess", args=[email.code])
 
 
-def test_an_admin_requeues_a_failed_email_through_the_pipeline(world, client_as):
+def test_an_admin_requeues_a_failed_email_from_its_page_through_the_pipeline(
+    world, client_as, django_capture_on_commit_callbacks
+):
     email = EmailFactory(state=EmailState.FAILED)
-    response = client_as(world.admin).post(reverse("events:email_reprocess", args=[email.code]), follow=True)
+    admin = client_as(world.admin)
+    assert reprocess_url(email) in admin.get(email_url(email)).content.decode()
+    with mock.patch("events.enqueue.async_task") as async_task, django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(reprocess_url(email))
+    assert response.status_code == 302
+    assert response["Location"] == email_url(email)
     email.refresh_from_db()
     assert email.state == EmailState.QUEUED
-    assert "queued to be processed again" in response.content.decode()
-    again = client_as(world.admin).post(reverse("events:email_reprocess", args=[email.code]), follow=True)
+    assert async_task.call_count == 1
+    again = admin.post(reprocess_url(email), follow=True)
     assert "already waiting" in again.content.decode()
+
+
+def test_an_inbox_row_posts_to_the_same_route_and_returns_to_the_inbox_without_javascript(world, client_as):
+    email = EmailFactory(state=EmailState.FAILED)
+    admin = client_as(world.admin)
+    assert reprocess_url(email) in admin.get(INBOX).content.decode()
+    with mock.patch("events.enqueue.async_task"):
+        response = admin.post(reprocess_url(email), {"shown_in": "inbox"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("events:inbox")
+    email.refresh_from_db()
+    assert email.state == EmailState.QUEUED
+
+
+def test_with_htmx_the_inbox_row_comes_back_queued_in_place(world, client_as):
+    email = EmailFactory(state=EmailState.FAILED, subject="Menu boards")
+    with mock.patch("events.enqueue.async_task"):
+        response = client_as(world.admin).post(reprocess_url(email), {"shown_in": "inbox"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.lstrip().startswith(f'<tr id="email-{email.code}">')
+    assert "Menu boards" in body
+    assert "state-queued" in body
+    assert "queued to be processed again" in body
+    assert reprocess_url(email) not in body  # queued mail offers no second try
+
+
+def test_admins_can_reprocess_all_failed_and_held_mail(world, client_as):
+    failed, held, done = (EmailFactory(state=s) for s in (EmailState.FAILED, EmailState.HELD, EmailState.PROCESSED))
+    with mock.patch("events.enqueue.async_task"):
+        response = client_as(world.owner).post(reverse("events:inbox_reprocess_all"))
+    assert response.status_code == 302
+    states = dict(Email.objects.values_list("pk", "state"))
+    assert (states[failed.pk], states[held.pk], states[done.pk]) == ("queued", "queued", "processed")
+
+
+@pytest.mark.parametrize("role", ["member", "viewer"])
+def test_members_below_admin_are_not_offered_re_process_and_cannot_use_it(world, client_as, role):
+    email = EmailFactory(state=EmailState.FAILED)
+    client = client_as(world.user(role))
+    assert reprocess_url(email) not in client.get(INBOX).content.decode()
+    assert reprocess_url(email) not in client.get(email_url(email)).content.decode()
+    assert client.post(reprocess_url(email)).status_code == 403
+    assert client.post(reprocess_url(email), {"shown_in": "inbox"}).status_code == 403
+    assert client.post(reverse("events:inbox_reprocess_all")).status_code == 403
+    email.refresh_from_db()
+    assert email.state == EmailState.FAILED
+
+
+def test_reprocess_needs_post_and_a_real_email(world, client_as):
+    admin = client_as(world.admin)
+    email = EmailFactory(state=EmailState.FAILED)
+    assert admin.get(reprocess_url(email)).status_code == 405
+    missing = reverse("events:email_reprocess", args=["00000000-0000-0000-0000-000000000000"])
+    assert admin.post(missing).status_code == 404
+    assert client_as(world.outsider).post(reprocess_url(email)).status_code == 404
+
+
+def test_a_processed_row_that_moved_on_is_not_re_processed_from_the_inbox(world, client_as):
+    email = EmailFactory(state=EmailState.PROCESSED)
+    with mock.patch("events.enqueue.async_task") as async_task:
+        response = client_as(world.admin).post(reprocess_url(email), {"shown_in": "inbox"}, follow=True)
+    assert "nothing to re-process here" in response.content.decode()
+    email.refresh_from_db()
+    assert email.state == EmailState.PROCESSED
+    assert async_task.call_count == 0
+
+
+def test_the_email_page_offers_re_process_for_processed_mail_with_what_it_does_but_not_in_flight(world, client_as):
+    admin = client_as(world.admin)
+    processed = EmailFactory(state=EmailState.PROCESSED)
+    queued = EmailFactory(state=EmailState.QUEUED, project=None)
+    body = admin.get(email_url(processed)).content.decode()
+    assert reprocess_url(processed) in body
+    assert "events people edited or deleted stay as they are" in body
+    assert reprocess_url(queued) not in admin.get(email_url(queued)).content.decode()
+    with mock.patch("events.enqueue.async_task") as async_task:
+        response = admin.post(reprocess_url(queued), follow=True)
+    assert "already waiting to be processed" in response.content.decode()
+    assert async_task.call_count == 0
 
 
 # --- filing: state, confidence, waiting events, move and undo ---------------------------------

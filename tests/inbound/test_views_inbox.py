@@ -208,7 +208,7 @@ def test_another_workspaces_project_filters_to_nothing(world, client_as, other_o
 def test_re_process_is_offered_only_where_it_applies(world, client_as):
     rows = {state: EmailFactory(state=state, project=None) for state in EmailState.values}
     body = client_as(world.admin).get(INBOX).content.decode()
-    offered = {state for state, email in rows.items() if reverse("events:inbox_reprocess", args=[email.code]) in body}
+    offered = {state for state, email in rows.items() if reverse("events:email_reprocess", args=[email.code]) in body}
     assert offered == {"failed", "held", "ignored"}
 
 
