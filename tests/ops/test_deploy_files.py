@@ -41,10 +41,13 @@ def validate(config: dict[str, Any]) -> PyCompose:
     return PyCompose.from_yaml(yaml.safe_dump(config))
 
 
+SERVICES = ["db", "proxy", "redis", "web", "worker"]
+
+
 def test_compose_yaml_follows_the_compose_specification_with_and_without_a_dot_env():
-    assert sorted(validate(compose_config()).service_names()) == ["db", "redis", "web", "worker"]
+    assert sorted(validate(compose_config()).service_names()) == SERVICES
     production = {"SECRET_KEY": "s" * 50, "BASE_DOMAIN": "projectr.example", "POSTGRES_PASSWORD": "pw"}
-    assert sorted(validate(compose_config(production)).service_names()) == ["db", "redis", "web", "worker"]
+    assert sorted(validate(compose_config(production)).service_names()) == SERVICES
 
 
 @pytest.mark.parametrize(
@@ -78,6 +81,49 @@ def test_web_and_worker_run_one_image_on_postgresql_and_redis_once_both_are_heal
             "redis": {"condition": "service_healthy"},
         }
     assert services["db"]["image"].startswith("postgres:") and services["redis"]["image"].startswith("redis:")
+
+
+def host_ports(service: dict[str, Any]) -> list[str]:
+    """The host side of each published port ("8000:8000" and the long form alike)."""
+    published = []
+    for port in service.get("ports", []):
+        if isinstance(port, dict):
+            published.append(str(port.get("published", "")))
+        else:
+            parts = str(port).split(":")
+            published.append(parts[-2] if len(parts) > 1 else "")
+    return published
+
+
+def test_web_and_worker_scale_with_docker_compose_scale_behind_the_one_published_port():
+    """`docker compose up --scale web=2 --scale worker=2`: a fixed container name or a fixed host
+    port on a scaled service makes its second replica fail to start."""
+    services = compose_config()["services"]
+    for name in ("web", "worker"):
+        assert "container_name" not in services[name], name
+        assert host_ports(services[name]) == [], f"{name} publishes a host port: its second replica cannot bind it"
+    published = [port for service in services.values() for port in host_ports(service)]
+    assert len(published) == len(set(published)), published
+    proxy = services["proxy"]
+    assert host_ports(proxy) == ["8000"] and services["web"]["expose"] == ["8000"]
+    assert "container_name" not in proxy and "deploy" not in proxy  # one proxy: `--scale` is for web
+
+
+def test_the_proxy_finds_every_web_replica_at_run_time_and_passes_forwarded_headers_through():
+    proxy = compose_config()["services"]["proxy"]
+    source, target = proxy["volumes"][0].split(":")[:2]
+    assert target == "/etc/nginx/conf.d/default.conf"
+    conf = (ROOT / source).read_text()
+    directives = [line.split("#")[0].strip() for line in conf.splitlines() if line.split("#")[0].strip()]
+    # Through a variable nginx resolves `web` per request with Docker's DNS, which answers with
+    # every replica; a literal `proxy_pass http://web:8000` is resolved once at start-up.
+    assert "resolver 127.0.0.11 valid=10s ipv6=off;" in directives
+    assert "set $web http://web:8000;" in directives and "proxy_pass $web;" in directives
+    assert "proxy_set_header Host $http_host;" in directives
+    # TRUSTED_PROXY_COUNT counts the proxies in front of it: it must add no X-Forwarded-For entry.
+    assert not any("X-Forwarded" in directive for directive in directives)
+    # The webhook checks credentials before reading a body: nginx must not buffer it first.
+    assert "proxy_request_buffering off;" in directives and "client_max_body_size 0;" in directives
 
 
 def test_every_application_variable_compose_passes_is_documented_in_env_example():
