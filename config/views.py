@@ -9,11 +9,11 @@ from decimal import Decimal
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 
 from billing.selectors import request_snapshot
+from config.htmx import render_page
 from events.selectors import held_email_count
-from organizations.access import request_organization, workspace_view
+from organizations.access import WorkspaceRequest, request_organization, workspace_view
 from projects.selectors import open_project_count
 from usage.charts import daily_chart
 from usage.selectors import usage_by_model, usage_daily
@@ -33,7 +33,7 @@ def dashboard_home(request: HttpRequest) -> HttpResponse:
 
 
 @workspace_view()
-def usage_overview(request: HttpRequest) -> HttpResponse:
+def usage_overview(request: WorkspaceRequest) -> HttpResponse:
     organization = request_organization(request)
     days = chart_days(request)
     snapshot = request_snapshot(request, organization)
@@ -41,10 +41,9 @@ def usage_overview(request: HttpRequest) -> HttpResponse:
     projection = (snapshot.ai_cost_usd / Decimal(str(elapsed))).quantize(Decimal("0.01")) if elapsed > 0 else None
     daily = usage_daily(organization, days=days)
     # htmx switches the chart between 30 and 90 days in place; the plain link reloads the page.
-    template = "usage/overview.html#daily" if getattr(request, "htmx", False) else "usage/overview.html"
-    response = render(
+    return render_page(
         request,
-        template,
+        "usage/overview.html",
         {
             "snapshot": snapshot,
             "held": held_email_count(),
@@ -56,6 +55,5 @@ def usage_overview(request: HttpRequest) -> HttpResponse:
             "daily": daily,
             "models": usage_by_model(organization, start=snapshot.period.start, end=snapshot.period.end),
         },
+        partial="daily",
     )
-    patch_vary_headers(response, ["HX-Request"])
-    return response

@@ -7,24 +7,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpResponse
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
+from config.htmx import render_page
 from events.forms_agenda import AgendaFilterForm
 from events.selectors_agenda import Agenda, agenda
-from organizations.access import workspace_view
+from organizations.access import WorkspaceRequest, workspace_view
 from projects.selectors import project_filing_choices
 
 
 @workspace_view()
 @require_safe
-def agenda_page(request: HttpRequest) -> HttpResponse:
+def agenda_page(request: WorkspaceRequest) -> HttpResponse:
     filter_form = AgendaFilterForm(request.GET)
     filters = filter_form.to_filter()
-    items = agenda(filters=filters, user=request.user)  # type: ignore[arg-type]  # signed in: workspace_view
+    items = agenda(filters=filters, user=request.user)
     _link(items)
     context = {
         "agenda": items,
@@ -32,10 +31,7 @@ def agenda_page(request: HttpRequest) -> HttpResponse:
         "filter_form": filter_form,
         "projects": project_filing_choices(),  # read by the full page only, not by the htmx fragment
     }
-    template = "events/agenda.html#results" if getattr(request, "htmx", False) else "events/agenda.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page(request, "events/agenda.html", context, partial="results")
 
 
 def _url_for(name: str) -> Callable[[object], str]:

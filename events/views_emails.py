@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from config.htmx import render_page
 from events.ingest import sanitize_html
 from events.models import NEEDS_ATTENTION_STATES, PENDING_STATES, Attachment, Email, EmailState, FilingState
 from events.processing import email_reprocess as email_reprocess_service
@@ -27,7 +28,7 @@ from events.selectors import (
 )
 from events.selectors_search import text_matches
 from events.views_filing import INBOX_ROW_FIELDS, can_file, filing_menu
-from organizations.access import request_organization, workspace_view
+from organizations.access import WorkspaceRequest, request_organization, workspace_view
 from organizations.models import Role
 from organizations.storage import StorageUnavailable, file_open, file_response
 from projects.selectors import project_filing_choices
@@ -83,7 +84,7 @@ def _filing_panel(email: Email, *, can_file: bool, here: str) -> dict[str, Any]:
 
 
 @workspace_view()
-def email_detail(request: HttpRequest, code: str) -> HttpResponse:
+def email_detail(request: WorkspaceRequest, code: str) -> HttpResponse:
     email = email_get(code)
     events = list(email.events.all())
     confirmed = email_confirmed_events(email)
@@ -92,7 +93,7 @@ def email_detail(request: HttpRequest, code: str) -> HttpResponse:
     # From search (?q=): the query's words marked in the text, unless an evidence sentence is.
     search_query = request.GET.get("q", "")[:200].strip()
     search_parts = text_matches(email.text, search_query) if search_query and not highlighted else None
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     context = {
         "email": email,
         "events": events,
@@ -112,7 +113,7 @@ def email_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @workspace_view()
-def email_attachment(request: HttpRequest, code: str, attachment_code: str) -> HttpResponse:
+def email_attachment(request: WorkspaceRequest, code: str, attachment_code: str) -> HttpResponse:
     """Download only (never rendered inline): attachments are untrusted files."""
     attachment = get_object_or_404(Attachment, code=attachment_code, email__code=code)
     if not attachment.file:
@@ -131,7 +132,7 @@ def email_attachment(request: HttpRequest, code: str, attachment_code: str) -> H
 # The access check comes first, so strangers learn nothing from a 405.
 @workspace_view(Role.ADMIN, write_role=Role.ADMIN)
 @require_POST
-def email_reprocess(request: HttpRequest, code: str) -> HttpResponse:
+def email_reprocess(request: WorkspaceRequest, code: str) -> HttpResponse:
     """Re-process one email, from its page or its inbox row (`shown_in=inbox`). From the inbox,
     htmx gets the row back; without JavaScript both go back to the page they came from."""
     email = get_object_or_404(Email.objects.only("pk", "code", "state"), code=code)
@@ -147,13 +148,13 @@ def email_reprocess(request: HttpRequest, code: str) -> HttpResponse:
         note, level = "The email was queued to be processed again.", messages.SUCCESS
     else:  # another admin (or the worker) got there first
         note, level = waiting, messages.INFO
-    if from_inbox and request.htmx:  # type: ignore[attr-defined]
+    if from_inbox and request.htmx:
         return _inbox_row(request, email, note=note)
     messages.add_message(request, level, note)
     return redirect("events:inbox") if from_inbox else redirect("events:email", code=email.code)
 
 
-def _inbox_row(request: HttpRequest, email: Email, *, note: str) -> HttpResponse:
+def _inbox_row(request: WorkspaceRequest, email: Email, *, note: str) -> HttpResponse:
     context = {
         "e": Email.objects.select_related("project").only(*INBOX_ROW_FIELDS).get(pk=email.pk),
         "reprocess_note": note,
@@ -163,12 +164,12 @@ def _inbox_row(request: HttpRequest, email: Email, *, note: str) -> HttpResponse
         "here": reverse("events:inbox"),
         **filing_menu(request),
     }
-    return render(request, "events/inbox.html#row", context)
+    return render_page(request, "events/inbox.html", context, partial="row")
 
 
 @workspace_view(Role.ADMIN, write_role=Role.ADMIN)
 @require_POST
-def inbox_reprocess_all(request: HttpRequest) -> HttpResponse:
+def inbox_reprocess_all(request: WorkspaceRequest) -> HttpResponse:
     """Every failed and held email, from the inbox's button."""
     moved = emails_reprocess(schema_name=request_organization(request).schema_name, states=NEEDS_ATTENTION_STATES)
     messages.success(request, f"{len(moved)} failed or held emails were queued to be processed again.")

@@ -5,7 +5,7 @@ htmx the row is swapped in place: a one-line confirmation with Undo, or the row 
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib import messages
@@ -14,21 +14,21 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from config.htmx import render_page
 from events import filing as filing_services
 from events.forms_filing import EmailFileForm, FilingPlaceForm, FilingUndoForm
 from events.models import Email, EmailFiling, FilingState
 from events.selectors import UNFILED_FIELDS, email_filing_latest, filing_rows, unfiled_emails
-from organizations.access import workspace_view
+from organizations.access import WorkspaceRequest, workspace_view
 from organizations.models import Role
 from projects.selectors import project_filing_menu
 from projects.services import ProjectError
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    pass
 
 PAGE_SIZE = 50
 # Open projects offered in each row's select on a list page (the most recently active); the
@@ -40,20 +40,11 @@ INBOX_ROW_FIELDS = (
 )  # fmt: skip
 
 
-def _actor(request: HttpRequest) -> User:
-    """The signed-in member (workspace_view has checked it)."""
-    return cast("User", request.user)
+def can_file(request: WorkspaceRequest) -> bool:
+    return request.membership.has_role(Role.MEMBER)
 
 
-def _htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
-
-
-def can_file(request: HttpRequest) -> bool:
-    return bool(request.membership.has_role(Role.MEMBER))  # type: ignore[attr-defined]
-
-
-def filing_menu(request: HttpRequest) -> dict[str, Any]:
+def filing_menu(request: WorkspaceRequest) -> dict[str, Any]:
     """The projects each row's select offers (none for viewers, who cannot file)."""
     if not can_file(request):
         return {"choices": [], "more_projects": False}
@@ -89,7 +80,7 @@ def _back(request: HttpRequest, email: Email, next_url: str) -> str:
 
 
 @workspace_view()
-def unfiled(request: HttpRequest) -> HttpResponse:
+def unfiled(request: WorkspaceRequest) -> HttpResponse:
     page = Paginator(unfiled_emails(), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -106,7 +97,7 @@ def unfiled(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Role.MEMBER)
 @require_POST
-def email_file(request: HttpRequest, code: str) -> HttpResponse:
+def email_file(request: WorkspaceRequest, code: str) -> HttpResponse:
     email = get_object_or_404(
         Email.objects.select_related("project").only("code", "subject", "project__name"), code=code
     )
@@ -114,7 +105,7 @@ def email_file(request: HttpRequest, code: str) -> HttpResponse:
     if not form.is_valid():
         return _answer(request, email, form, error=form.error_text())
     try:
-        project = filing_services.email_file(email=email, actor=_actor(request), **form.filing())
+        project = filing_services.email_file(email=email, actor=request.user, **form.filing())
     except (ProjectError, filing_services.FilingError) as error:
         return _answer(request, email, form, error=str(error))
     except ValidationError as error:  # the new project's name or client did not validate
@@ -130,7 +121,7 @@ def email_file(request: HttpRequest, code: str) -> HttpResponse:
 
 @workspace_view(Role.MEMBER)
 @require_POST
-def email_filing_undo(request: HttpRequest, code: str) -> HttpResponse:
+def email_filing_undo(request: WorkspaceRequest, code: str) -> HttpResponse:
     email = get_object_or_404(Email.objects.only("code", "subject"), code=code)
     form = FilingUndoForm(request.POST)
     if not form.is_valid():
@@ -139,7 +130,7 @@ def email_filing_undo(request: HttpRequest, code: str) -> HttpResponse:
         EmailFiling.objects.select_related("from_project"), pk=form.cleaned_data["filing"], email=email
     )
     try:
-        previous = filing_services.email_filing_undo(filing=record, actor=_actor(request))
+        previous = filing_services.email_filing_undo(filing=record, actor=request.user)
     except filing_services.FilingError as error:
         return _answer(request, email, form, error=str(error))
     if previous is not None:
@@ -151,13 +142,19 @@ def email_filing_undo(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _answer(
-    request: HttpRequest, email: Email, form: FilingPlaceForm, *, error: str = "", done: str = "", filed: bool = False
+    request: WorkspaceRequest,
+    email: Email,
+    form: FilingPlaceForm,
+    *,
+    error: str = "",
+    done: str = "",
+    filed: bool = False,
 ) -> HttpResponse:
     """Without JavaScript, back to the page the controls were on (with `?filed=` so it offers
     the Undo; the email page always does); with htmx, that page's row for the email."""
     shown_in, next_url = form.place()
     back = _back(request, email, next_url)
-    if not _htmx(request) or shown_in == "email":
+    if not request.htmx or shown_in == "email":
         if error:
             messages.error(request, error)
         elif shown_in == "email":
@@ -174,10 +171,7 @@ def _answer(
     }
     if shown_in == "inbox":
         context["e"] = Email.objects.select_related("project").only(*INBOX_ROW_FIELDS).get(pk=email.pk)
-        context["can_reprocess"] = request.membership.has_role(Role.ADMIN)  # type: ignore[attr-defined]
-        response = render(request, "events/inbox.html#row", context)
-    else:
-        context["row"] = filing_rows([Email.objects.only(*UNFILED_FIELDS).get(pk=email.pk)])[0]
-        response = render(request, "events/unfiled.html#answer", context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+        context["can_reprocess"] = request.membership.has_role(Role.ADMIN)
+        return render_page(request, "events/inbox.html", context, partial="row")
+    context["row"] = filing_rows([Email.objects.only(*UNFILED_FIELDS).get(pk=email.pk)])[0]
+    return render_page(request, "events/unfiled.html", context, partial="answer")

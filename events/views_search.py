@@ -4,21 +4,18 @@ results in place and pushes the address; without JS, Enter loads the page."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils.cache import patch_vary_headers
+from django.http import HttpResponse
 
+from config.htmx import render_page
 from events.selectors_search import search
-from organizations.access import workspace_view
+from organizations.access import WorkspaceRequest, workspace_view
 
 MAX_QUERY_CHARS = 200
 
 
 @workspace_view()
-def search_page(request: HttpRequest) -> HttpResponse:
+def search_page(request: WorkspaceRequest) -> HttpResponse:
     results = search(request.GET.get("q", "")[:MAX_QUERY_CHARS])
-    template = "events/search.html#results" if getattr(request, "htmx", False) else "events/search.html"
-    response = render(request, template, {"results": results, "search_query": results.query})
-    # The same URL answers with a fragment or a page: caches must keep them apart.
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page(
+        request, "events/search.html", {"results": results, "search_query": results.query}, partial="results"
+    )

@@ -5,46 +5,34 @@ POST + redirect; with htmx the row is swapped in place."""
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from config.htmx import render_page
 from events import services
 from events.exports import export_csv, export_data, export_json
 from events.forms_timeline import EventForm, EventMoveForm, TimelineFilterForm
 from events.models import Event
 from events.selectors import event_get, event_get_any, timeline_page
-from organizations.access import request_organization, workspace_view
+from organizations.access import WorkspaceRequest, request_organization, workspace_view
 from organizations.models import Role
 from projects.models import Project
 from projects.selectors import project_get
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 ROW = "events/timeline_row.html"
 FILTER_PARAMS = ("kind", "when", "date_from", "date_to", "q")
 
 
-def _actor(request: HttpRequest) -> User:
-    """The signed-in member (workspace_view has checked it)."""
-    return cast("User", request.user)
-
-
-def _htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
-
-
-def _can_edit(request: HttpRequest) -> bool:
-    return bool(request.membership.has_role(Role.MEMBER))  # type: ignore[attr-defined]
+def _can_edit(request: WorkspaceRequest) -> bool:
+    return request.membership.has_role(Role.MEMBER)
 
 
 def _timeline_url(project: Project, event: Event | None = None) -> str:
@@ -52,13 +40,14 @@ def _timeline_url(project: Project, event: Event | None = None) -> str:
     return f"{url}#event-{event.code}" if event is not None else url
 
 
-def _row(request: HttpRequest, event: Event, partial: str = "row", **extra: Any) -> HttpResponse:
+def _row(request: WorkspaceRequest, event: Event, partial: str = "row", **extra: Any) -> HttpResponse:
+    """One row of the timeline, for htmx (the actions redirect without it)."""
     context = {"event": event, "project": event.project, "can_edit": _can_edit(request), **extra}
-    return render(request, f"{ROW}#{partial}", context)
+    return render_page(request, ROW, context, partial=partial)
 
 
 @workspace_view()
-def timeline(request: HttpRequest, code: str) -> HttpResponse:
+def timeline(request: WorkspaceRequest, code: str) -> HttpResponse:
     project = project_get(code)
     if project.merged_into_id:
         return redirect("projects:timeline", code=project.merged_into.code)  # type: ignore[union-attr]
@@ -73,16 +62,11 @@ def timeline(request: HttpRequest, code: str) -> HttpResponse:
         "filter_form": filter_form,
         "filters": filters,
         "can_edit": _can_edit(request),
-        "appending": bool(cursor) and _htmx(request),
+        "appending": bool(cursor) and request.htmx,
         "next_url": f"?{base_query}&cursor={page.next_cursor}" if base_query else f"?cursor={page.next_cursor}",
         "export_query": base_query,
     }
-    if _htmx(request) and cursor:
-        template = "events/timeline.html#page"
-    elif _htmx(request):
-        template = "events/timeline.html#results"
-    else:
-        template = "events/timeline.html"
+    if not request.htmx:
         context["event_form"] = EventForm(initial={"kind": "meeting"})
         deleted = request.GET.get("deleted")
         if deleted:
@@ -91,9 +75,8 @@ def timeline(request: HttpRequest, code: str) -> HttpResponse:
                 context["undo_event"] = Event.objects.filter(
                     project=project, code=deleted_code, deleted_at__isnull=False
                 ).first()
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    # The next page of the infinite scroll, or the results after a change of filters.
+    return render_page(request, "events/timeline.html", context, partial="page" if cursor else "results")
 
 
 def _uuid(value: str) -> uuid.UUID | None:
@@ -105,35 +88,35 @@ def _uuid(value: str) -> uuid.UUID | None:
 
 @workspace_view(Role.MEMBER)
 @require_POST
-def event_create(request: HttpRequest, code: str) -> HttpResponse:
+def event_create(request: WorkspaceRequest, code: str) -> HttpResponse:
     project = project_get(code)
     form = EventForm(request.POST)
     if not form.is_valid():
         return render(request, "events/event_new.html", {"project": project, "event_form": form}, status=400)
-    event = services.event_create(project=project, actor=_actor(request), **form.cleaned_data)
+    event = services.event_create(project=project, actor=request.user, **form.cleaned_data)
     messages.success(request, f"Event “{event.title}” added.")
     return redirect(_timeline_url(project, event))
 
 
 @workspace_view()
-def event_row(request: HttpRequest, code: str, event_code: str) -> HttpResponse:
+def event_row(request: WorkspaceRequest, code: str, event_code: str) -> HttpResponse:
     event = event_get(project=project_get(code), code=event_code)
-    if not _htmx(request):
+    if not request.htmx:
         return redirect(_timeline_url(event.project, event))
     return _row(request, event)
 
 
 @workspace_view(Role.MEMBER)
-def event_edit(request: HttpRequest, code: str, event_code: str) -> HttpResponse:
+def event_edit(request: WorkspaceRequest, code: str, event_code: str) -> HttpResponse:
     event = event_get(project=project_get(code), code=event_code)
     initial = {name: getattr(event, name) for name in services.EDITABLE_FIELDS}
     form = EventForm(request.POST or None, initial=initial, zone=event.timezone)
     if request.method == "POST" and form.is_valid():
         when = (event.date, event.time)
-        services.event_update(event=event, actor=_actor(request), **form.cleaned_data)
-        if _htmx(request) and (form.cleaned_data.get("date"), form.cleaned_data.get("time")) == when:
+        services.event_update(event=event, actor=request.user, **form.cleaned_data)
+        if request.htmx and (form.cleaned_data.get("date"), form.cleaned_data.get("time")) == when:
             return _row(request, event_get(project=event.project, code=event.code))
-        if _htmx(request):
+        if request.htmx:
             # A new date may put the event in another month or page: the timeline is loaded
             # again (with the filters in its address) rather than the row swapped in its old place.
             messages.success(request, "Event saved and moved to its new date.")
@@ -142,7 +125,7 @@ def event_edit(request: HttpRequest, code: str, event_code: str) -> HttpResponse
         return redirect(_timeline_url(event.project, event))
     context = {"form": form, "move_form": EventMoveForm(current=event.project)}
     status = 400 if form.errors else 200
-    if _htmx(request):
+    if request.htmx:
         response = _row(request, event, "edit", **context)
         response.status_code = 200  # htmx does not swap 4xx responses by default; the errors show in the form
         return response
@@ -153,30 +136,30 @@ def event_edit(request: HttpRequest, code: str, event_code: str) -> HttpResponse
 
 @workspace_view(Role.MEMBER)
 @require_POST
-def event_done(request: HttpRequest, code: str, event_code: str) -> HttpResponse:
+def event_done(request: WorkspaceRequest, code: str, event_code: str) -> HttpResponse:
     event = event_get(project=project_get(code), code=event_code)
-    services.event_mark_done(event=event, actor=_actor(request), done=request.POST.get("done", "1") == "1")
-    if _htmx(request):
+    services.event_mark_done(event=event, actor=request.user, done=request.POST.get("done", "1") == "1")
+    if request.htmx:
         return _row(request, event_get(project=event.project, code=event.code))
     return redirect(_timeline_url(event.project, event))
 
 
 @workspace_view(Role.MEMBER)
 @require_POST
-def event_delete(request: HttpRequest, code: str, event_code: str) -> HttpResponse:
+def event_delete(request: WorkspaceRequest, code: str, event_code: str) -> HttpResponse:
     event = event_get(project=project_get(code), code=event_code)
-    services.event_delete(event=event, actor=_actor(request))
-    if _htmx(request):
+    services.event_delete(event=event, actor=request.user)
+    if request.htmx:
         return _row(request, event, "deleted")
     return redirect(f"{reverse('projects:timeline', args=[event.project.code])}?deleted={event.code}")
 
 
 @workspace_view(Role.MEMBER)
 @require_POST
-def event_restore(request: HttpRequest, code: str, event_code: str) -> HttpResponse:
+def event_restore(request: WorkspaceRequest, code: str, event_code: str) -> HttpResponse:
     event = event_get_any(project=project_get(code), code=event_code)
-    services.event_restore(event=event, actor=_actor(request))
-    if _htmx(request):
+    services.event_restore(event=event, actor=request.user)
+    if request.htmx:
         return _row(request, event_get(project=event.project, code=event.code))
     messages.success(request, f"“{event.title}” restored.")
     return redirect(_timeline_url(event.project, event))
@@ -184,10 +167,10 @@ def event_restore(request: HttpRequest, code: str, event_code: str) -> HttpRespo
 
 @workspace_view(Role.MEMBER)
 @require_POST
-def event_accept(request: HttpRequest, code: str, event_code: str) -> HttpResponse:
+def event_accept(request: WorkspaceRequest, code: str, event_code: str) -> HttpResponse:
     event = event_get(project=project_get(code), code=event_code)
-    services.event_suggestion_accept(event=event, actor=_actor(request))
-    if _htmx(request):
+    services.event_suggestion_accept(event=event, actor=request.user)
+    if request.htmx:
         return _row(request, event_get(project=event.project, code=event.code))
     messages.success(request, f"“{event.title}” accepted.")
     return redirect(_timeline_url(event.project, event))
@@ -195,22 +178,22 @@ def event_accept(request: HttpRequest, code: str, event_code: str) -> HttpRespon
 
 @workspace_view(Role.MEMBER)
 @require_POST
-def event_dismiss(request: HttpRequest, code: str, event_code: str) -> HttpResponse:
+def event_dismiss(request: WorkspaceRequest, code: str, event_code: str) -> HttpResponse:
     event = event_get(project=project_get(code), code=event_code)
-    dismissed = services.event_suggestion_dismiss(event=event, actor=_actor(request)).deleted_at is not None
+    dismissed = services.event_suggestion_dismiss(event=event, actor=request.user).deleted_at is not None
     if not dismissed:  # no suggestion (accepted meanwhile): the row as it stands
-        if _htmx(request):
+        if request.htmx:
             return _row(request, event_get(project=event.project, code=event.code))
         messages.info(request, f"“{event.title}” is no longer a suggestion; delete it to remove it.")
         return redirect(_timeline_url(event.project, event))
-    if _htmx(request):
+    if request.htmx:
         return _row(request, event, "deleted")
     return redirect(f"{reverse('projects:timeline', args=[event.project.code])}?deleted={event.code}")
 
 
 @workspace_view(Role.MEMBER)
 @require_POST
-def event_move(request: HttpRequest, code: str, event_code: str) -> HttpResponse:
+def event_move(request: WorkspaceRequest, code: str, event_code: str) -> HttpResponse:
     project = project_get(code)
     event = event_get(project=project, code=event_code)
     form = EventMoveForm(request.POST, current=project)
@@ -218,24 +201,24 @@ def event_move(request: HttpRequest, code: str, event_code: str) -> HttpResponse
         messages.error(request, "Choose a project to move the event to.")
         return redirect(_timeline_url(project, event))
     target = form.cleaned_data["project"]
-    services.event_move(event=event, actor=_actor(request), project=target)
-    if _htmx(request):
+    services.event_move(event=event, actor=request.user, project=target)
+    if request.htmx:
         return _row(request, event, "moved", target=target)
     messages.success(request, f"“{event.title}” moved to {target.name}.")
     return redirect(_timeline_url(project))
 
 
 @workspace_view()
-def project_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+def project_export(request: WorkspaceRequest, code: str, fmt: str) -> HttpResponse:
     return _export(request, project_get(code), fmt)
 
 
 @workspace_view()
-def organization_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def organization_export(request: WorkspaceRequest, fmt: str) -> HttpResponse:
     return _export(request, None, fmt)
 
 
-def _export(request: HttpRequest, project: Project | None, fmt: str) -> HttpResponse:
+def _export(request: WorkspaceRequest, project: Project | None, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "json"):
         raise Http404("Unknown export format")
     organization = request_organization(request)

@@ -12,9 +12,8 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils.cache import patch_vary_headers
 
+from config.htmx import render_page
 from events.ai_batches import batch_rows_mark, inbox_batches
 from events.models import NEEDS_ATTENTION_STATES, PENDING_STATES, Email, EmailState, HoldCause
 from events.views_emails import REPROCESS_ROW_STATES
@@ -22,7 +21,7 @@ from events.views_filing import INBOX_ROW_FIELDS, can_file, filing_menu, just_fi
 from inbound.forms_inbox import InboxFilterForm
 from inbound.selectors import held_for_review, refused_rows
 from inbound.selectors_inbox import inbox_emails, inbox_has_newer, inbox_projects
-from organizations.access import request_organization, workspace_view
+from organizations.access import WorkspaceRequest, request_organization, workspace_view
 from organizations.models import Role
 
 PAGE_SIZE = 50
@@ -35,7 +34,7 @@ HELD_SHOWN = 20
 
 
 @workspace_view()
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: WorkspaceRequest) -> HttpResponse:
     organization = request_organization(request)
     filters = InboxFilterForm(request.GET).values()
     state = filters["state"]
@@ -44,12 +43,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if cause and cause in HoldCause.values:
         emails = emails.filter(hold_cause=cause)
     after = _row_id(request.GET.get("after", ""))
-    if after is not None and htmx_request(request) and not inbox_has_newer(emails, after=after):
+    if after is not None and request.htmx and not inbox_has_newer(emails, after=after):
         # The arrival check of a page with nothing in flight: nothing new, nothing to swap.
         return HttpResponse(status=204)
     page = Paginator(emails.order_by("-received_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    is_admin = request.membership.has_role(Role.ADMIN)  # type: ignore[attr-defined]
+    is_admin = request.membership.has_role(Role.ADMIN)
     batches = inbox_batches(organization)
     batch_rows_mark(rows, batches)
     context = {
@@ -79,13 +78,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "here": request.get_full_path(),
         **filing_menu(request),
     }
-    if htmx_request(request):
-        # The filter form swaps the whole result (rows and pager); a poll only the rows.
-        target = getattr(request.htmx, "target", None)  # type: ignore[attr-defined]
-        response = render(
-            request, "events/inbox.html#results" if target == "inbox-results" else "events/inbox.html#rows", context
-        )
-    else:
+    if not request.htmx:
         counts = dict(Email.objects.order_by().values_list("state").annotate(n=Count("id")).values_list("state", "n"))
         context["states"] = [(choice, label, counts.get(choice, 0)) for choice, label in EmailState.choices]
         context["total"] = sum(counts.values())
@@ -98,13 +91,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         # Mail an admin must judge (held for review), with what each delivery's verdicts were.
         context["review_held"] = held_for_review(organization, limit=HELD_SHOWN) if is_admin else []
         context["hold_causes"] = [(value, label) for value, label in HoldCause.choices if value]
-        response = render(request, "events/inbox.html", context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def htmx_request(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
+    # The filter form swaps the whole result (rows and pager); a poll only the rows.
+    partial = "results" if request.htmx.target == "inbox-results" else "rows"
+    return render_page(request, "events/inbox.html", context, partial=partial)
 
 
 def _row_id(value: str) -> int | None:

@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import resolve, reverse
 from django_tenants.utils import get_public_schema_name
 
+from config.htmx import HtmxRequest
 from organizations.models import Membership, Organization, Role
 
 if TYPE_CHECKING:
@@ -28,8 +29,9 @@ M = TypeVar("M", bound=Model)
 View = Callable[..., HttpResponse]
 
 
-class WorkspaceRequest(HttpRequest):
-    """A request on a workspace host by a signed-in member (for type checkers)."""
+class WorkspaceRequest(HtmxRequest):
+    """A request on a workspace host by a signed-in member, as `workspace_view` hands it to its
+    view (for type checkers): every workspace view takes one."""
 
     tenant: Organization
     user: User

@@ -13,12 +13,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from config.htmx import render_page
 from organizations import handoff, services
-from organizations.access import request_organization, workspace_view
+from organizations.access import WorkspaceRequest, request_organization, workspace_view
 from organizations.forms import AcceptInvitationForm, AllowedSenderForm, InviteForm, RoleForm, SenderPolicyForm
 from organizations.models import AllowedSender, Invitation, Membership, Organization, Role
 
@@ -118,7 +118,7 @@ def _user_from_invitation(invitation: Invitation, form: AcceptInvitationForm) ->
 
 
 @workspace_view(Role.VIEWER, write_role=Role.ADMIN)
-def settings_page(request: HttpRequest) -> HttpResponse:
+def settings_page(request: WorkspaceRequest) -> HttpResponse:
     organization = request_organization(request)
     policy_form = SenderPolicyForm(initial={"sender_policy": organization.sender_policy})
     sender_form = AllowedSenderForm()
@@ -151,20 +151,12 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Role.ADMIN)
 @require_POST
-def allowed_sender_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def allowed_sender_delete(request: WorkspaceRequest, pk: int) -> HttpResponse:
     organization = request_organization(request)
     sender = get_object_or_404(AllowedSender, pk=pk, organization=organization)
     sender.delete()
     messages.success(request, f"{sender.pattern} removed from the allow-list.")
     return redirect("workspace:settings")
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _acting_membership(request: HttpRequest) -> Membership:
-    return cast(Membership, request.membership)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -176,11 +168,11 @@ class TeamRow:
     can_remove: bool
 
 
-def _team_context(request: HttpRequest, form: InviteForm | None = None) -> dict[str, object]:
+def _team_context(request: WorkspaceRequest, form: InviteForm | None = None) -> dict[str, object]:
     organization = request_organization(request)
     members = list(Membership.objects.filter(organization=organization).select_related("user").order_by("user__email"))
     # Re-read from the list: the acting member may just have changed their own role.
-    acting = next((m for m in members if m.user_id == request.user.pk), _acting_membership(request))
+    acting = next((m for m in members if m.user_id == request.user.pk), request.membership)
     can_manage = acting.has_role(Role.ADMIN)
     is_owner = acting.has_role(Role.OWNER)
     owner_count = sum(1 for m in members if m.role == Role.OWNER)
@@ -219,28 +211,25 @@ def _team_context(request: HttpRequest, form: InviteForm | None = None) -> dict[
     }
 
 
-def _team_response(request: HttpRequest, form: InviteForm | None = None) -> HttpResponse:
+def _team_response(request: WorkspaceRequest, form: InviteForm | None = None) -> HttpResponse:
     """The team page, or only its #team section when htmx asked (the section carries the messages)."""
-    template = "organizations/team.html#team" if _is_htmx(request) else "organizations/team.html"
-    response = render(request, template, _team_context(request, form))
-    patch_vary_headers(response, ("HX-Request",))
-    return response
+    return render_page(request, "organizations/team.html", _team_context(request, form), partial="team")
 
 
-def _team_done(request: HttpRequest) -> HttpResponse:
+def _team_done(request: WorkspaceRequest) -> HttpResponse:
     """After a change: the refreshed section for htmx, the usual redirect (POST/redirect/GET) otherwise."""
-    return _team_response(request) if _is_htmx(request) else redirect("workspace:team")
+    return _team_response(request) if request.htmx else redirect("workspace:team")
 
 
 @workspace_view(Role.VIEWER, write_role=Role.ADMIN)
-def team(request: HttpRequest) -> HttpResponse:
+def team(request: WorkspaceRequest) -> HttpResponse:
     organization = request_organization(request)
     if request.method != "POST":
         return _team_response(request)
     form = InviteForm(request.POST)
     if not form.is_valid():
         return _team_response(request, form)
-    if form.cleaned_data["role"] == Role.OWNER and not _acting_membership(request).has_role(Role.OWNER):
+    if form.cleaned_data["role"] == Role.OWNER and not request.membership.has_role(Role.OWNER):
         messages.error(request, "Only an owner can invite an owner.")
         return _team_done(request)
     try:
@@ -248,7 +237,7 @@ def team(request: HttpRequest) -> HttpResponse:
             organization=organization,
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
-            invited_by=cast(User, request.user),
+            invited_by=request.user,
         )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
@@ -259,14 +248,14 @@ def team(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Role.ADMIN)
 @require_POST
-def member_role(request: HttpRequest, pk: int) -> HttpResponse:
+def member_role(request: WorkspaceRequest, pk: int) -> HttpResponse:
     organization = request_organization(request)
     membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk, organization=organization)
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose one of the roles.")
         return _team_done(request)
-    is_owner = _acting_membership(request).has_role(Role.OWNER)
+    is_owner = request.membership.has_role(Role.OWNER)
     if Role.OWNER in (form.cleaned_data["role"], membership.role) and not is_owner:
         messages.error(request, "Only an owner can make someone owner or change an owner's role.")
         return _team_done(request)
@@ -280,10 +269,10 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Role.ADMIN)
 @require_POST
-def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def member_remove(request: WorkspaceRequest, pk: int) -> HttpResponse:
     organization = request_organization(request)
     membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk, organization=organization)
-    if membership.role == Role.OWNER and not _acting_membership(request).has_role(Role.OWNER):
+    if membership.role == Role.OWNER and not request.membership.has_role(Role.OWNER):
         messages.error(request, "Only an owner can remove an owner.")
         return _team_done(request)
     if membership.user_id == request.user.pk:
@@ -299,7 +288,7 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Role.ADMIN)
 @require_POST
-def invitation_resend(request: HttpRequest, code: str) -> HttpResponse:
+def invitation_resend(request: WorkspaceRequest, code: str) -> HttpResponse:
     organization = request_organization(request)
     invitation = get_object_or_404(
         Invitation, code=code, organization=organization, accepted_at__isnull=True, revoked_at__isnull=True
@@ -311,7 +300,7 @@ def invitation_resend(request: HttpRequest, code: str) -> HttpResponse:
 
 @workspace_view(Role.ADMIN)
 @require_POST
-def invitation_revoke(request: HttpRequest, code: str) -> HttpResponse:
+def invitation_revoke(request: WorkspaceRequest, code: str) -> HttpResponse:
     organization = request_organization(request)
     invitation = get_object_or_404(Invitation, code=code, organization=organization)
     services.invitation_revoke(invitation=invitation)
@@ -322,8 +311,8 @@ def invitation_revoke(request: HttpRequest, code: str) -> HttpResponse:
 # Every member, viewers included, decides about their own digest: it changes nothing shared.
 @workspace_view(Role.VIEWER, write_role=None)
 @require_POST
-def digest_toggle(request: HttpRequest) -> HttpResponse:
-    membership = _acting_membership(request)
+def digest_toggle(request: WorkspaceRequest) -> HttpResponse:
+    membership = request.membership
     enabled = request.POST.get("digest_enabled") == "on"
     Membership.objects.filter(pk=membership.pk).update(digest_enabled=enabled)
     membership.digest_enabled = enabled
@@ -336,8 +325,8 @@ def digest_toggle(request: HttpRequest) -> HttpResponse:
 # Every member, viewers included, manages their own feed address: it changes nothing shared.
 @workspace_view(Role.VIEWER, write_role=None)
 @require_POST
-def member_feed(request: HttpRequest) -> HttpResponse:
+def member_feed(request: WorkspaceRequest) -> HttpResponse:
     revoke = request.POST.get("action") == "revoke"
-    services.membership_feed_rotate(membership=_acting_membership(request), revoke=revoke)
+    services.membership_feed_rotate(membership=request.membership, revoke=revoke)
     messages.success(request, "Your calendar feed revoked." if revoke else "New address for your calendar feed.")
     return redirect(reverse("projects:list") + "#calendar")

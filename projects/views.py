@@ -12,10 +12,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from organizations.access import request_organization, workspace_view
+from config.htmx import render_page
+from organizations.access import WorkspaceRequest, request_organization, workspace_view
 from organizations.models import Role
 from projects import services
 from projects.forms import FeedForm, ProjectEditForm, ProjectFilterForm, ProjectForm, ProjectMergeForm, SignalForm
@@ -40,22 +40,18 @@ def _actor(request: HttpRequest) -> User:
     return cast("User", request.user)
 
 
-def _htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
-
-
 def feed_url(request: HttpRequest, path: str) -> str:
     """An absolute https (or dev http) URL on the workspace host for calendar apps."""
     return request_organization(request).absolute_url(path)
 
 
 @workspace_view()
-def project_index(request: HttpRequest) -> HttpResponse:
+def project_index(request: WorkspaceRequest) -> HttpResponse:
     organization = request_organization(request)
     filters = ProjectFilterForm(request.GET)
     search, status = filters.values()
     page = Paginator(project_list(search=search, status=status), PAGE_SIZE).get_page(request.GET.get("page"))
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     is_admin = membership.has_role(Role.ADMIN)
     # The shared address is for admins to hand out (a meeting room's calendar); everyone else
     # subscribes with their own, which leaves with them (docs/security.md "Limits and tokens").
@@ -78,11 +74,7 @@ def project_index(request: HttpRequest) -> HttpResponse:
         "can_edit": membership.has_role(Role.MEMBER),
         "is_admin": is_admin,
     }
-    template = "projects/list.html#results" if _htmx(request) else "projects/list.html"
-    response = render(request, template, context)
-    # The same URL answers with a fragment or a page: caches must keep them apart.
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page(request, "projects/list.html", context, partial="results")
 
 
 @workspace_view(Role.MEMBER)
@@ -195,7 +187,7 @@ def project_merge_undo(request: HttpRequest, code: str) -> HttpResponse:
 
 @workspace_view(Role.MEMBER)
 @require_POST
-def project_signal_remove(request: HttpRequest, code: str) -> HttpResponse:
+def project_signal_remove(request: WorkspaceRequest, code: str) -> HttpResponse:
     project = project_get(code)
     form = SignalForm(request.POST)
     if not form.is_valid():
@@ -203,11 +195,9 @@ def project_signal_remove(request: HttpRequest, code: str) -> HttpResponse:
     signal = get_object_or_404(ProjectSignal, pk=form.cleaned_data["signal"], project=project)
     services.project_signal_remove(signal=signal, actor=_actor(request))
     forgot = f"Forgot the {signal.get_kind_display().lower()} “{signal.value}”."
-    if _htmx(request):
+    if request.htmx:
         context = {"project": project, "signals": project_signals(project), "forgot": forgot}
-        response = render(request, "projects/settings.html#learned", context)
-        patch_vary_headers(response, ["HX-Request"])
-        return response
+        return render_page(request, "projects/settings.html", context, partial="learned")
     messages.success(request, forgot)
     return redirect(reverse("projects:edit", args=[project.code]) + "#learned")
 
