@@ -7,6 +7,7 @@ left a tenant active would poison the next one: the pre_execute guard resets it 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -61,15 +62,37 @@ def email_process_task(schema_name: str, email_id: int) -> str:
     """A worker's turn: the email whose turn it is across organizations (fairness.turns), not
     necessarily the one this task was queued for; that one's turn comes in its order.
 
-    A turn whose email was taken meanwhile (the batch worker, a second task) is passed over.
-    With no turn due, the named email itself: a task queued before turns existed, or one whose
-    turn was lost, still processes its email. The claim keeps every email processed once.
+    The worker goes on taking due turns, in their order, for a quarter of the task's timeout: a
+    task is an invitation to work, not a ticket for one email, so mail whose tasks were lost
+    (acked after failing, or fetched by a cluster that was killed) is still taken while any
+    task runs. A turn whose email was taken meanwhile (the batch worker, a second task) is
+    passed over. With no turn due, the named email itself: a task queued before turns existed,
+    or one whose turn was lost, still processes its email. The claim keeps every email
+    processed once. Returns the first email's state.
     """
-    while (turn := turn_take(lease_seconds=turn_lease_seconds())) is not None:
+    budget = time.monotonic() + turn_budget_seconds()
+    first: str | None = None
+    for _ in range(TURNS_PER_TASK):
+        turn = turn_take(lease_seconds=turn_lease_seconds())
+        if turn is None:
+            break
         state = _email_process(turn.schema_name, turn.email_id, turn=turn)
         if state != "skipped":
-            return state
-    return _email_process(schema_name, email_id)
+            first = first or state
+        if time.monotonic() >= budget:
+            break
+    return first or _email_process(schema_name, email_id)
+
+
+# Enough that a lost task's mail is taken by another, few enough that a task ends in seconds
+# when every email is quick.
+TURNS_PER_TASK = 25
+
+
+def turn_budget_seconds() -> float:
+    """How long one task goes on taking turns: a quarter of the lease, so the email it takes last
+    still ends well within the task's timeout."""
+    return turn_lease_seconds() / 4
 
 
 def turn_lease_seconds() -> float:

@@ -85,6 +85,36 @@ def pending(slug: str) -> int:
         return Email.objects.filter(state__in=[EmailState.QUEUED, EmailState.PROCESSING]).count()
 
 
+def waiting(slug: str) -> dict[str, int]:
+    """What the mail still waiting waits for: its turn (due, leased or later, none), its worker,
+    the broker's tasks (free or held by a cluster) and the schedules that are overdue."""
+    from django.db.models import Q
+    from django.utils import timezone
+    from django_q.models import OrmQ, Schedule
+    from django_tenants.utils import schema_context
+
+    from events.models import Email, EmailState
+    from fairness.models import Turn
+    from organizations.models import Organization
+
+    organization = Organization.objects.get(slug=slug)
+    now = timezone.now()
+    turns = dict(Turn.objects.filter(schema_name=organization.schema_name).values_list("email_id", "available_at"))
+    with schema_context(organization.schema_name):
+        rows = list(
+            Email.objects.filter(state__in=[EmailState.QUEUED, EmailState.PROCESSING]).values_list("pk", "state")
+        )
+    counts: dict[str, int] = {}
+    for pk, state in rows:
+        turn = turns.get(pk)
+        where = "no turn" if turn is None else ("turn due" if turn <= now else "turn later")
+        counts[f"{state}, {where}"] = counts.get(f"{state}, {where}", 0) + 1
+    counts["tasks free"] = OrmQ.objects.filter(lock__lte=now).count()
+    counts["tasks held"] = OrmQ.objects.filter(lock__gt=now).count()
+    counts["schedules overdue"] = Schedule.objects.filter(Q(next_run__lt=now), ~Q(repeats=0)).count()
+    return counts
+
+
 def latencies(slug: str) -> list[list[float | None]]:
     """Each email's stored and processed times (epoch seconds; None while not processed)."""
     from django.db.models import Min
@@ -105,7 +135,11 @@ if __name__ == "__main__":
 
     django.setup()
     if sys.argv[1] == "pending":
-        print(json.dumps({"pending": sum(pending(slug) for slug in sys.argv[2:])}))
+        print(
+            json.dumps(
+                {"pending": sum(pending(slug) for slug in sys.argv[2:]), "why": [waiting(s) for s in sys.argv[2:]]}
+            )
+        )
     elif sys.argv[1] == "latencies":
         print(json.dumps({"latencies": latencies(sys.argv[2])}))
     else:

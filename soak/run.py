@@ -685,13 +685,15 @@ def main() -> int:
     drain_deadline = max(run_started + BUDGET - 25, drain_started + 60)
     remaining = -1
     while time.monotonic() < drain_deadline:
+        why: object = None
         try:
-            remaining = int(checks_json(env, "pending")["pending"])
+            answer = checks_json(env, "pending")
+            remaining, why = int(answer["pending"]), answer.get("why")
         except RuntimeError:
             remaining = -1
         if remaining == 0:
             break
-        log(f"waiting for the queue: {remaining} emails queued or processing")
+        log(f"waiting for the queue: {remaining} emails queued or processing ({why})")
         time.sleep(5)
     drain_seconds = time.monotonic() - drain_started
     stop.set()

@@ -62,13 +62,27 @@ def test_a_task_runs_the_email_whose_turn_it_is_before_another_organizations_bac
     quiet = queued(org, 1)
     # The broker holds the flood's five tasks ahead of the quiet organization's one.
     assert next(args for _, args in broker_tasks()) == (other_org.schema_name, flood[0])
-    assert email_process_task(other_org.schema_name, flood[0]) == EmailState.PROCESSED
-    assert state(org, quiet[0]) == EmailState.PROCESSED
-    assert [state(other_org, email_id) for email_id in flood] == [EmailState.QUEUED] * 5
-    for _ in range(5):
-        email_process_task(org.schema_name, quiet[0])
-    assert [state(other_org, email_id) for email_id in flood] == [EmailState.PROCESSED] * 5
+    with mock.patch("events.tasks.email_process", wraps=__import__("events.tasks").tasks.email_process) as process:
+        assert email_process_task(other_org.schema_name, flood[0]) == EmailState.PROCESSED
+    taken = [(c.kwargs["schema_name"], c.kwargs["email_id"]) for c in process.call_args_list]
+    assert taken[0] == (org.schema_name, quiet[0])  # the quiet organization's email first
+    assert taken[1:] == [(other_org.schema_name, email_id) for email_id in flood]  # then the flood, in order
     assert not Turn.objects.exists()
+
+
+def test_a_task_stops_taking_turns_once_its_time_is_spent(org, broker_tasks):
+    waiting = queued(org, 3)
+    with mock.patch("events.tasks.turn_budget_seconds", return_value=0.0):
+        assert email_process_task(org.schema_name, waiting[0]) == EmailState.PROCESSED
+    assert [state(org, email_id) for email_id in waiting] == [EmailState.PROCESSED, *[EmailState.QUEUED] * 2]
+
+
+def test_a_task_takes_the_mail_whose_tasks_were_lost(org, broker_tasks):
+    waiting = queued(org, 4)
+    OrmQ.objects.all().delete()  # acked after failing, or fetched by a cluster that was killed
+    email_enqueue_on_commit(schema_name=org.schema_name, email_id=waiting[0])  # one task left
+    email_process_task(org.schema_name, waiting[0])
+    assert [state(org, email_id) for email_id in waiting] == [EmailState.PROCESSED] * 4
 
 
 def test_a_turn_whose_email_was_taken_meanwhile_is_passed_over(org, broker_tasks):
