@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from typing import Any
 
@@ -184,14 +184,23 @@ def _strip_reply(text: str) -> str:
     except Exception:  # noqa: BLE001 - a parser bug must not lose the email; fall back to our own cut
         replies = []
     body = _strip_manual(replies[0].body) if replies else manual
-    # The parser sometimes cuts real content as a "signature"; trust it only when it kept most of ours.
-    return body if len(body) >= 0.6 * len(manual) else manual
+    # The parser sometimes cuts real content as a "signature"; trust it only when it kept most of
+    # ours. It also misses quote headers we know (Outlook's in Dutch or Swedish): the shorter wins.
+    return min(body, manual, key=len) if len(body) >= 0.6 * len(manual) else manual
 
 
+# Outlook writes the message it forwards (or quotes) under a bare header block, no marker line:
+# "From:" and, within the next lines, "Sent:", in the sender's language. quotequail knows these
+# names only after a marker line, and not Sweden's "Skickat", Italy's "Inviato" or Norway's "Sendt".
+_FROM_NAMES = r"from|von|de|da|fr[åa]n|fra|van|od|lähettäjä"
+_SENT_NAMES = (
+    r"sent|date|gesendet|datum|envoy[ée]|enviado(?: el)?|fecha|inviato|data|skickat|sendt|verzonden|lähetetty|wysłano"
+)
 QUOTE_HEADER = re.compile(
     r"^(on .{5,200} wrote:|am .{5,200} schrieb .{0,100}:|le .{5,200} a écrit ?:|el .{5,200} escribió:|"
     r"il .{5,200} ha scritto:|op .{5,200} schreef .{0,100}:|-{3,}\s*original message\s*-{3,}|"
-    r"-{3,}\s*ursprüngliche nachricht\s*-{3,}|from: .+\n(sent|date|gesendet|envoyé): .+)",
+    r"-{3,}\s*ursprüngliche nachricht\s*-{3,}|"
+    rf"\*?(?:{_FROM_NAMES})\s?:\*?[ \t]*.+\n(?:.*\n){{0,2}}?\*?(?:{_SENT_NAMES})\s?:\*?[ \t]*.+)",
     re.IGNORECASE | re.MULTILINE,
 )
 SIGNATURE_START = re.compile(
@@ -265,8 +274,37 @@ def _parse_header_date(value: str) -> datetime | None:
     return parsed
 
 
+OUTLOOK_HEADER = re.compile(
+    rf"^\*?(?:{_FROM_NAMES})\s?:\*?[ \t]*(?P<author>[^\n]+)\n(?:[^\n]*\n){{0,2}}?"
+    rf"\*?(?:{_SENT_NAMES})\s?:\*?[ \t]*(?P<date>[^\n]+)\n(?P<rest>(?:\*?[\w -]{{2,20}}\s?:\*?[^\n]*\n){{0,5}})",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _outlook_parts(text: str, date: datetime | None, author: str, depth: int) -> list[PreparedText] | None:
+    """A forwarded message that carries an earlier one under Outlook's header block, as parts;
+    None when there is no such block or its date cannot be read."""
+    match = OUTLOOK_HEADER.search(text)
+    if match is None or match.start() == 0:
+        return None
+    inner_date = _parse_header_date(match.group("date"))
+    if inner_date is None:
+        return None
+    if inner_date.tzinfo is None and date is not None:
+        inner_date = inner_date.replace(tzinfo=date.tzinfo)
+    if date is not None and inner_date > date + timedelta(days=1):
+        return None  # not an earlier message: a "Date:" line of the content, say
+    top = _strip_manual(text[: match.start()])
+    note = [PreparedText(body=top, base_date=date, forwarded_from=author)] if top else []
+    return [*note, *_forwarded_parts(text[match.end() :], inner_date, match.group("author").strip(), depth + 1)]
+
+
 def _forwarded_parts(text: str, date: datetime | None, author: str, depth: int = 1) -> list[PreparedText]:
     """A forwarded message, and the messages it forwards in turn, as parts with their own dates."""
+    if depth < 4 and not FORWARD_MARKER.search(text):
+        outlook = _outlook_parts(text, date, author, depth)
+        if outlook is not None:
+            return outlook
     if depth < 4 and FORWARD_MARKER.search(text):
         try:
             unwrapped = quotequail.unwrap(text)

@@ -70,3 +70,48 @@ def test_a_pasted_chat_log_dates_each_line_from_its_own_timestamp_and_author() -
     by_date = {e.date: e.people for e in events}
     assert by_date[date(2026, 11, 17)] == ["Johan Berg"]  # his tomorrow, not the email's
     assert by_date[date(2026, 11, 18)] == ["Marek Fasadputs"]
+
+
+OUTLOOK_CHAIN = """Hej Anders, se nedan. Kan du informera de boende senast torsdag?
+
+---------- Vidarebefordrat meddelande ---------
+Från: Peter Åberg <peter@railings.example>
+Date: fre 13 nov. 2026 kl 14:31
+Subject: VB: Leveranstid
+To: Karin <karin@builder.example>
+
+Hej Karin, se nedan från glasleverantören.
+
+Från: Sofia Rehn <sofia@glass.example>
+Skickat: onsdag den 11 november 2026 10:02
+Till: Peter Åberg <peter@railings.example>
+Ämne: Leveranstid
+
+Hej Peter, vi behöver er bekräftelse på kulören senast på fredag.
+"""
+
+
+def test_a_message_under_outlooks_bare_header_block_is_dated_from_its_sent_line() -> None:
+    mail = forwarded(OUTLOOK_CHAIN)
+    events = extract(EmailInput(**{**mail.__dict__, "subject": "Fwd: VB: Leveranstid"}), Context()).events
+    by_date = {e.date: e.people for e in events}
+
+    assert by_date[date(2026, 11, 13)] == ["Sofia Rehn"]  # her Friday, from Wed 11 Nov
+    assert date(2026, 11, 20) not in by_date  # not the Friday after the forward
+    assert date(2026, 11, 19) in by_date  # the forwarder's own Thursday
+
+
+def test_a_reply_does_not_read_the_message_it_quotes_under_a_dutch_outlook_header() -> None:
+    reply = """Ik ontvang graag uiterlijk vrijdag 20 november de stukken.
+
+Van: Marloes Hendriks <marloes@client.example>
+Verzonden: maandag 9 november 2026 11:23
+Aan: Joris <joris@firm.example>
+Onderwerp: Smit v Tulpwerk
+
+Could we meet this Thursday at 10:00 at your office?
+"""
+    mail = forwarded(reply)
+    events = extract(EmailInput(**{**mail.__dict__, "subject": "RE: Smit v Tulpwerk"}), Context()).events
+
+    assert [(e.kind, e.date) for e in events] == [("deadline", date(2026, 11, 20))]
