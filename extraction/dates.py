@@ -125,6 +125,15 @@ WEEKDAY = re.compile(
     rf"il prossimo|volgende|na próxima|na proxima|próxima|proxima|neste|nästa|næste)\s+)?({WEEKDAY_RE})(?!\w)\.?(\s+(?:prochain|next week|que vient|próximo|prossimo))?",
     _FLAGS,
 )
+# "Friday next week", "Freitag nächster Woche", "sexta-feira da próxima semana": that week's day,
+# read before "next week" alone claims the words (a week, no day).
+NEXT_WEEK = (
+    r"(?:of\s+|in\s+)?next\s+week|(?:in\s+)?(?:der\s+)?(?:nächste[nr]?|naechste[nr]?|kommende[nr]?)\s+woche|"
+    r"(?:de\s+)?la\s+semaine\s+prochaine|de\s+la\s+(?:próxima|proxima)\s+semana|de\s+la\s+semana\s+que\s+viene|"
+    r"da\s+(?:próxima|proxima)\s+semana|da\s+semana\s+que\s+vem|della\s+(?:prossima\s+settimana|settimana\s+prossima)|"
+    r"(?:i\s+)?næste\s+uge|(?:i\s+)?neste\s+uke|(?:i\s+)?nästa\s+vecka|(?:van\s+)?volgende\s+week"
+)
+WEEKDAY_NEXT_WEEK = re.compile(rf"\b({WEEKDAY_RE})(?!\w)\.?,?\s+(?:{NEXT_WEEK})\b", _FLAGS)
 RELATIVE = re.compile(
     r"\b(?:(?:eod|cob|end of (?:the )?day|close of business)\s+(?:tomorrow|today)|(the\s+)?day after tomorrow|übermorgen|tomorrow|yesterday|gestern|hier|tmrw|i morgon|imorgon|morgen|demain|mañana|domani|amanhã|amanha|ontem|ayer|ieri|gisteren|i går|igår|today|tonight|i dag|idag|"
     r"this (?:morning|afternoon|evening)|heute|aujourd'hui|hoy|oggi|hoje|vandaag|"
@@ -352,6 +361,10 @@ def find_dates(text: str, base_dt: datetime, *, day_first: bool) -> list[DateMen
             month = month_date.month
             year = base.year + (1 if month < base.month else 0)
             add(m, date(year, month, calendar.monthrange(year, month)[1]))
+    for m in WEEKDAY_NEXT_WEEK.finditer(text):
+        word = m.group(1).lower()
+        if word in WEEKDAYS:
+            add(m, _weekday_date(WEEKDAYS[word], base, "next"))
     for m in RELATIVE.finditer(text):
         resolved = _relative_date(m.group(0), base, base_dt)
         if resolved:

@@ -133,3 +133,24 @@ def test_a_span_yields_its_start_but_a_move_keeps_both_ends() -> None:
 
 def test_a_recurring_day_is_not_a_date() -> None:
     assert find_dates("our AP cutoff is the 25th of each month", TUESDAY, day_first=True) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "by Friday next week",
+        "on Friday of next week",
+        "bis Freitag nächster Woche",
+        "até sexta-feira da próxima semana",
+        "vendredi de la semaine prochaine",
+        "entro venerdì della prossima settimana",
+        "el viernes de la semana que viene",
+        "fredag i næste uge",
+        "fredag neste uke",
+        "vrijdag volgende week",
+    ],
+)
+def test_a_weekday_of_next_week_is_that_day_not_this_weeks_or_the_week_alone(text: str) -> None:
+    mentions = find_dates(text, TUESDAY, day_first=True)
+
+    assert [(m.date, m.exact) for m in mentions] == [(date(2026, 12, 4), True)]  # Tue 24 Nov → Fri 4 Dec
