@@ -193,6 +193,8 @@ MORE_CANCEL = [r"inställd", r"inställt", r"ställs in", r"ställa in", r"avlys
                r"no se celebrar[áa]", r"non si terr[àa]", r"bortfaller"]  # fmt: skip
 
 DEADLINE_BY = re.compile(
+    # "came by on Friday", "drop by Tuesday": a visit, not a due date.
+    r"(?<!\bcame )(?<!\bcome )(?<!\bdrop )(?<!\bstop )(?<!\bswing )(?<!\bdropped )(?<!\bstopped )(?<!\bpopped )"
     r"\b(?:by|before|until|till|no later than|bis|avant|d'ici|antes del?|antes de|entro|uiterlijk|voor|spätestens|até)"
     r"(?:\s+\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?)?(?:\s+(?:on|the|am|le|zum|el|il|o dia|dia))?"
     rf"(?:\s+(?:{WEEKDAY_RE})\.?,?)?\s*$",
@@ -201,7 +203,16 @@ DEADLINE_BY = re.compile(
 PAST_CUE = re.compile(
     r"\b(?:we|i|they|you|he|she|it|client|team|board|council)\s+(?:already\s+)?(?:met|spoke|talked|agreed|approved|"
     r"decided|discussed|confirmed|presented|showed|visited|sent|signed|paid|received|lost|missed|(?!need|proceed|succeed|exceed|feed)\w{3,}ed)\b"
-    r"|\b(?:was|were|had|did)\b",
+    r"|\b(?:was|were|had|did)\b"
+    # Irregular pasts say it happened whoever the subject is ("the bailiff came by on Friday").
+    r"|\b(?:came|went|got|saw|told|said|gave|took|brought|found|wrote|rang|heard|held|began|flew|drove|spoke)\b",
+    re.IGNORECASE,
+)
+# A farewell that names the next day we meet ("Até amanhã, Tiago", "See you Monday!", "Bis morgen"):
+# what remains of the sentence without its date.
+FAREWELL = re.compile(
+    r"\s*(?:see you|talk (?:to you )?|speak (?:to you )?|catch you|até|hasta|à|a|bis|tot|vi ses|ses|vi snakkes|"
+    r"vi hörs|vi høres)\s*(?:on|el|le|am|i|then)?\s*[,.!]*\s*(?:[A-ZÀ-Þ][\w'’-]+)?\s*[.!]*\s*",
     re.IGNORECASE,
 )
 DISCOURSE = re.compile(
@@ -247,11 +258,16 @@ PAST_MEETING = re.compile(
 BOILERPLATE_ACTION = re.compile(
     r"\bplease (find|see|note|let (me|us) know|advise|feel free|don't hesitate|do not hesitate|contact|call me|"
     r"reply|confirm receipt|join)|\blet (me|us) know\b|\bif you (have|need) any|\b(confirm|find|agree) a new date|"
-    r"\bget back to you|\bkeep you posted|\blet you know",
+    r"\bget back to you|\bkeep you posted|\blet you know"
+    # Instructions that come with a plan, not tasks of their own: "please have your questions ready",
+    # "please quote GD-2041 as the reference", "please plan the anchor bolts accordingly".
+    r"|\bplease (?:have|bring|quote|use|keep|include|remember|make sure|ensure|be (?:aware|advised))\b|\baccordingly\b",
     re.IGNORECASE,
 )
 ACTION_VERB = re.compile(
-    r"\b(i'll|i will|we'll|we will|please|could you|can you|would you)\b[^.]{0,20}\b(send|issue|forward|raise|prepare|email)\b",
+    # "email" as a verb ("please email the drawings"), not "reply to this email".
+    r"\b(i'll|i will|we'll|we will|please|could you|can you|would you)\b[^.]{0,20}"
+    r"\b(send|issue|forward|raise|prepare|(?<!this )(?<!the )(?<!an )(?<!your )(?<!my )email)\b",
     re.IGNORECASE,
 )
 NOT_AN_EVENT_BEFORE = re.compile(r"\b(until|till|since|from|of|dated|last|back)\s*$", re.IGNORECASE)
@@ -332,6 +348,8 @@ def _classify(sentence: str, exact: list[DateMention], base: date, hint: str | N
         return "status_change"
     if "strong_decision" in hits:
         return "decision"
+    if "payment" not in hits and TERMS.search(text) and INVOICE_WORD.search(text):
+        hits.add("payment")  # "Fakturadatum 2026-11-09, betalningsvillkor 30 dagar netto"
     if "payment" in hits:
         if by_date and not has_money and not PAST_TENSE.search(text):
             return "deadline"  # "the fee proposal by 12/1" is due, not paid
@@ -364,7 +382,8 @@ def _classify(sentence: str, exact: list[DateMention], base: date, hint: str | N
         if find_time(_blank(text, exact)) is not None:
             return "meeting"  # a day with a clock time is almost always a meeting or call
         upcoming = all(m.date > base for m in exact)
-        if hint is not None and upcoming and not NEGATION.search(text) and not AWAY.search(text):
+        # Not a payment: a payment names its money or its paying ("Invoice 118" over a site update).
+        if hint not in (None, "payment") and upcoming and not NEGATION.search(text) and not AWAY.search(text):
             return hint
         future = any(m.date > base and not NOT_AN_EVENT_BEFORE.search(text[: m.start]) for m in exact)
         if future and not NEGATION.search(text) and not AWAY.search(text):
@@ -563,6 +582,12 @@ def _find_events(
             continue  # a lead-in, the list below it carries the events
         if HEADER_LINE.match(text) or DISCLAIMER.search(text):
             continue  # a forwarded message's header block or a legal footer: no plans in it
+        if inside and FAREWELL.fullmatch(_blank(text, inside)):
+            # "See you Friday": the meeting, once; never a deadline for its "até"/"bis".
+            for mention in inside:
+                if mention.exact and mention.date >= base:
+                    emit(_event("meeting", _title(text, "meeting"), mention.date, text, inside, sender, 0.6))
+            continue
         if PAST_CUE.search(text) and not RESCHEDULE.search(text):
             # "approved on Friday's call": a bare weekday in a past-tense sentence is the last one.
             inside = [
@@ -698,7 +723,10 @@ HEADER_LINE = re.compile(
 DISCLAIMER = re.compile(
     r"(?:received (?:this|it) (?:e-?mail |message )?in error|intended (?:solely )?for the (?:named )?(?:recipient|addressee)|"
     r"confidential(?:ity)? notice|privileged and confidential|is confidential and|vertraulich|strictement confidentiel|"
-    r"riservat[oa] e confidenzial|denne e-?post(?:en)? kan inneholde|detta e-?postmeddelande|dit e-?mailbericht is)",
+    r"riservat[oa] e confidenzial|denne e-?post(?:en)? kan inneholde|detta e-?postmeddelande|dit e-?mailbericht is|"
+    r"irrtümlich erhalten|nicht der (?:richtige|beabsichtigte) (?:adressat|empfänger)|reçu (?:ce message|cet e-?mail) par erreur|"
+    r"recibido (?:este (?:mensaje|correo)) por error|ricevuto (?:questo messaggio|questa e-?mail) per errore|"
+    r"ten onrechte ontvangen|av misstag|ved en fejl|ved en feil)",
     re.IGNORECASE,
 )
 
@@ -741,7 +769,19 @@ def _payment_terms(
             if start is not None:
                 event = replace(event, date=start + timedelta(days=days))
         fixed.append(event)
-    return fixed
+    # The invoice's lines ("Invoice date: …", "Terms: net 30") now name one due day: one payment.
+    result: list[ExtractedEvent] = []
+    payments: dict[date, int] = {}
+    for event in fixed:
+        if event.kind == "payment" and event.date is not None:
+            index = payments.get(event.date)
+            if index is not None:
+                if event.confidence > result[index].confidence:
+                    result[index] = event
+                continue
+            payments[event.date] = len(result)
+        result.append(event)
+    return result
 
 
 def _event(

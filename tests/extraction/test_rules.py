@@ -662,3 +662,28 @@ def test_our_own_people_naming_a_project_word_in_passing_are_not_filed_there() -
     )
 
     assert result.project.confidence < 0.6
+
+
+def test_a_visit_that_happened_is_not_a_deadline() -> None:
+    assert events_of("The bailiff came by on Friday with the summons.") == []
+
+
+def test_a_farewell_that_names_a_day_is_the_meeting_not_a_deadline() -> None:
+    assert events_of("Até amanhã, Tiago") == [("meeting", TUESDAY.date() + timedelta(days=1))]
+
+
+def test_an_invoices_date_line_and_terms_line_make_one_payment() -> None:
+    text = "Invoice date: 2 November 2026. Amount: $4,200.00.\nTerms: Net 30 days from invoice date."
+
+    assert events_of(text, subject="Invoice INV-77") == [("payment", date(2026, 12, 2))]
+
+
+def test_an_invoice_subject_does_not_make_a_site_update_a_payment() -> None:
+    kinds = {kind for kind, _ in events_of("The temporary laundry opens on Friday 27/11.", subject="Faktura 2026-118")}
+
+    assert "payment" not in kinds
+
+
+def test_instructions_that_come_with_a_meeting_are_not_tasks() -> None:
+    assert events_of("Please have your catering questions ready.") == []
+    assert events_of("If you have any questions about this invoice please reply to this email.") == []
