@@ -6,19 +6,19 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from api.forms import ApiKeyForm
 from api.selectors import api_key_get, api_keys_for
 from api.services import ApiKeyLimitReached, api_key_create, api_key_revoke
-from organizations.access import request_organization, workspace_view
+from organizations.access import WorkspaceRequest, request_organization, workspace_view
 from organizations.models import Role
 
 
 @workspace_view(Role.ADMIN, write_role=Role.ADMIN)
-def api_keys(request: HttpRequest) -> HttpResponse:
+def api_keys(request: WorkspaceRequest) -> HttpResponse:
     organization = request_organization(request)
     form = ApiKeyForm(request.POST or None)
     new_key = None
@@ -26,7 +26,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
         try:
             new_key = api_key_create(
                 organization=organization,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 name=form.cleaned_data["name"],
                 scope=form.cleaned_data["scope"],
             )
@@ -55,8 +55,8 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Role.ADMIN, write_role=Role.ADMIN)
 @require_POST
-def api_key_revoke_view(request: HttpRequest, code: UUID) -> HttpResponse:
+def api_key_revoke_view(request: WorkspaceRequest, code: UUID) -> HttpResponse:
     organization = request_organization(request)
-    api_key = api_key_revoke(api_key=api_key_get(organization, code), actor=request.user)  # type: ignore[arg-type]
+    api_key = api_key_revoke(api_key=api_key_get(organization, code), actor=request.user)
     messages.success(request, f"The key “{api_key.name}” is revoked; requests with it now get 401.")
     return redirect("api_keys:list")

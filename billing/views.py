@@ -15,12 +15,12 @@ from billing.models import Plan
 from billing.selectors import Limits, billing_standing, recent_invoices, request_snapshot
 from billing.selectors_state import billing_state
 from billing.stripe_api import price_for_plan, stripe_configured
-from organizations.access import request_organization, workspace_view
+from organizations.access import WorkspaceRequest, request_organization, workspace_view
 from organizations.models import Role
 
 
 @workspace_view(Role.ADMIN)
-def billing_overview(request: HttpRequest) -> HttpResponse:
+def billing_overview(request: WorkspaceRequest) -> HttpResponse:
     organization = request_organization(request)
     if request.GET.get("checkout") == "success":
         messages.success(request, "Thank you. The plan changes as soon as Stripe confirms the payment.")
@@ -68,7 +68,7 @@ def _return_url(request: HttpRequest) -> str:
 
 @workspace_view(Role.ADMIN)
 @require_POST
-def billing_checkout(request: HttpRequest, plan_code: str) -> HttpResponse:
+def billing_checkout(request: WorkspaceRequest, plan_code: str) -> HttpResponse:
     organization = request_organization(request)
     try:
         session = services.checkout_session_create(
@@ -82,7 +82,7 @@ def billing_checkout(request: HttpRequest, plan_code: str) -> HttpResponse:
 
 @workspace_view(Role.ADMIN)
 @require_POST
-def billing_portal(request: HttpRequest) -> HttpResponse:
+def billing_portal(request: WorkspaceRequest) -> HttpResponse:
     organization = request_organization(request)
     try:
         session = services.portal_session_create(organization=organization, return_url=_return_url(request))
@@ -94,7 +94,7 @@ def billing_portal(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Role.ADMIN)
 @require_POST
-def billing_settings(request: HttpRequest) -> HttpResponse:
+def billing_settings(request: WorkspaceRequest) -> HttpResponse:
     organization = request_organization(request)
     form = BillingSettingsForm(request.POST)
     if form.is_valid():

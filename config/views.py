@@ -27,7 +27,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 
 @workspace_view()
-def dashboard_home(request: HttpRequest) -> HttpResponse:
+def dashboard_home(request: WorkspaceRequest) -> HttpResponse:
     """The workspace's landing page (where sign-in leads) is the agenda."""
     return redirect("agenda:index")
 

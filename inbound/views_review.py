@@ -6,8 +6,6 @@ Plain POST forms that redirect back to the inbox, so they work without JavaScrip
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,18 +13,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
 from events.models import Email, EmailState, HoldCause
 from inbound import review
 from inbound.kept import kept_until
 from inbound.models import Delivery
-from organizations.access import for_organization, request_organization, workspace_view
+from organizations.access import WorkspaceRequest, for_organization, request_organization, workspace_view
 from organizations.models import Role
 from organizations.sender_policy import sender_allow, trusted_domain_add
-
-
-def _actor(request: HttpRequest) -> User:
-    return cast(User, request.user)
 
 
 def _back_to_review(request: HttpRequest) -> HttpResponse:
@@ -36,10 +29,10 @@ def _back_to_review(request: HttpRequest) -> HttpResponse:
 # The access check comes first, so strangers learn nothing from a 405.
 @workspace_view(Role.ADMIN, write_role=Role.ADMIN)
 @require_POST
-def held_release(request: HttpRequest, code: str) -> HttpResponse:
+def held_release(request: WorkspaceRequest, code: str) -> HttpResponse:
     organization = request_organization(request)
     get_object_or_404(Email.objects.only("pk"), code=code)
-    if review.held_email_release(organization=organization, code=code, actor=_actor(request)):
+    if review.held_email_release(organization=organization, code=code, actor=request.user):
         messages.success(request, "Released: the email is processed now, as any other mail of this workspace.")
     else:
         messages.info(request, "That email is no longer held.")
@@ -48,10 +41,10 @@ def held_release(request: HttpRequest, code: str) -> HttpResponse:
 
 @workspace_view(Role.ADMIN, write_role=Role.ADMIN)
 @require_POST
-def held_delete(request: HttpRequest, code: str) -> HttpResponse:
+def held_delete(request: WorkspaceRequest, code: str) -> HttpResponse:
     organization = request_organization(request)
     get_object_or_404(Email.objects.only("pk"), code=code)
-    if review.held_email_delete(organization=organization, code=code, actor=_actor(request)):
+    if review.held_email_delete(organization=organization, code=code, actor=request.user):
         messages.success(request, "The held email was deleted.")
     else:
         messages.info(request, "That email is no longer held.")
@@ -60,7 +53,7 @@ def held_delete(request: HttpRequest, code: str) -> HttpResponse:
 
 @workspace_view(Role.ADMIN, write_role=Role.ADMIN)
 @require_POST
-def held_trust_domain(request: HttpRequest, code: str) -> HttpResponse:
+def held_trust_domain(request: WorkspaceRequest, code: str) -> HttpResponse:
     organization = request_organization(request)
     email = get_object_or_404(
         Email.objects.only("from_address"),
@@ -70,7 +63,7 @@ def held_trust_domain(request: HttpRequest, code: str) -> HttpResponse:
     )
     try:
         trusted = trusted_domain_add(
-            organization=organization, domain=email.from_address.rpartition("@")[2], actor=_actor(request)
+            organization=organization, domain=email.from_address.rpartition("@")[2], actor=request.user
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -85,14 +78,14 @@ def held_trust_domain(request: HttpRequest, code: str) -> HttpResponse:
 
 @workspace_view(Role.ADMIN, write_role=Role.ADMIN)
 @require_POST
-def refused_allow(request: HttpRequest, pk: int) -> HttpResponse:
+def refused_allow(request: WorkspaceRequest, pk: int) -> HttpResponse:
     organization = request_organization(request)
     delivery = review.refused_delivery(organization=organization, pk=pk)
     if delivery is None:
         raise Http404("No such refused message")
     pattern = review.refused_pattern(delivery, whole_domain=request.POST.get("scope") == "domain")
     try:
-        allowed = sender_allow(organization=organization, pattern=pattern, actor=_actor(request))
+        allowed = sender_allow(organization=organization, pattern=pattern, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return _back_to_review(request)
@@ -104,7 +97,7 @@ def refused_allow(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @workspace_view(Role.ADMIN, write_role=Role.ADMIN)
-def refused_offer(request: HttpRequest, pk: int) -> HttpResponse:
+def refused_offer(request: WorkspaceRequest, pk: int) -> HttpResponse:
     """After allowing its sender: bring the refused message in?"""
     organization = request_organization(request)
     delivery = review.refused_delivery(organization=organization, pk=pk)
@@ -123,11 +116,11 @@ def refused_offer(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Role.ADMIN, write_role=Role.ADMIN)
 @require_POST
-def refused_bring_in(request: HttpRequest, pk: int) -> HttpResponse:
+def refused_bring_in(request: WorkspaceRequest, pk: int) -> HttpResponse:
     organization = request_organization(request)
     get_object_or_404(for_organization(Delivery.objects.only("pk"), organization), pk=pk)
     try:
-        brought = review.refused_message_bring_in(organization=organization, pk=pk, actor=_actor(request))
+        brought = review.refused_message_bring_in(organization=organization, pk=pk, actor=request.user)
     except review.ReviewError as error:
         messages.error(request, str(error))
         return _back_to_review(request)

@@ -83,7 +83,7 @@ def workspace_view(role: str = Role.VIEWER, *, write_role: str | None = Role.MEM
             needed = role
             if write_role and request.method not in ("GET", "HEAD", "OPTIONS"):
                 needed = max((role, write_role), key=_rank)
-            request.membership = require_role(request, needed)  # type: ignore[attr-defined]
+            cast(WorkspaceRequest, request).membership = require_role(request, needed)
             return view(request, *args, **kwargs)
 
         # Read by may_use(): a link or button is shown by the same rule the view enforces.

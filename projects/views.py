@@ -4,7 +4,7 @@ events.views_timeline."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -30,14 +30,9 @@ from projects.selectors import (
 )
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    pass
 
 PAGE_SIZE = 50
-
-
-def _actor(request: HttpRequest) -> User:
-    """The signed-in member (workspace_view has checked it)."""
-    return cast("User", request.user)
 
 
 def feed_url(request: HttpRequest, path: str) -> str:
@@ -78,12 +73,12 @@ def project_index(request: WorkspaceRequest) -> HttpResponse:
 
 
 @workspace_view(Role.MEMBER)
-def project_create(request: HttpRequest) -> HttpResponse:
+def project_create(request: WorkspaceRequest) -> HttpResponse:
     form = ProjectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             project, created = services.project_get_or_create(
-                organization=request_organization(request), actor=_actor(request), **form.cleaned_data
+                organization=request_organization(request), actor=request.user, **form.cleaned_data
             )
         except services.ProjectLimitError as error:
             form.add_error(None, str(error))
@@ -97,7 +92,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
 
 
 @workspace_view(Role.MEMBER)
-def project_settings(request: HttpRequest, code: str) -> HttpResponse:
+def project_settings(request: WorkspaceRequest, code: str) -> HttpResponse:
     project = project_get(code)
     if project.merged_into_id:
         return redirect("projects:timeline", code=project.code)
@@ -109,7 +104,7 @@ def project_settings(request: HttpRequest, code: str) -> HttpResponse:
     }
     form = ProjectEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.project_update(project=project, actor=_actor(request), **form.cleaned_data)
+        services.project_update(project=project, actor=request.user, **form.cleaned_data)
         messages.success(request, "Project saved.")
         return redirect("projects:edit", code=project.code)
     return render(request, "projects/settings.html", _settings_context(request, project, form=form))
@@ -135,7 +130,7 @@ def _settings_context(request: HttpRequest, project: Project, **extra: object) -
 
 @workspace_view(Role.MEMBER)
 @require_http_methods(["GET", "POST"])
-def project_merge(request: HttpRequest, code: str) -> HttpResponse:
+def project_merge(request: WorkspaceRequest, code: str) -> HttpResponse:
     """GET (from the settings' "Review merge…"): what would move, and a button to confirm. A POST
     merges only with the confirmation that page sends; without it, the page is shown again."""
     project = project_get(code)
@@ -150,7 +145,7 @@ def project_merge(request: HttpRequest, code: str) -> HttpResponse:
         context = {"project": project, "summary": project_merge_summary(project, target)}
         return render(request, "projects/merge_confirm.html", context)
     try:
-        merge = services.project_merge(source=project, target=target, actor=_actor(request))
+        merge = services.project_merge(source=project, target=target, actor=request.user)
     except services.ProjectError as error:
         messages.error(request, str(error))
         return redirect("projects:edit", code=project.code)
@@ -158,7 +153,7 @@ def project_merge(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @workspace_view(Role.MEMBER)
-def project_merge_detail(request: HttpRequest, code: str) -> HttpResponse:
+def project_merge_detail(request: WorkspaceRequest, code: str) -> HttpResponse:
     """A merge that was made: what moved, and its Undo while that is possible."""
     merge = project_merge_get(code)
     context = {
@@ -172,11 +167,11 @@ def project_merge_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @workspace_view(Role.MEMBER)
 @require_POST
-def project_merge_undo(request: HttpRequest, code: str) -> HttpResponse:
+def project_merge_undo(request: WorkspaceRequest, code: str) -> HttpResponse:
     merge = project_merge_get(code)
     try:
         source = services.project_merge_undo(
-            organization=request_organization(request), merge=merge, actor=_actor(request)
+            organization=request_organization(request), merge=merge, actor=request.user
         )
     except services.ProjectError as error:
         messages.error(request, str(error))
@@ -193,7 +188,7 @@ def project_signal_remove(request: WorkspaceRequest, code: str) -> HttpResponse:
     if not form.is_valid():
         raise Http404("No such signal")
     signal = get_object_or_404(ProjectSignal, pk=form.cleaned_data["signal"], project=project)
-    services.project_signal_remove(signal=signal, actor=_actor(request))
+    services.project_signal_remove(signal=signal, actor=request.user)
     forgot = f"Forgot the {signal.get_kind_display().lower()} “{signal.value}”."
     if request.htmx:
         context = {"project": project, "signals": project_signals(project), "forgot": forgot}
@@ -204,25 +199,25 @@ def project_signal_remove(request: WorkspaceRequest, code: str) -> HttpResponse:
 
 @workspace_view(Role.MEMBER)
 @require_POST
-def project_feed(request: HttpRequest, code: str) -> HttpResponse:
+def project_feed(request: WorkspaceRequest, code: str) -> HttpResponse:
     project = project_get(code)
     form = FeedForm(request.POST)
     if form.is_valid():
         revoke = form.cleaned_data["action"] == "revoke"
-        services.project_feed_rotate(project=project, actor=_actor(request), revoke=revoke)
+        services.project_feed_rotate(project=project, actor=request.user, revoke=revoke)
         messages.success(request, "Calendar feed revoked." if revoke else "New calendar feed address created.")
     return redirect(reverse("projects:edit", args=[project.code]) + "#feed")
 
 
 @workspace_view(Role.ADMIN, write_role=Role.ADMIN)
 @require_POST
-def organization_feed(request: HttpRequest) -> HttpResponse:
+def organization_feed(request: WorkspaceRequest) -> HttpResponse:
     form = FeedForm(request.POST)
     if form.is_valid():
         revoke = form.cleaned_data["action"] == "revoke"
         services.organization_feed_rotate(
             organization=request_organization(request),
-            actor=_actor(request),
+            actor=request.user,
             revoke=revoke,
         )
         messages.success(request, "Calendar feed revoked." if revoke else "New calendar feed address created.")

@@ -8,7 +8,7 @@ import csv
 
 from django.http import HttpRequest, HttpResponse
 
-from organizations.access import request_organization, workspace_view
+from organizations.access import WorkspaceRequest, request_organization, workspace_view
 from usage.selectors import usage_daily
 
 CHART_DAYS = (30, 90)
@@ -21,7 +21,7 @@ def chart_days(request: HttpRequest) -> int:
 
 
 @workspace_view()
-def usage_export(request: HttpRequest) -> HttpResponse:
+def usage_export(request: WorkspaceRequest) -> HttpResponse:
     organization = request_organization(request)
     days = chart_days(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
