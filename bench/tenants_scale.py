@@ -50,6 +50,7 @@ EXTRAPOLATE_TO = 50_000
 KEYS = Path(tempfile.gettempdir()) / f"{DATABASE}-keys.json"
 STATE = Path(tempfile.gettempdir()) / f"{DATABASE}-state.json"
 LOG = Path(tempfile.gettempdir()) / f"{DATABASE}.log"
+ONBOARD = Path(tempfile.gettempdir()) / f"{DATABASE}-onboard.txt"
 
 
 def log(message: str) -> None:
@@ -71,30 +72,49 @@ def django_setup() -> None:
 
 
 def grow(target: int) -> dict[str, Any]:
-    """Onboard organizations until there are `target` (the bench org of perfdb not counted),
-    each timed; a read API key for each, untimed, kept in KEYS."""
+    """Onboard organizations until there are `target` (the bench org of perfdb not counted) or
+    the clock passes BENCH_TENANTS_SCALE_UNTIL (HH:MM UTC), each timed (appended to ONBOARD as
+    it goes, so a stopped run keeps them); a read API key for each, untimed, kept in KEYS."""
+    import datetime as dt
+
     from api.models import ApiKeyScope
     from api.services import api_key_create
     from organizations.models import Organization
     from organizations.services import organization_create
 
+    until = os.environ.get("BENCH_TENANTS_SCALE_UNTIL")
+    deadline = None
+    if until:
+        hour, minute = (int(part) for part in until.split(":"))
+        deadline = dt.datetime.now(dt.UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
     keys: dict[str, str] = json.loads(KEYS.read_text()) if KEYS.exists() else {}
-    have = Organization.objects.filter(slug__startswith="scale-").count()
-    times = []
-    for i in range(have, target):
-        slug = f"scale-{i:05d}"
-        started = time.perf_counter()
-        organization = organization_create(
-            name=f"Scale {i}", slug=slug, owner_email=f"owner@{slug}.example", send_invitation=False
-        ).organization
-        times.append(time.perf_counter() - started)
-        keys[organization.host] = api_key_create(
-            organization=organization, actor=None, name="bench", scope=ApiKeyScope.READ
-        ).secret
-        if (i + 1) % 250 == 0:
-            log(f"{i + 1} organizations, the last 250 in {sum(times[-250:]):.1f} s")
+    made = list(Organization.objects.filter(slug__startswith="scale-").order_by("slug"))
+    for organization in made:
+        if organization.host not in keys:  # made by a run that was stopped before it wrote its keys
+            keys[organization.host] = api_key_create(
+                organization=organization, actor=None, name="bench", scope=ApiKeyScope.READ
+            ).secret
+    i = len(made)
+    times: list[float] = []
+    with ONBOARD.open("a") as onboard:
+        while i < target and (deadline is None or dt.datetime.now(dt.UTC) < deadline):
+            slug = f"scale-{i:05d}"
+            started = time.perf_counter()
+            organization = organization_create(
+                name=f"Scale {i}", slug=slug, owner_email=f"owner@{slug}.example", send_invitation=False
+            ).organization
+            times.append(time.perf_counter() - started)
+            onboard.write(f"{times[-1]:.4f}\n")
+            keys[organization.host] = api_key_create(
+                organization=organization, actor=None, name="bench", scope=ApiKeyScope.READ
+            ).secret
+            i += 1
+            if i % 250 == 0:
+                onboard.flush()
+                KEYS.write_text(json.dumps(keys))
+                log(f"{i} organizations, the last 250 in {sum(times[-250:]):.1f} s")
     KEYS.write_text(json.dumps(keys))
-    return {"onboard": times}
+    return {"organizations": i}
 
 
 def measure() -> dict[str, Any]:
@@ -152,6 +172,21 @@ def measure() -> dict[str, Any]:
         cursor.execute("SHOW max_connections")
         (max_connections,) = cursor.fetchone()
 
+    # Every tenant table's foreign key to the user table puts two triggers on it, and a new
+    # connection's first query on it loads them all (PostgreSQL's relation cache).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'public.accounts_user'::regclass")
+        (user_triggers,) = cursor.fetchone()
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        started = time.perf_counter()
+        cursor.execute("SELECT id FROM public.accounts_user LIMIT 1")
+        user_first = time.perf_counter() - started
+        started = time.perf_counter()
+        cursor.execute("SELECT id FROM public.accounts_user LIMIT 1")
+        user_next = time.perf_counter() - started
+
     started = time.perf_counter()
     stale_requeue_task()
     sweep = time.perf_counter() - started
@@ -184,6 +219,9 @@ def measure() -> dict[str, Any]:
         "database_bytes": int(database_bytes),
         "sweep": sweep,
         "load": os.getloadavg()[0],
+        "user_triggers": user_triggers,
+        "user_first": user_first,
+        "user_next": user_next,
         "union_locks": union_locks,
         "union_schemas": union_schemas,
         "max_locks": int(max_locks),
@@ -301,31 +339,35 @@ def main() -> None:
     at a smaller size (BENCH_TENANTS_SCALE=<organizations made>) with its migration."""
     started_all = time.perf_counter()
     resume = os.environ.get("BENCH_REUSE_DB") == "1" and STATE.exists()
-    state: dict[str, Any] = json.loads(STATE.read_text()) if resume else {"onboard": [], "points": {}, "seconds": 0}
+    state: dict[str, Any] = json.loads(STATE.read_text()) if resume else {"points": {}, "seconds": 0}
     if not resume:
         KEYS.unlink(missing_ok=True)
+        ONBOARD.unlink(missing_ok=True)
         prepare(DATABASE)
     env = production_env(DATABASE, LOG_LEVEL="WARNING", CONN_MAX_AGE="600")
     for checkpoint in CHECKPOINTS:
         if str(checkpoint) in state["points"]:
             continue
         log(f"growing to {checkpoint} organizations")
-        state["onboard"] += in_django("--grow", str(checkpoint), env=env)["onboard"]
-        log(f"measuring at {checkpoint}")
+        reached = in_django("--grow", str(checkpoint), env=env)["organizations"]
+        log(f"measuring at {reached}")
         point = in_django("--measure", env=env)
         point.update(serve(env))
         state["points"][str(checkpoint)] = point
         STATE.write_text(json.dumps({**state, "seconds": state["seconds"] + time.perf_counter() - started_all}))
         log(
-            f"at {checkpoint}: API p50 {1000 * percentile(point['latencies'], 50):.1f} ms, "
+            f"at {reached}: API p50 {1000 * percentile(point['latencies'], 50):.1f} ms, "
             f"worker {point['rss_all_kb'] // 1024} MB, load {point['load']:.1f}"
         )
+        if reached < checkpoint:
+            break  # out of time (BENCH_TENANTS_SCALE_UNTIL): this size is the run's
     log("migrating")
     migrate_seconds, schemas = migrate(env)
-    points = {int(n): p for n, p in state["points"].items() if int(n) in CHECKPOINTS}
-    report(state["onboard"], points, migrate_seconds, schemas, state["seconds"] + time.perf_counter() - started_all)
-    KEYS.unlink(missing_ok=True)
-    STATE.unlink(missing_ok=True)
+    points = {p["organizations"]: p for p in state["points"].values()}
+    onboard = [float(line) for line in ONBOARD.read_text().split()]
+    report(onboard, points, migrate_seconds, schemas, state["seconds"] + time.perf_counter() - started_all)
+    for path in (KEYS, STATE, ONBOARD):
+        path.unlink(missing_ok=True)
 
 
 def report(
@@ -335,10 +377,23 @@ def report(
     first, last = mean(onboard[:edge]), mean(onboard[-edge:])
     sizes = sorted(points)
     small, large = points[sizes[0]], points[sizes[-1]]
-    print(f"## {SIZE:,} organizations on one PostgreSQL (bench/tenants_scale.py)\n")
+    reached = sizes[-1]
+    print(f"## {reached:,} organizations on one PostgreSQL (bench/tenants_scale.py)\n")
+    stopped = (
+        f", stopped at {reached:,} by the clock (BENCH_TENANTS_SCALE_UNTIL={os.environ.get('BENCH_TENANTS_SCALE_UNTIL')})"
+        if reached < SIZE
+        else ""
+    )
+    untimed = reached - len(onboard)
     print(
-        f"One database, {SIZE:,} organizations created one after another (BENCH_TENANTS_SCALE={SIZE}); "
-        f"figures at {', '.join(f'{n:,}' for n in sizes)} organizations.\n"
+        f"One database, organizations created one after another (BENCH_TENANTS_SCALE={SIZE}{stopped}); "
+        f"figures at {', '.join(f'{n:,}' for n in sizes)} organizations"
+        + (
+            f"; {untimed} of them, made by a run that was stopped and resumed, have no onboarding time"
+            if untimed
+            else ""
+        )
+        + ".\n"
     )
     print("| measure | value |\n|---|---|")
     print(f"| onboarding (`organization_create`), first {EDGE} mean | {1000 * first:.0f} ms |")
@@ -380,6 +435,19 @@ def report(
     row("relations in the database (pg_class)", [f"{points[n]['all_relations']:,}" for n in sizes])
     row("pg_catalog size", [f"{points[n]['catalog_bytes'] / 2**20:.0f} MB" for n in sizes])
     row("database size", [f"{points[n]['database_bytes'] / 2**20:.0f} MB" for n in sizes])
+    row(
+        "triggers on the user table (two per tenant foreign key to it)",
+        [f"{points[n].get('user_triggers', '–'):,}" if "user_triggers" in points[n] else "–" for n in sizes],
+    )
+    row(
+        "a new connection's first query on the user table / the next one",
+        [
+            f"{1000 * points[n]['user_first']:.0f} / {1000 * points[n]['user_next']:.1f} ms"
+            if "user_first" in points[n]
+            else "–"
+            for n in sizes
+        ],
+    )
     row("stale-mail sweep over every organization (every 5 min)", [f"{points[n]['sweep']:.1f} s" for n in sizes])
     row("machine load (1-min load average, 2 cores) while measuring", [f"{points[n]['load']:.1f}" for n in sizes])
     print()
