@@ -187,6 +187,9 @@ def measure() -> dict[str, Any]:
         cursor.execute("SELECT id FROM public.accounts_user LIMIT 1")
         user_next = time.perf_counter() - started
 
+    clone = clone_breakdown()
+    log("one clone's statements: " + ", ".join(f"{kind} {seconds:.2f} s" for kind, seconds in clone.items()))
+
     started = time.perf_counter()
     stale_requeue_task()
     sweep = time.perf_counter() - started
@@ -220,6 +223,7 @@ def measure() -> dict[str, Any]:
         "sweep": sweep,
         "load": os.getloadavg()[0],
         "user_triggers": user_triggers,
+        "clone": clone,
         "user_first": user_first,
         "user_next": user_next,
         "union_locks": union_locks,
@@ -227,6 +231,41 @@ def measure() -> dict[str, Any]:
         "max_locks": int(max_locks),
         "max_connections": int(max_connections),
     }
+
+
+def clone_breakdown() -> dict[str, float]:
+    """Where one onboarding clone's time goes: organizations.template.schema_clone into a
+    throwaway schema (dropped after), its statements timed by kind."""
+    from django.db import connection
+
+    from organizations.template import schema_clone
+
+    kinds: dict[str, float] = {}
+
+    def timed(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            if "REFERENCES" in sql and "accounts_user" in sql:
+                kind = "foreign keys to the user table"
+            elif "FOREIGN KEY" in sql:
+                kind = "foreign keys between tenant tables"
+            elif sql.startswith(("CREATE INDEX", "CREATE UNIQUE INDEX")):
+                kind = "indexes"
+            elif sql.startswith("CREATE TABLE"):
+                kind = "tables"
+            elif "ADD CONSTRAINT" in sql:
+                kind = "primary keys and unique constraints"
+            else:
+                kind = "catalog reads and the rest"
+            kinds[kind] = kinds.get(kind, 0.0) + time.perf_counter() - started
+
+    with connection.execute_wrapper(timed):
+        schema_clone("tenant_template", "bench_clone_probe")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP SCHEMA bench_clone_probe CASCADE")
+    return dict(sorted(kinds.items(), key=lambda item: -item[1]))
 
 
 # --- the orchestrator -----------------------------------------------------------------------
@@ -444,6 +483,15 @@ def report(
         [
             f"{1000 * points[n]['user_first']:.0f} / {1000 * points[n]['user_next']:.1f} ms"
             if "user_first" in points[n]
+            else "–"
+            for n in sizes
+        ],
+    )
+    row(
+        "one clone's foreign keys to the user table / all its statements",
+        [
+            f"{points[n]['clone'].get('foreign keys to the user table', 0):.2f} / {sum(points[n]['clone'].values()):.2f} s"
+            if "clone" in points[n]
             else "–"
             for n in sizes
         ],
