@@ -435,13 +435,19 @@ def report(
         + ".\n"
     )
     print("| measure | value |\n|---|---|")
-    print(f"| onboarding (`organization_create`), first {EDGE} mean | {1000 * first:.0f} ms |")
-    print(
-        f"| onboarding, last {EDGE} mean (organizations {len(onboard) - EDGE + 1:,}–{len(onboard):,}) | {1000 * last:.0f} ms |"
-    )
-    print(f"| **last {EDGE} / first {EDGE}** (target ≤ 1.2) | **{last / first:.2f}** |")
+    print(f"| onboarding (`organization_create`), first {edge} mean | {1000 * first:.0f} ms |")
+    print(f"| onboarding, last {edge} timed mean | {1000 * last:.0f} ms |")
+    print(f"| **last {edge} / first {edge}** (target ≤ 1.2) | **{last / first:.2f}** |")
     print(
         f"| onboarding, all {len(onboard):,} | {sum(onboard) / 60:.1f} min ({len(onboard) / sum(onboard):.1f} per second) |"
+    )
+    bands = [(start, mean(onboard[start : start + 500])) for start in range(0, len(onboard), 500)]
+    print(
+        "| onboarding mean by 500 organizations | "
+        + ", ".join(
+            f"{start + 1:,}–{min(start + 500, len(onboard)):,}: {1000 * value:.0f} ms" for start, value in bands
+        )
+        + " |"
     )
     print()
     header = " | ".join(f"{n:,} orgs" for n in sizes)
@@ -533,6 +539,15 @@ def report(
         f"| **extrapolated** to {EXTRAPOLATE_TO:,} schemas at the same rate (not measured) | "
         f"**{per_schema * EXTRAPOLATE_TO / 3600:.1f} h** |"
     )
+    if last / first > 1.2 and "clone" in large:
+        keys = large["clone"].get("foreign keys to the user table", 0.0)
+        print(
+            f"\nOnboarding does not stay flat. Each organization's tables hold foreign keys to public.accounts_user, "
+            f"two triggers each on that one table ({large['user_triggers']:,} at {reached:,} organizations): "
+            f"adding them took {keys:.2f} of one clone's {sum(large['clone'].values()):.2f} s at {reached:,}, "
+            "and each takes a lock on the user table that waits for (and holds up) every other clone and "
+            "every sign-in's update of it until the clone commits."
+        )
     print(f"\n_Whole run {total / 60:.0f} min._")
 
 
