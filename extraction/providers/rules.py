@@ -116,7 +116,10 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"cut-?off", r"expires?", r"frist", r"spätestens", r"bis zum", r"bis spätestens", r"avant le",
         r"date limite", r"entro il", r"prazo", r"até o dia", r"ate o dia", r"fecha límite", r"plazo", r"need (?:it|them|this|these|the \w+|your \w+)(?: \w+)? by", r"by eod",
         r"by cob", r"must be", r"should be", r"has to be", r"have to be", r"needs? to be", r"need to (?:pick|choose|decide|send|have)",
-        r"tender", r"rsvp",
+        r"tender", r"rsvps?",
+        # A period that runs out, a document someone delivers on a day: what is due then.
+        r"(?:runs?|ran) out", r"close[sd]? on", r"circulate[sd]?", r"provide", r"will be with you",
+        r"send (?:you|over|through|across)",
     ),
     "milestone": _rx(
         r"launch(?:es|ed|ing)?", r"go(?:es)?[- ]live", r"went live", r"handover", r"hand-?over", r"completion",
@@ -150,15 +153,17 @@ REQUEST = _rx(
 # Japanese, which has no spaces, so its words match without word boundaries.
 MORE_CUES: dict[str, tuple[list[str], list[str]]] = {
     "meeting": (
-        [r"\w*möte(?:t|n|na)?", r"genomgång(?:en)?", r"besiktning(?:en)?", r"\w*møte(?:t|r)?", r"\w*møde(?:t|r)?",
+        [r"\w*möte(?:t|n|na)?", r"genomgång(?:en)?", r"\w*besiktning(?:en)?", r"\w*møte(?:t|r)?", r"\w*møde(?:t|r)?",
          r"befaring(?:en)?", r"vergadering", r"overleg", r"afspraak", r"bespreking", r"zitting", r"mondelinge behandeling",
          r"cita", r"degustación", r"degustacion", r"reuniões", r"incontro", r"sopralluogo", r"appuntamento", r"colloquio",
          r"audiencia", r"udienza", r"videocall", r"entrevista", r"visita técnica"],
         [r"会議", r"打ち合わせ", r"打合せ", r"ミーティング", r"面談", r"訪問", r"下見", r"現地確認", r"説明会", r"内覧"],
     ),
     "deadline": (
-        [r"senast", r"senest", r"innen", r"uiterlijk", r"uiterste", r"indienen", r"inleveren", r"termijn", r"scadenza",
-         r"a más tardar", r"a mas tardar", r"antes del", r"sista dag", r"fristen", r"entregar até"],
+        [r"senast", r"senest", r"innen", r"uiterlijk", r"uiterste", r"indienen", r"inleveren", r"\w*termijn", r"scadenza",
+         r"a más tardar", r"a mas tardar", r"antes del", r"sista dag", r"\w*fristen", r"\w+frist", r"entregar até",
+         r"loopt af", r"läuft (?:ab|aus)", r"löper ut", r"udløber", r"utløper", r"expira", r"scade", r"expire",
+         r"enviar", r"enviem", r"mandar", r"envoyer", r"inviare", r"toesturen", r"skicka", r"zusenden"],
         [r"締切", r"締め切り", r"期限", r"までに"],
     ),
     "milestone": (
@@ -197,7 +202,7 @@ DEADLINE_BY = re.compile(
     r"(?<!\bcame )(?<!\bcome )(?<!\bdrop )(?<!\bstop )(?<!\bswing )(?<!\bdropped )(?<!\bstopped )(?<!\bpopped )"
     r"\b(?:by|before|until|till|no later than|bis|avant|d'ici|antes del?|antes de|entro|uiterlijk|voor|spätestens|até)"
     r"(?:\s+\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?)?(?:\s+(?:on|the|am|le|zum|el|il|o dia|dia))?"
-    rf"(?:\s+(?:{WEEKDAY_RE})\.?,?)?\s*$",
+    rf"(?:\s+(?:{WEEKDAY_RE})\.?,?)?\s*\(?\s*$",  # "até sexta (18/12)"
     re.IGNORECASE,
 )
 PAST_CUE = re.compile(

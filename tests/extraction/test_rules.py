@@ -687,3 +687,23 @@ def test_an_invoice_subject_does_not_make_a_site_update_a_payment() -> None:
 def test_instructions_that_come_with_a_meeting_are_not_tasks() -> None:
     assert events_of("Please have your catering questions ready.") == []
     assert events_of("If you have any questions about this invoice please reply to this email.") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Als ik het goed begrijp loopt de oppositietermijn af op 4 december.",
+        "Van Dijk & Meijer to provide the draft Disclosure Letter: Friday 4 December",
+        "Rebecca will circulate the funds flow memo on Friday 4 December.",
+        "Journalist RSVPs close on Friday 4 December.",
+        "Tiago, vocês conseguem me mandar as fotos até sexta (4/12)?",
+    ],
+)
+def test_what_runs_out_or_is_delivered_on_a_day_is_a_deadline(text: str) -> None:
+    assert events_of(text) == [("deadline", date(2026, 12, 4))]
+
+
+def test_a_compound_inspection_with_a_time_is_a_meeting() -> None:
+    assert events_of("Vi föreslår förbesiktning onsdag 2 december kl 10.00 på plats.") == [
+        ("meeting", date(2026, 12, 2))
+    ]
