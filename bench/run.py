@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "part_bomb": ["bench/part_bomb.py"],
     "edge_memory": ["bench/edge_memory.py"],
     "pipeline": ["bench/pipeline.py"],
+    "latency": ["bench/latency.py"],
     "pages": ["bench/pages.py"],
     "ai_cost": ["bench/ai_cost.py"],
     "sql_paths": ["bench/sql_paths.py"],

@@ -5,7 +5,8 @@ workers × 4 threads, persistent connections): ours (config.wsgi: auth, size cap
 Delivery log, raw message stored, Email row queued) and the baseline, anymail's own Postmark
 inbound view with a no-op receiver (bench/webhook_baseline_settings.py). Each request carries
 a new message (its own Message-ID and Postmark MessageID), so ours stores every one. At
-concurrency 1 and 16: latency p50/p95/p99 and accepted per second. Also the peak RSS of our
+concurrency 1 and 16: latency p50/p95/p99 and accepted per second; targets (issue 21): p99 ≤ 2×
+the baseline's and, at concurrency 16, ≥ 0.5× its accepted per second. Also the peak RSS of our
 web workers. Diagnostics in the same run: a floor server (anymail + one durable INSERT of the
 raw message), both servers with a new connection per request (CONN_MAX_AGE=0), and the time
 of each step of our receiver (bench/webhook_phases.py).
@@ -48,23 +49,23 @@ def sender(n: int) -> str:
     return f"client{n}@client.example"
 
 
-def message(n: int) -> bytes:
+def message(n: int, *, subject: str = "", opening: str = "") -> bytes:
     mail = EmailMessage()
     mail["From"] = f"Dana Client <{sender(n)}>"
     mail["To"] = f"{ORG_SLUG}@in.localhost"
-    mail["Subject"] = f"Harbour Street kitchen: schedule and next payment ({n})"
+    mail["Subject"] = subject or f"Harbour Street kitchen: schedule and next payment ({n})"
     mail["Date"] = format_datetime(
         __import__("datetime").datetime(2026, 11, 24, 9, 30, tzinfo=__import__("datetime").UTC)
     )
     mail["Message-ID"] = make_msgid(idstring=f"bench{n}", domain="client.example")
     # A typical business email: a few paragraphs and the quoted thread beneath, about 20 KB in all.
-    body = PARAGRAPH * 4 + "".join("> " + line + "\n" for line in (PARAGRAPH * 40).splitlines())
+    body = opening + PARAGRAPH * 4 + "".join("> " + line + "\n" for line in (PARAGRAPH * 40).splitlines())
     mail.set_content(body[:19_000])
     return mail.as_bytes()
 
 
-def payload(n: int, run: str) -> bytes:
-    raw = message(n).replace(b"@client.example>", f".{run}@client.example>".encode())
+def payload(n: int, run: str, *, subject: str = "", opening: str = "") -> bytes:
+    raw = message(n, subject=subject, opening=opening).replace(b"@client.example>", f".{run}@client.example>".encode())
     return json.dumps(
         {
             "MessageID": f"{run}-{n}",
@@ -83,6 +84,24 @@ def payload(n: int, run: str) -> bytes:
     ).encode()
 
 
+def post(port: int, body: bytes) -> bool:
+    """One delivery as Postmark sends it, on a new connection; whether it was answered 200."""
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.request(
+            "POST",
+            PATH,
+            body=body,
+            headers={"Host": "localhost", "Content-Type": "application/json", "Authorization": AUTH},
+        )
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+    except OSError:
+        return False
+    return response.status == 200
+
+
 def load(port: int, bodies: list[bytes], concurrency: int) -> tuple[list[float], int, float]:
     """POST every body, `concurrency` at a time; (latencies in s, errors, wall seconds)."""
     latencies: list[float] = []
@@ -98,20 +117,7 @@ def load(port: int, bodies: list[bytes], concurrency: int) -> tuple[list[float],
             if body is None:
                 return
             started = time.perf_counter()
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                connection.request(
-                    "POST",
-                    PATH,
-                    body=body,
-                    headers={"Host": "localhost", "Content-Type": "application/json", "Authorization": AUTH},
-                )
-                response = connection.getresponse()
-                response.read()
-                connection.close()
-                ok = response.status == 200
-            except OSError:
-                ok = False
+            ok = post(port, body)
             took = time.perf_counter() - started
             with lock:
                 latencies.append(took)
@@ -148,6 +154,14 @@ def floor_table_create(env: dict[str, str]) -> None:
 
 
 Results = dict[int, tuple[list[float], int, float]]  # concurrency → (latencies, errors, wall seconds)
+BUSY = 16  # the concurrency of the throughput target
+
+
+def accepted_rate(results: Results, concurrency: int) -> float:
+    latencies, errors, wall = results[concurrency]
+    return (len(latencies) - errors) / wall
+
+
 CpuUse = dict[int, tuple[float, float]]  # concurrency → (server CPU seconds, PostgreSQL CPU seconds)
 
 
@@ -274,6 +288,7 @@ def main() -> None:
                 concurrency,
                 percentile(ours_l, 50) / percentile(base_l, 50),
                 percentile(ours_l, 99) / percentile(base_l, 99),
+                accepted_rate(ours, concurrency) / accepted_rate(baseline, concurrency),
                 ours[concurrency][1] + baseline[concurrency][1],
             )
         )
@@ -290,13 +305,17 @@ def main() -> None:
                 f"{1000 * percentile(latencies, 95):.1f} | {1000 * percentile(latencies, 99):.1f} | "
                 f"{(len(latencies) - errors) / wall:.0f} |"
             )
+    # Issue 21 retired the p50 target (≤ 1.5×): the durable floor alone reads 1.2–1.34× on two
+    # shared cores. What replaced it: p99 ≤ 2× and, at concurrency 16, ≥ 0.5× the throughput.
     print(
-        "\n| concurrency | p50 ours / baseline (target ≤ 1.5×) | p99 ours / baseline (target ≤ 2×) | errors (target 0) |"
+        "\n| concurrency | p50 ours / baseline (no target) | p99 ours / baseline (target ≤ 2×) "
+        f"| accepted/s ours / baseline (target ≥ 0.5× at {BUSY}) | errors (target 0) |"
     )
-    print("|---|---|---|---|")
-    for concurrency, p50, p99, errors in ratios:
+    print("|---|---|---|---|---|")
+    for concurrency, p50, p99, rate, errors in ratios:
+        rate_mark = (" ✓" if rate >= 0.5 else " ✗") if concurrency == BUSY else ""
         print(
-            f"| {concurrency} | **{p50:.2f}×** {'✓' if p50 <= 1.5 else '✗'} | **{p99:.2f}×** {'✓' if p99 <= 2 else '✗'} "
+            f"| {concurrency} | {p50:.2f}× | **{p99:.2f}×** {'✓' if p99 <= 2 else '✗'} | **{rate:.2f}×**{rate_mark} "
             f"| {errors} {'✓' if errors == 0 else '✗'} |"
         )
     print(
@@ -345,7 +364,7 @@ def main() -> None:
         + ". The baseline gains more in proportion (it has less of its own work), so the ratios above are the "
         "stricter reading."
     )
-    if any(p50 > 1.5 or p99 > 2 or errors for _, p50, p99, errors in ratios):
+    if any(p99 > 2 or errors or (c == BUSY and rate < 0.5) for c, _, p99, rate, errors in ratios):
         print(
             "\nWhere a target is missed, why: the baseline parses the payload and stores nothing. A receiver that "
             "only writes the raw message in one durable statement (the floor above) already takes "
@@ -354,24 +373,12 @@ def main() -> None:
             "checks the loop limit, builds the signed django-q2 task and writes the raw file, the Email with its "
             "text and headers, its log row, the public Delivery row and the task row; the step table shows each."
         )
-        print("\nHow much room the p50 target leaves above that floor, in this run:\n")
+        cpu_of = {label: 1000 * sum(cpu[label][BUSY]) / len(measured[label][BUSY][0]) for label in cpu}
         print(
-            "| concurrency | target p50 (1.5 × baseline) | floor p50 | room left for all the rest | ours above the floor |"
-        )
-        print("|---|---|---|---|---|")
-        for c in REQUESTS:
-            target = 1.5 * p50(baseline, c)
-            print(
-                f"| {c} | {1000 * target:.1f} ms | {1000 * p50(floor, c):.1f} ms | "
-                f"{1000 * (target - p50(floor, c)):+.1f} ms | {1000 * (p50(ours, c) - p50(floor, c)):+.1f} ms |"
-            )
-        busy = max(REQUESTS)
-        cpu_of = {label: 1000 * sum(cpu[label][busy]) / len(measured[label][busy][0]) for label in cpu}
-        print(
-            f"\nAt concurrency {busy} the two cores are the limit, so there the ratio follows the CPU each request "
-            f"costs (gunicorn and PostgreSQL): the baseline's {cpu_of['baseline']:.2f} ms puts the target near "
-            f"{1.5 * cpu_of['baseline']:.2f} ms; the floor alone costs {cpu_of['floor']:.2f} ms and ours "
-            f"{cpu_of['ours']:.2f} ms. "
+            f"\nAt concurrency {BUSY} the two cores are the limit, so there the throughput follows the CPU each "
+            f"request costs (gunicorn and PostgreSQL): the baseline's {cpu_of['baseline']:.2f} ms puts the "
+            f"throughput target near {2 * cpu_of['baseline']:.2f} ms; the floor alone costs {cpu_of['floor']:.2f} ms "
+            f"and ours {cpu_of['ours']:.2f} ms. "
             "Already done: all four rows in one statement with no transaction of our own (config.sql.rows_insert: "
             "one round trip, atomic, the task committing with the email), the email's id taken with the loop "
             "check in one round trip, no duplicate lookup (the unique constraints decide), every table named "
@@ -383,10 +390,8 @@ def main() -> None:
             "step table), none of which alone would reach the target. What would come closest: store only the "
             "raw message at the edge, as the floor does, and read the body, write the Email row and queue the "
             "task in the worker, leaving on top of the floor only what needs the headers (routing, the sender "
-            "and loop checks). A message would then show in the inbox only once a worker has read it. Where the "
-            "floor itself reads 1.5× or more, no receiver that stores the message before it answers (the design's "
-            "first rule) meets the target on this machine; more cores, or the load generator on another host, "
-            "would be the change there. See docs/performance.md."
+            "and loop checks). A message would then show in the inbox only once a worker has read it. More "
+            "cores, or the load generator on another host, would also change these ratios. See docs/performance.md."
         )
     total = sum(len(ours[c][0]) + len(ours_new[c][0]) for c in REQUESTS)
     print(
