@@ -101,8 +101,9 @@ def may_use(request: HttpRequest, url_name: str, *args: Any, method: str = "GET"
 
     The answer is read from the target view's own `workspace_view` guard, so templates hide
     exactly the links and buttons that would answer 403, without a second copy of the rules
-    (the `{% may %}` tag, organizations.templatetags.workspace_access). Rules a view applies to
-    one object beyond the role (the last owner, an owner's role) stay with that view.
+    (the `{% may %}` tag, organizations.templatetags.workspace_access). Rules about one object
+    beyond the role (the last owner, an owner's role) are the services' own: they take the
+    acting member (organizations.services).
     """
     tenant = getattr(request, "tenant", None)
     if tenant is None or tenant.schema_name == get_public_schema_name() or tenant.is_template:

@@ -1,4 +1,8 @@
-"""Organization services: onboarding, invitations, membership changes. They own their transactions."""
+"""Organization services: onboarding, invitations, membership changes. They own their transactions.
+
+The team's services take the acting member (`actor`) and apply the team's rules themselves
+(admins manage the team, only an owner touches the owner role, nobody removes themselves, the last
+owner stays), so a view, the admin or a script cannot forget one; `NotAllowed` says which."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -38,6 +42,51 @@ if TYPE_CHECKING:
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 INVITATION_TTL = timedelta(days=7)
+
+
+class NotAllowed(PermissionDenied):
+    """The acting member may not do this; the message says why, for that member."""
+
+
+def _denied_to_manage(actor: Membership, organization_id: int) -> str:
+    if actor.organization_id != organization_id or not actor.has_role(Role.ADMIN):
+        return "Only an admin or owner can manage the team."
+    return ""
+
+
+def _role_change_denied(actor: Membership, membership: Membership, role: str | None = None) -> str:
+    """Why `actor` may not change `membership`'s role (to `role`; None: to any role), or ""."""
+    if denied := _denied_to_manage(actor, membership.organization_id):
+        return denied
+    if Role.OWNER in (membership.role, role) and not actor.has_role(Role.OWNER):
+        return "Only an owner can make someone owner or change an owner's role."
+    return ""
+
+
+def _removal_denied(actor: Membership, membership: Membership) -> str:
+    """Why `actor` may not remove `membership`, or ""."""
+    if denied := _denied_to_manage(actor, membership.organization_id):
+        return denied
+    if membership.role == Role.OWNER and not actor.has_role(Role.OWNER):
+        return "Only an owner can remove an owner."
+    if membership.pk == actor.pk:
+        return "You cannot remove yourself; ask another admin."
+    return ""
+
+
+def membership_may_change_role(*, actor: Membership, membership: Membership) -> bool:
+    """Whether the team page offers `actor` a role change for `membership` (the last owner's is
+    refused later, by membership_set_role)."""
+    return not _role_change_denied(actor, membership)
+
+
+def membership_may_remove(*, actor: Membership, membership: Membership) -> bool:
+    return not _removal_denied(actor, membership)
+
+
+def roles_assignable(*, actor: Membership) -> list[tuple[str, str]]:
+    """The roles `actor` may hand out, by a role change or an invitation (owner: only an owner's)."""
+    return [(value, label) for value, label in Role.choices if value != Role.OWNER or actor.has_role(Role.OWNER)]
 
 
 class OnboardingError(Exception):
@@ -197,12 +246,22 @@ def invitation_create(
     organization: Organization,
     email: str,
     role: str,
-    invited_by: User | None,
+    actor: Membership | None = None,
+    invited_by: User | None = None,
     send: bool = True,
 ) -> tuple[Invitation, str]:
+    """Invite `email` with `role`. `actor` is the member inviting, held to the team's rules (only an
+    owner invites an owner); None is the platform: onboarding, or staff in the admin (`invited_by`
+    then says which staff member, if any)."""
     email = email.strip().lower()
     if role not in Role.values:
         raise ValidationError(f"Unknown role '{role}'.")
+    if actor is not None:
+        if denied := _denied_to_manage(actor, organization.pk):
+            raise NotAllowed(denied)
+        if role == Role.OWNER and not actor.has_role(Role.OWNER):
+            raise NotAllowed("Only an owner can invite an owner.")
+        invited_by = actor.user
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise ValidationError(f"{email} is already a member of {organization.name}; change their role instead.")
     token = secrets.token_urlsafe(32)
@@ -224,8 +283,10 @@ def invitation_create(
     return invitation, token
 
 
-def invitation_resend(*, invitation: Invitation) -> None:
+def invitation_resend(*, invitation: Invitation, actor: Membership) -> None:
     """Retire the link now (a token nobody has), extend the expiry, and have the worker mail a new one."""
+    if denied := _denied_to_manage(actor, invitation.organization_id):
+        raise NotAllowed(denied)
     invitation.token_hash = _token_hash(secrets.token_urlsafe(32))
     invitation.expires_at = timezone.now() + INVITATION_TTL
     invitation.save(update_fields=["token_hash", "expires_at"])
@@ -243,7 +304,9 @@ def invitation_send_enqueue(*, invitation: Invitation) -> None:
     async_task(INVITATION_SEND_TASK, invitation.pk, group="invitation")
 
 
-def invitation_revoke(*, invitation: Invitation) -> None:
+def invitation_revoke(*, invitation: Invitation, actor: Membership) -> None:
+    if denied := _denied_to_manage(actor, invitation.organization_id):
+        raise NotAllowed(denied)
     Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(revoked_at=timezone.now())
 
 
@@ -300,9 +363,11 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
 
 
 @transaction.atomic
-def membership_set_role(*, membership: Membership, role: str) -> Membership:
+def membership_set_role(*, membership: Membership, role: str, actor: Membership) -> Membership:
     if role not in Role.values:
         raise ValidationError(f"Unknown role '{role}'.")
+    if denied := _role_change_denied(actor, membership, role):
+        raise NotAllowed(denied)
     if membership.role == Role.OWNER and role != Role.OWNER:
         _ensure_another_owner(membership)
     membership.role = role
@@ -311,11 +376,13 @@ def membership_set_role(*, membership: Membership, role: str) -> Membership:
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership) -> None:
+def membership_remove(*, membership: Membership, actor: Membership) -> None:
     """The member goes, and with them their own calendar feed (the token is on the membership).
     Every shared feed address they could have copied changes, so none of them keeps working for
     them: the organization-wide one here, each project's in projects (`membership_removed`);
     members who stay see the new addresses on the projects page and in each project's settings."""
+    if denied := _removal_denied(actor, membership):
+        raise NotAllowed(denied)
     if membership.role == Role.OWNER:
         _ensure_another_owner(membership)
     organization = membership.organization

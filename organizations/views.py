@@ -173,22 +173,18 @@ def _team_context(request: WorkspaceRequest, form: InviteForm | None = None) -> 
     members = list(Membership.objects.filter(organization=organization).select_related("user").order_by("user__email"))
     # Re-read from the list: the acting member may just have changed their own role.
     acting = next((m for m in members if m.user_id == request.user.pk), request.membership)
-    can_manage = acting.has_role(Role.ADMIN)
-    is_owner = acting.has_role(Role.OWNER)
     owner_count = sum(1 for m in members if m.role == Role.OWNER)
     rows = []
     for m in members:
+        # The services' own rules decide the controls; the last owner's are not offered either.
         last_owner = m.role == Role.OWNER and owner_count == 1
-        # The same rules as the views: an owner's role is only an owner's business, and the
-        # last owner stays (organizations.services refuses it anyway).
-        may_touch = can_manage and (is_owner or m.role != Role.OWNER) and not last_owner
         rows.append(
             TeamRow(
                 membership=m,
                 is_me=m.pk == acting.pk,
                 is_last_owner=last_owner,
-                can_change_role=may_touch,
-                can_remove=may_touch and m.pk != acting.pk,
+                can_change_role=not last_owner and services.membership_may_change_role(actor=acting, membership=m),
+                can_remove=not last_owner and services.membership_may_remove(actor=acting, membership=m),
             )
         )
     # An address that became a member some other way (staff, another invitation) is no longer pending.
@@ -203,9 +199,8 @@ def _team_context(request: WorkspaceRequest, form: InviteForm | None = None) -> 
         "rows": rows,
         "invitations": invitations,
         "form": form or InviteForm(),
-        "can_manage": can_manage,
-        # Only an owner may hand out the owner role (through a role change or an invitation).
-        "assignable_roles": [(value, label) for value, label in Role.choices if is_owner or value != Role.OWNER],
+        "can_manage": acting.has_role(Role.ADMIN),
+        "assignable_roles": services.roles_assignable(actor=acting),
         "me": acting,
         "now": timezone.now(),
     }
@@ -229,16 +224,16 @@ def team(request: WorkspaceRequest) -> HttpResponse:
     form = InviteForm(request.POST)
     if not form.is_valid():
         return _team_response(request, form)
-    if form.cleaned_data["role"] == Role.OWNER and not request.membership.has_role(Role.OWNER):
-        messages.error(request, "Only an owner can invite an owner.")
-        return _team_done(request)
     try:
         services.invitation_create(
             organization=organization,
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
-            invited_by=request.user,
+            actor=request.membership,
         )
+    except services.NotAllowed as exc:
+        messages.error(request, str(exc))
+        return _team_done(request)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
         return _team_done(request)
@@ -255,13 +250,11 @@ def member_role(request: WorkspaceRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose one of the roles.")
         return _team_done(request)
-    is_owner = request.membership.has_role(Role.OWNER)
-    if Role.OWNER in (form.cleaned_data["role"], membership.role) and not is_owner:
-        messages.error(request, "Only an owner can make someone owner or change an owner's role.")
-        return _team_done(request)
     try:
-        services.membership_set_role(membership=membership, role=form.cleaned_data["role"])
+        services.membership_set_role(membership=membership, role=form.cleaned_data["role"], actor=request.membership)
         messages.success(request, f"{membership.user.email} is now {membership.get_role_display().lower()}.")
+    except services.NotAllowed as exc:
+        messages.error(request, str(exc))
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     return _team_done(request)
@@ -272,15 +265,11 @@ def member_role(request: WorkspaceRequest, pk: int) -> HttpResponse:
 def member_remove(request: WorkspaceRequest, pk: int) -> HttpResponse:
     organization = request_organization(request)
     membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk, organization=organization)
-    if membership.role == Role.OWNER and not request.membership.has_role(Role.OWNER):
-        messages.error(request, "Only an owner can remove an owner.")
-        return _team_done(request)
-    if membership.user_id == request.user.pk:
-        messages.error(request, "You cannot remove yourself; ask another admin.")
-        return _team_done(request)
     try:
-        services.membership_remove(membership=membership)
+        services.membership_remove(membership=membership, actor=request.membership)
         messages.success(request, f"{membership.user.email} was removed.")
+    except services.NotAllowed as exc:
+        messages.error(request, str(exc))
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     return _team_done(request)
@@ -293,7 +282,7 @@ def invitation_resend(request: WorkspaceRequest, code: str) -> HttpResponse:
     invitation = get_object_or_404(
         Invitation, code=code, organization=organization, accepted_at__isnull=True, revoked_at__isnull=True
     )
-    services.invitation_resend(invitation=invitation)
+    services.invitation_resend(invitation=invitation, actor=request.membership)
     messages.success(request, f"Invitation sent again to {invitation.email}.")
     return _team_done(request)
 
@@ -303,7 +292,7 @@ def invitation_resend(request: WorkspaceRequest, code: str) -> HttpResponse:
 def invitation_revoke(request: WorkspaceRequest, code: str) -> HttpResponse:
     organization = request_organization(request)
     invitation = get_object_or_404(Invitation, code=code, organization=organization)
-    services.invitation_revoke(invitation=invitation)
+    services.invitation_revoke(invitation=invitation, actor=request.membership)
     messages.success(request, f"Invitation for {invitation.email} revoked.")
     return _team_done(request)
 
