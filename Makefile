@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: train-kinds run test lint typecheck pytest bench soak clean-data stop-db install
+.PHONY: train-kinds run test lint typecheck pytest bench soak soak-scale clean-data stop-db install
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed (found %s)" % sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -46,9 +46,14 @@ train-kinds: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/run.py $(BENCH)
 
-# Fault-injection soak (loopback, < 10 min): results go to RELIABILITY.md "## Soak".
+# Fault-injection soak (loopback, < 10 min): results go to RELIABILITY.md "## Soak". Then the
+# scale-out run (two web and two worker nodes on the machine's PostgreSQL and a Redis of its own,
+# ~10 min): "## Scale-out soak". Both always run; either failing fails the target.
 soak: $(STAMP)
-	$(PY) soak/run.py
+	status=0; $(PY) soak/run.py || status=1; $(PY) soak/scale_out.py || status=1; exit $$status
+
+soak-scale: $(STAMP)
+	$(PY) soak/scale_out.py
 
 stop-db: $(STAMP)
 	$(PY) -m config.embedded_pg stop
