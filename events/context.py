@@ -27,7 +27,7 @@ from config.sql import prepared_cursor, queryset_sql
 from events.models import Email, Event, EventStatus
 from extraction.calendar import MAX_CALENDAR_CHARS, MAX_CALENDARS, is_calendar
 from extraction.types import Context, EmailInput, EventRef, ProjectRef, TaughtSignal, ThreadEmail
-from organizations.models import Membership
+from organizations.selectors import member_emails
 from organizations.storage import storage_errors
 from projects.models import Project, ProjectAlias, ProjectSignal
 from projects.selectors import open_projects
@@ -122,7 +122,7 @@ def member_domains() -> set[str]:
     tenant = getattr(connection, "tenant", None)
     if tenant is None or getattr(tenant, "pk", None) is None:
         return set()
-    emails = Membership.objects.filter(organization_id=tenant.pk).values_list("user__email", flat=True)
+    emails = member_emails(organization_id=tenant.pk)
     return {_domain(e) for e in emails}
 
 

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET
 from events.exports import export_ics
 from events.models import Event
 from organizations.access import request_organization
-from organizations.models import Membership, Organization
+from organizations.models import Organization
+from organizations.selectors import member_feed_token_is
 from projects.models import Project
 
 
@@ -36,7 +37,7 @@ def _ics(body: bytes, name: str) -> HttpResponse:
 
 def _is_member_feed(organization: Organization, token: str) -> bool:
     # A member's own feed (Membership.feed_token): gone with the membership or the account.
-    return Membership.objects.filter(organization=organization, feed_token=token, user__is_active=True).exists()
+    return member_feed_token_is(organization=organization, token=token)
 
 
 @require_GET

@@ -14,7 +14,8 @@ from config.sql import prepared_cursor, tenant_table
 from events.ingest import ParsedEmail, ParsedHead, email_id_sql
 from inbound.models import Delivery, Verdict
 from inbound.routing import ascii_domain, normalize_address
-from organizations.models import AllowedSender, Membership, Organization, SenderPolicy
+from organizations.models import Organization, SenderPolicy
+from organizations.selectors import allowed_senders, member_address_is
 
 # Precedence values that mark bulk, list and auto-generated mail (RFC 2076, RFC 3834 §2).
 IGNORED_PRECEDENCE = {"bulk", "list", "junk", "auto_reply"}
@@ -71,13 +72,13 @@ def sender_standing(organization: Organization, sender: str, *, allowlist: bool 
     address = normalize_address(sender)
     if not address:
         return Standing.STRANGER
-    if Membership.objects.filter(organization=organization, user__email__iexact=address).exists():
+    if member_address_is(organization=organization, address=address):
         return Standing.MEMBER
     if not allowlist:
         return Standing.STRANGER
     domain = address.rpartition("@")[2]
     allowed = (
-        AllowedSender.objects.filter(organization=organization)
+        allowed_senders(organization=organization)
         .annotate(lowered=Lower("pattern"))
         .filter(Q(lowered=address) | Q(lowered=f"@{domain}"))
         .exists()
@@ -102,7 +103,7 @@ def sender_allowed(organization: Organization, sender: str) -> bool:
     if not address:
         return False
     if organization.sender_policy != SenderPolicy.ALLOWLIST:
-        return Membership.objects.filter(organization=organization, user__email__iexact=address).exists()
+        return member_address_is(organization=organization, address=address)
     return policy_allows(organization.sender_policy, sender_standing(organization, address))
 
 

@@ -34,6 +34,7 @@ from organizations.models import (
     SenderPolicy,
 )
 from organizations.schemas import use_public_schema
+from organizations.selectors import member_address_is
 from organizations.signals import membership_removed
 from organizations.template import template_schema_build
 
@@ -262,7 +263,7 @@ def invitation_create(
         if role == Role.OWNER and not actor.has_role(Role.OWNER):
             raise NotAllowed("Only an owner can invite an owner.")
         invited_by = actor.user
-    if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+    if member_address_is(organization=organization, address=email):
         raise ValidationError(f"{email} is already a member of {organization.name}; change their role instead.")
     token = secrets.token_urlsafe(32)
     with transaction.atomic():

@@ -8,7 +8,6 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from config.htmx import render_page
-from organizations import handoff, services
+from organizations import handoff, selectors, services
 from organizations.access import WorkspaceRequest, request_organization, workspace_view
 from organizations.forms import AcceptInvitationForm, AllowedSenderForm, InviteForm, RoleForm, SenderPolicyForm
 from organizations.models import AllowedSender, Invitation, Membership, Organization, Role
@@ -27,22 +26,14 @@ from organizations.models import AllowedSender, Invitation, Membership, Organiza
 
 @login_required
 def workspace_list(request: HttpRequest) -> HttpResponse:
-    memberships = (
-        Membership.objects.filter(user=cast(User, request.user), organization__is_active=True)
-        .select_related("organization")
-        .order_by("organization__name")
-    )
+    memberships = selectors.workspace_memberships(user=cast(User, request.user))
     return render(request, "organizations/workspace_list.html", {"memberships": memberships})
 
 
 @login_required
 @require_POST
 def workspace_open(request: HttpRequest, slug: str) -> HttpResponse:
-    membership = (
-        Membership.objects.filter(user=cast(User, request.user), organization__slug=slug, organization__is_active=True)
-        .select_related("organization")
-        .first()
-    )
+    membership = selectors.workspace_membership(user=cast(User, request.user), slug=slug)
     if membership is None:
         raise Http404("No workspace here")
     token = handoff.handoff_token_create(user=cast(User, request.user), organization=membership.organization)
@@ -142,7 +133,7 @@ def settings_page(request: WorkspaceRequest) -> HttpResponse:
     context = {
         "policy_form": policy_form,
         "sender_form": sender_form,
-        "allowed_senders": AllowedSender.objects.filter(organization=organization),
+        "allowed_senders": selectors.allowed_senders(organization=organization),
         "trusted_domains": organization.trusted_domains.select_related("created_by"),
         "aliases": organization.inbound_aliases.all(),
     }
@@ -170,7 +161,7 @@ class TeamRow:
 
 def _team_context(request: WorkspaceRequest, form: InviteForm | None = None) -> dict[str, object]:
     organization = request_organization(request)
-    members = list(Membership.objects.filter(organization=organization).select_related("user").order_by("user__email"))
+    members = selectors.team_members(organization=organization)
     # Re-read from the list: the acting member may just have changed their own role.
     acting = next((m for m in members if m.user_id == request.user.pk), request.membership)
     owner_count = sum(1 for m in members if m.role == Role.OWNER)
@@ -187,17 +178,9 @@ def _team_context(request: WorkspaceRequest, form: InviteForm | None = None) -> 
                 can_remove=not last_owner and services.membership_may_remove(actor=acting, membership=m),
             )
         )
-    # An address that became a member some other way (staff, another invitation) is no longer pending.
-    member_emails = Membership.objects.filter(organization=organization).values(lowered=Lower("user__email"))
-    invitations = (
-        Invitation.objects.filter(organization=organization, accepted_at__isnull=True, revoked_at__isnull=True)
-        .exclude(email__in=member_emails)
-        .select_related("invited_by")
-        .order_by("-created_at")
-    )
     return {
         "rows": rows,
-        "invitations": invitations,
+        "invitations": selectors.invitations_pending(organization=organization),
         "form": form or InviteForm(),
         "can_manage": acting.has_role(Role.ADMIN),
         "assignable_roles": services.roles_assignable(actor=acting),

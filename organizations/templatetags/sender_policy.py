@@ -9,7 +9,8 @@ from typing import Any
 from django import template
 from django.conf import settings
 
-from organizations.models import AllowedSender, Membership, Organization, Role, SenderPolicy
+from organizations.models import Membership, Organization, Role, SenderPolicy
+from organizations.selectors import allowed_senders
 
 register = template.Library()
 
@@ -21,9 +22,7 @@ def accepted_senders(organization: Organization, membership: Membership | None =
     """One query, for the allow-list policy only (empty states render once per page)."""
     patterns: list[str] = []
     if organization.sender_policy == SenderPolicy.ALLOWLIST:
-        patterns = list(
-            AllowedSender.objects.filter(organization=organization).values_list("pattern", flat=True)[: SHOWN + 1]
-        )
+        patterns = list(allowed_senders(organization=organization).values_list("pattern", flat=True)[: SHOWN + 1])
     return {
         "policy": organization.sender_policy,
         "policy_label": organization.get_sender_policy_display(),  # type: ignore[attr-defined]
