@@ -5,16 +5,23 @@ from django.urls import URLPattern, URLResolver, include, path
 from api.api_v1 import api as api_v1
 from config import views
 from events import urls as events_urls
-from inbound import urls_inbox as inbound_inbox_urls
+from inbound import urls as inbound_urls
 from ops import views as ops_views
 from organizations import views as organization_views
+from projects import urls as projects_urls
 from usage import urls as usage_urls
 
-# /inbox/ is one `events` namespace: the inbox page (inbound's, as it shows inbound's refused
-# deliveries beside the mail, and events sits below inbound) and events' pages for the mail.
+# Each app's URLs are mounted where their pages live. /inbox/ is one `events` namespace: the inbox
+# page (inbound's, as it shows inbound's refused deliveries, and events sits below inbound) and
+# events' pages for the mail. /projects/ is one `projects` namespace: projects' pages and the
+# timeline with its events, which are events' (events sit above projects).
 inbox_pages: tuple[list[URLPattern | URLResolver], str] = (
-    [*inbound_inbox_urls.urlpatterns, *events_urls.urlpatterns],
+    [*inbound_urls.inbox_patterns, *events_urls.inbox_patterns],
     "events",
+)
+project_pages: tuple[list[URLPattern | URLResolver], str] = (
+    [*projects_urls.urlpatterns, *events_urls.timeline_patterns],
+    "projects",
 )
 # /usage/ is one `usage` namespace: the usage page (composed in config/views.py from billing,
 # events, projects and usage, all below config) and usage's CSV export.
@@ -30,11 +37,11 @@ urlpatterns = [
     path("invite/<str:token>/", organization_views.invitation_accept, name="invitation_accept"),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
-    path("agenda/", include("events.urls_agenda")),
-    path("projects/", include("projects.urls")),
-    path("search/", include("events.urls_search")),
+    path("agenda/", include((events_urls.agenda_patterns, "agenda"))),
+    path("projects/", include(project_pages)),
+    path("search/", include((events_urls.search_patterns, "search"))),
     path("inbox/", include(inbox_pages)),
-    path("feeds/", include("events.urls_feeds")),
+    path("feeds/", include((events_urls.feed_patterns, "feeds"))),
     path("usage/", include(usage_pages)),
     path("billing/", include("billing.urls")),
     # Bearer-key auth, not sessions (api/auth.py); api/ is the JSON API, the keys page sits under settings/.

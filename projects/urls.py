@@ -1,4 +1,8 @@
-from django.urls import include, path
+"""Projects' pages under /projects/. A project's timeline sits beside them in the same `projects`
+namespace, but it is events' (events.urls.timeline_patterns): config/urls_tenant.py mounts both,
+so projects never imports events."""
+
+from django.urls import path
 
 from projects import views
 
@@ -14,6 +18,4 @@ urlpatterns = [
     path("merges/<uuid:code>/undo/", views.project_merge_undo, name="merge_undo"),
     path("<uuid:code>/feed/", views.project_feed, name="feed"),
     path("<uuid:code>/learned/remove/", views.project_signal_remove, name="signal_remove"),
-    # The timeline and its events (events app: data flows from events to projects, not back).
-    path("", include("events.urls_timeline")),
 ]
