@@ -11,6 +11,7 @@ run it): the task is named by its dotted path, so nothing here imports them.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from django_q.tasks import async_task, schedule
 from fairness.turns import turn_add, turn_row
 
 PROCESS_TASK = "events.tasks.email_process_task"
+logger = logging.getLogger(__name__)
 
 
 def email_enqueue(*, schema_name: str, email_id: int, delay_seconds: int | None = None) -> None:
@@ -58,18 +60,36 @@ def email_enqueue_on_commit(*, schema_name: str, email_id: int) -> None:
     With the database as the broker the task row is written in the same transaction: it
     commits with the email or not at all (no task lost between the two commits, and one WAL
     flush instead of two, which the webhook's latency feels). Redis cannot take part in our
-    transaction, so there the task is sent once the email has committed; a task lost in that
-    gap is found by the orphan sweep (events.tasks.stale_requeue_task).
+    transaction, so there the task is sent once the email and its turn have committed. A send
+    that fails then (Redis away) loses nothing: the turn waits, any task takes it, and the
+    stale sweep sends a task for a due turn that has none (events.tasks.tasks_top_up). So the
+    failure is a warning, not the webhook's error: Postmark would retry a 400 it need not, and
+    SNS does not retry one at all.
     """
     if Conf.ORM and not Conf.SYNC and not connection.get_autocommit():
         # The ORM broker would otherwise close old connections before its insert.
         email_enqueue(schema_name=schema_name, email_id=email_id)
-    elif not connection.get_autocommit():
-        # The turn commits with the email; the task (Redis, or run at once when SYNC) after.
-        turn_add(schema_name=schema_name, email_id=email_id)
-        transaction.on_commit(lambda: email_task_send(schema_name=schema_name, email_id=email_id))
+        return
+    turn_add(schema_name=schema_name, email_id=email_id)
+    if connection.get_autocommit():
+        _task_send_after_turn(schema_name, email_id)
     else:
-        email_enqueue(schema_name=schema_name, email_id=email_id)
+        transaction.on_commit(lambda: _task_send_after_turn(schema_name, email_id))
+
+
+def _task_send_after_turn(schema_name: str, email_id: int) -> None:
+    if Conf.SYNC:  # tests run the task here and now: its errors are theirs to see
+        email_task_send(schema_name=schema_name, email_id=email_id)
+        return
+    try:
+        email_task_send(schema_name=schema_name, email_id=email_id)
+    except Exception:  # the broker's own errors (redis.ConnectionError, …); the turn is stored
+        logger.warning(
+            "Could not send the task for email %s of %s; its turn waits for the next task",
+            email_id,
+            schema_name,
+            exc_info=True,
+        )
 
 
 class _TaskRowBroker(ORM):

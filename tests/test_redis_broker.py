@@ -77,3 +77,32 @@ def test_it_processes_an_email_enqueued_through_redis(redis_broker, org):
     with schema_context(org.schema_name):  # the worker left the connection on public, as it should
         assert Email.objects.get(pk=email.pk).state == EmailState.PROCESSED
     assert redis_broker.queue_size() == 0
+
+
+def test_a_delivery_is_stored_and_answered_while_redis_is_away(
+    world: Any, public_client: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The email and its turn commit; the task that cannot reach Redis is a warning, and the
+    turn waits for the next task or the sweep (a 400 would make Postmark retry, SNS give up)."""
+    import json
+
+    from fairness.models import Turn
+    from tests.inbound.conftest import AUTH, POSTMARK_URL, make_message, postmark_payload
+
+    with (
+        mock.patch.object(Conf, "REDIS", "redis://127.0.0.1:1/0"),
+        mock.patch.object(Conf, "ORM", None),
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+    ):
+        response = public_client.post(
+            POSTMARK_URL,
+            data=json.dumps(postmark_payload(make_message())),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=AUTH,
+        )
+    assert response.status_code == 200
+    assert callbacks  # the task was to be sent after the commit, and was tried
+    with schema_context(world.org.schema_name):
+        email = Email.objects.get()
+    assert email.state == EmailState.QUEUED
+    assert Turn.objects.filter(schema_name=world.org.schema_name, email_id=email.pk).exists()
