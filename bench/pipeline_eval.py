@@ -456,10 +456,13 @@ def markdown(results: list[SetResult], title: str) -> list[str]:
         lines += [_total(held, f"{title}: this run"), *[_row(r) for r in held]]
     lines += [
         "",
-        "### Written blind later, scored once: Hamburg solar installer (24 emails; German, English, Danish)",
+        "### Written blind later, scored once: Hamburg solar installer, Lyon landscaping firm (49 emails)",
         "",
-        "Two projects of one housing cooperative, a homeowner on web.de/gmail, a Danish business client, a sender"
-        " in Tokyo, invitations (REQUEST, update, CANCEL), moves in three languages. Its first run is its headline.",
+        "Hamburg (German, English, Danish): two projects of one housing cooperative, a homeowner on"
+        " web.de/gmail, a Danish business client, a sender in Tokyo, invitations (REQUEST, update, CANCEL), moves in"
+        " three languages. Lyon (French, English, Italian, Dutch): two projects of one property developer, a private"
+        " client on orange.fr/gmail, a New York client, a three-level forward, a WhatsApp log, invitations, moves in"
+        " four languages. Each first run is its set's headline.",
         "",
         *HEADER,
     ]
@@ -467,7 +470,7 @@ def markdown(results: list[SetResult], title: str) -> list[str]:
         path = ROOT / "bench" / "results" / name
         if path.exists():
             lines += [_row(r, f"**{commit}: {note}**") for r in json.loads(path.read_text())]
-    lines += [_row(r, f"{title}: this run") for r in fresh]
+    lines += [_row(r, f"{title}: this run ({r['folder'].removeprefix('labelled_')})") for r in fresh]
     lines += [
         "",
         "### Development sets: clinic, law firm, event agency, studio, builder, non-profit (166 emails)",
