@@ -36,11 +36,18 @@ class ProcessingDecision:
 
 
 def processing_decision(organization: Organization, *, now: datetime | None = None) -> ProcessingDecision:
-    """May this organization's next email be processed now, and with which provider?
-
-    Also sends the 80 %/100 % notices when a threshold has been crossed (once per period).
-    """
+    """May this organization's next email be processed now, and with which provider? It only reads:
+    the worker, about to process an email, asks `processing_decide_and_notify`."""
     return _decision_with_snapshot(organization, now=now or timezone.now())[0]
+
+
+def processing_decide_and_notify(organization: Organization, *, now: datetime | None = None) -> ProcessingDecision:
+    """`processing_decision` for the email the worker is about to process, and the 80 %/100 %
+    notices to the admins when its use has crossed a threshold (once per period)."""
+    decision, snapshot = _decision_with_snapshot(organization, now=now or timezone.now())
+    if snapshot is not None:
+        limit_notices_send(organization=organization, snapshot=snapshot)
+    return decision
 
 
 def _decision_with_snapshot(organization: Organization, *, now: datetime) -> tuple[ProcessingDecision, Snapshot | None]:
@@ -64,7 +71,6 @@ def _emails_limit_reached(snapshot: Snapshot) -> ProcessingDecision:
 
 
 def _decision_from(organization: Organization, snapshot: Snapshot) -> ProcessingDecision:
-    limit_notices_send(organization=organization, snapshot=snapshot)
     resumes = _resumes(snapshot)
     if snapshot.emails_exhausted:
         return _emails_limit_reached(snapshot)
@@ -90,8 +96,8 @@ class _Reading:
 
 
 class ProcessingGate:
-    """processing_decision for many emails of one organization in a row, without three queries
-    per email: the batch worker's threads share one.
+    """processing_decide_and_notify for many emails of one organization in a row, without three
+    queries per email: the batch worker's threads share one.
 
     While the organization is far from every limit, an email is allowed from a reading at most
     `max_age` seconds old. Every email that reading may miss is counted on top of it (those in
@@ -99,7 +105,7 @@ class ProcessingGate:
     means that the use counted so stays under the first notice threshold (80 %), so no notice is
     due and no limit can be reached before the next reading. Otherwise (near or over a limit,
     paused, on the rules fallback, or the reading is too old) the email gets the exact decision
-    of `processing_decision` from a fresh organization row, with this gate's emails in flight
+    of `processing_decide_and_notify` from a fresh organization row, with this gate's emails in flight
     counted on top: mail over a limit is held and notices go out as for a single email. What
     other processes spend is seen at the next reading.
 
@@ -131,6 +137,8 @@ class ProcessingGate:
         # A fresh row: a failed payment or a plan change applies at the next exact decision.
         organization = Organization.objects.get(pk=self.organization.pk)
         decision, snapshot = _decision_with_snapshot(organization, now=timezone.now())
+        if snapshot is not None:
+            limit_notices_send(organization=organization, snapshot=snapshot)
         reading = _Reading(snapshot, *marks) if snapshot is not None else None
         with self._lock:
             if decision.allowed and reading is not None and not self._fits(reading):

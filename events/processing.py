@@ -25,7 +25,7 @@ from django.db.models import Field, Model
 from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
-from billing.limits import ProcessingDecision, ProcessingGate, processing_decision
+from billing.limits import ProcessingDecision, ProcessingGate, processing_decide_and_notify
 from config.sql import RowReader, prepared_cursor
 from events.apply import ProjectLimitReached, extraction_apply_in_transaction, suggestions_of
 from events.context import OpenProjects, context_build, email_input_build
@@ -219,7 +219,7 @@ def _process_in_slot(organization: Organization, email_id: int, shared: BatchSha
     if claimed is None:
         return ProcessResult(state="skipped", reason="Not queued (already taken or done)")
     email, attachment_names, calendar_files = claimed
-    decision = shared.gate.decide() if shared is not None else processing_decision(organization)
+    decision = shared.gate.decide() if shared is not None else processing_decide_and_notify(organization)
     if not decision.allowed:
         cause = HoldCause.AI_BUDGET if decision.ai_budget else HoldCause.PLAN_LIMIT
         reason = f"{cause.label}: {decision.reason}"

@@ -11,7 +11,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from billing.limits import ProcessingDecision, ProcessingGate, processing_decision, project_creation_allowed
+from billing.limits import (
+    ProcessingDecision,
+    ProcessingGate,
+    processing_decide_and_notify,
+    processing_decision,
+    project_creation_allowed,
+)
 from billing.models import LimitNotice
 from organizations.models import AIBudgetAction, BillingStatus, Organization
 from tests.billing.factories import ledger
@@ -143,19 +149,26 @@ def test_professional_allows_any_number_of_projects(org: Organization) -> None:
 
 def test_admins_are_told_at_80_and_100_percent_once_per_period(org: Organization, world: Any) -> None:
     ledger(org, emails=399)
-    processing_decision(org)
+    processing_decide_and_notify(org)
     assert LimitNotice.objects.filter(organization=org).count() == 0
 
     ledger(org, emails=1)
-    processing_decision(org)
-    processing_decision(org)
+    processing_decide_and_notify(org)
+    processing_decide_and_notify(org)
     assert list(LimitNotice.objects.filter(organization=org).values_list("limit", "threshold")) == [("emails", 80)]
 
     ledger(org, emails=100)
-    processing_decision(org)
-    processing_decision(org)
+    processing_decide_and_notify(org)
+    processing_decide_and_notify(org)
     notices = LimitNotice.objects.filter(organization=org).order_by("threshold")
     assert list(notices.values_list("limit", "threshold")) == [("emails", 80), ("emails", 100)]
+
+
+def test_the_decision_alone_sends_no_notice(org: Organization, world: Any) -> None:
+    ledger(org, emails=450)
+
+    assert processing_decision(org).allowed
+    assert not LimitNotice.objects.filter(organization=org).exists()
 
 
 def test_the_notice_mail_goes_to_owners_and_admins_after_commit(
@@ -164,7 +177,7 @@ def test_the_notice_mail_goes_to_owners_and_admins_after_commit(
     ledger(org, emails=400)
 
     with django_capture_on_commit_callbacks(execute=True):
-        processing_decision(org)
+        processing_decide_and_notify(org)
 
     assert len(mail.outbox) == 1
     assert sorted(mail.outbox[0].to) == ["admin@testorg.test", "owner@testorg.test"]
@@ -175,7 +188,7 @@ def test_the_notice_mail_goes_to_owners_and_admins_after_commit(
 def test_notices_do_not_leak_to_another_organization(org: Organization, other_org: Organization) -> None:
     ledger(other_org, emails=500)
 
-    assert processing_decision(org).allowed
+    assert processing_decide_and_notify(org).allowed
     assert not LimitNotice.objects.filter(organization=org).exists()
 
 
@@ -196,7 +209,7 @@ def test_the_ai_budget_notice_says_what_happens_next(
     ledger(org, emails=1, cost_each=Decimal("20"))
 
     with django_capture_on_commit_callbacks(execute=True):
-        processing_decision(org)
+        processing_decide_and_notify(org)
 
     subjects = sorted(message.subject for message in mail.outbox)
     assert subjects == [

@@ -126,7 +126,7 @@ def test_it_holds_the_email_when_the_plan_limit_is_reached(org):
     email = queued()
     decision = ProcessingDecision(allowed=False, reason="500 emails this month")
     with (
-        mock.patch("events.processing.processing_decision", return_value=decision),
+        mock.patch("events.processing.processing_decide_and_notify", return_value=decision),
         mock.patch("events.processing.extract", autospec=True) as extract,
     ):
         result = email_process(schema_name=org.schema_name, email_id=email.pk)
@@ -141,7 +141,7 @@ def test_it_passes_the_provider_override_to_extraction(org):
     email = queued()
     decision = ProcessingDecision(allowed=True, provider_override="rules")
     with (
-        mock.patch("events.processing.processing_decision", return_value=decision),
+        mock.patch("events.processing.processing_decide_and_notify", return_value=decision),
         mock.patch("events.processing.extract", autospec=True, return_value=extraction()) as extract,
     ):
         email_process(schema_name=org.schema_name, email_id=email.pk)
