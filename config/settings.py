@@ -168,7 +168,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "organizations.context_processors.workspace",
-                "billing.context.banners",
+                "billing.banners.banners",
                 "events.context_processors.unfiled",
                 "inbound.context_processors.attention",
             ],

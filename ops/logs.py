@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from config.security import RedactingFilter
-from ops.context import request_id
+from ops.request_id import request_id
 
 # Path segments that are credentials: invitation, hand-off and password-reset links and calendar
 # feeds. Whoever reads a log must not be able to join a workspace or subscribe to its calendar.

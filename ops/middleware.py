@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from ops.context import request_id
 from ops.metrics import webhook_observe
+from ops.request_id import request_id
 
 # A proxy's id (X-Request-ID) is kept when it looks like one; anything else is replaced, so
 # logs never carry a visitor's arbitrary text.

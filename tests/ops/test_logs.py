@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from ops.context import request_id
 from ops.logs import JsonFormatter, RequestIdFilter
+from ops.request_id import request_id
 
 
 def record(message: str = "Stored %s", *args: object, **extra: object) -> logging.LogRecord:

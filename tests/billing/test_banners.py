@@ -7,7 +7,7 @@ from typing import Any
 from django.test import RequestFactory
 from django.utils import timezone
 
-from billing.context import banners, banners_for
+from billing.banners import banners, banners_for
 from organizations.models import AIBudgetAction, BillingStatus, Organization
 from tests.billing.factories import ledger
 
