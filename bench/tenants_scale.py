@@ -234,11 +234,11 @@ def measure() -> dict[str, Any]:
 
 
 def clone_breakdown() -> dict[str, float]:
-    """Where one onboarding clone's time goes: organizations.template.schema_clone into a
+    """Where one onboarding clone's time goes: organizations.schema_template.schema_clone into a
     throwaway schema (dropped after), its statements timed by kind."""
     from django.db import connection
 
-    from organizations.template import schema_clone
+    from organizations.schema_template import schema_clone
 
     kinds: dict[str, float] = {}
 

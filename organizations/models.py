@@ -77,7 +77,7 @@ class Organization(TenantMixin):
     def create_schema(self, check_if_exists: bool = False, sync_schema: bool = True, verbosity: int = 1) -> None:
         """Clone the template with our own schema_clone(), without a follow-up `migrate_schemas --fake`.
 
-        organizations.template.schema_clone says why django-tenants' clone function is not used.
+        organizations.schema_template.schema_clone says why django-tenants' clone function is not used.
         The clone copies the template's django_migrations rows, so the fake migrate adds nothing
         but ~0.5 s of migration-graph loading per organization, and if the template were ever
         behind the code it would record unapplied migrations as applied. Without it, a stale
@@ -92,7 +92,7 @@ class Organization(TenantMixin):
         ):
             super().create_schema(check_if_exists=check_if_exists, sync_schema=sync_schema, verbosity=verbosity)
             return
-        from organizations.template import schema_clone
+        from organizations.schema_template import schema_clone
 
         schema_clone(base, self.schema_name)
         connection.set_schema_to_public()  # type: ignore[attr-defined]

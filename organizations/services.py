@@ -33,10 +33,10 @@ from organizations.models import (
     Role,
     SenderPolicy,
 )
+from organizations.schema_template import template_schema_build
 from organizations.schemas import use_public_schema
 from organizations.selectors import member_address_is
 from organizations.signals import membership_removed
-from organizations.template import template_schema_build
 
 if TYPE_CHECKING:
     from accounts.models import User
