@@ -11,11 +11,11 @@ app_name = "projects"
 urlpatterns = [
     path("", views.project_index, name="list"),
     path("new/", views.project_create, name="create"),
-    path("feed/", views.organization_feed, name="organization_feed"),
+    path("feed/", views.organization_feed_rotate, name="organization_feed"),
     path("<uuid:code>/settings/", views.project_settings, name="edit"),
     path("<uuid:code>/merge/", views.project_merge, name="merge"),
     path("merges/<uuid:code>/", views.project_merge_detail, name="merge_detail"),
     path("merges/<uuid:code>/undo/", views.project_merge_undo, name="merge_undo"),
-    path("<uuid:code>/feed/", views.project_feed, name="feed"),
+    path("<uuid:code>/feed/", views.project_feed_rotate, name="feed"),
     path("<uuid:code>/learned/remove/", views.project_signal_remove, name="signal_remove"),
 ]

@@ -199,7 +199,9 @@ def project_signal_remove(request: WorkspaceRequest, code: str) -> HttpResponse:
 
 @workspace_view(Role.MEMBER)
 @require_POST
-def project_feed(request: WorkspaceRequest, code: str) -> HttpResponse:
+def project_feed_rotate(request: WorkspaceRequest, code: str) -> HttpResponse:
+    """A new address for the project's calendar feed, or none (revoke); the feed itself is
+    events' (events.views_feeds.project_feed)."""
     project = project_get(code)
     form = FeedForm(request.POST)
     if form.is_valid():
@@ -211,7 +213,9 @@ def project_feed(request: WorkspaceRequest, code: str) -> HttpResponse:
 
 @workspace_view(Role.ADMIN, write_role=Role.ADMIN)
 @require_POST
-def organization_feed(request: WorkspaceRequest) -> HttpResponse:
+def organization_feed_rotate(request: WorkspaceRequest) -> HttpResponse:
+    """A new shared address for every project's events, or none (revoke); the feed itself is
+    events.views_feeds.organization_feed."""
     form = FeedForm(request.POST)
     if form.is_valid():
         revoke = form.cleaned_data["action"] == "revoke"
