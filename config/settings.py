@@ -136,6 +136,7 @@ AUTH_USER_MODEL = "accounts.User"
 MIDDLEWARE = [
     # Before the tenant lookup, so every log line of a request (that one's too) has its id.
     "ops.middleware.RequestIdMiddleware",
+    "ops.middleware.HealthzMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",

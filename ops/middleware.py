@@ -1,4 +1,5 @@
-"""Request ids on every request and response; the webhook latency histogram."""
+"""Request ids on every request and response; the webhook latency histogram; /healthz before
+the tenant lookup."""
 
 from __future__ import annotations
 
@@ -37,3 +38,22 @@ class RequestIdMiddleware:
             webhook_observe(request.path, response.status_code, time.perf_counter() - started)
         response["X-Request-ID"] = current
         return response
+
+
+class HealthzMiddleware:
+    """/healthz answered before the tenant lookup, which reads the database: with the database
+    gone that lookup raised and a load balancer got a 500 instead of the health check's 503 that
+    says why. The check names no organization, so it needs no tenant."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path != "/healthz":
+            return self.get_response(request)
+        from django.db import connection
+
+        from ops.views import healthz  # the view module imports models: not at settings load
+
+        connection.set_schema_to_public()  # type: ignore[attr-defined]  # a worker's connection may hold the last tenant
+        return healthz(request)

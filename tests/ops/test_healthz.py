@@ -75,3 +75,12 @@ def test_it_answers_503_when_the_database_is_unavailable(public_client):
 
     assert response.status_code == 503
     assert response.json() == {"status": "error", "database": "unavailable"}
+
+
+def test_it_answers_503_when_the_database_is_gone_before_any_tenant_is_looked_up(public_client):
+    # The whole request finds no database: the tenant lookup would have raised a 500 first.
+    with mock.patch("django.db.backends.utils.CursorWrapper.execute", side_effect=OperationalError("no server")):
+        response = public_client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "unavailable"}
