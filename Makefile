@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: train-kinds run test lint typecheck pytest bench soak soak-scale clean-data stop-db install
+.PHONY: train-kinds run test lint typecheck pytest bench soak soak-scale clean-data stop-db install screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed (found %s)" % sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -42,6 +42,11 @@ pytest: $(STAMP)
 # Retrain extraction/kinds.py's model from tests/data's labelled sets (deterministic; commit the JSON it writes).
 train-kinds: $(STAMP)
 	$(PY) bench/train_kinds.py
+
+# docs/dashboard.md's pictures (docs/img/): the demo in a database of its own, at 1366 and 390 px.
+screenshots: $(STAMP)
+	$(PY) scripts/ensure_chromium.py
+	$(PY) scripts/screenshots.py
 
 bench: $(STAMP)
 	$(PY) bench/run.py $(BENCH)
