@@ -335,7 +335,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    # After the project (common put it first): bench/fairness.py would shadow the fairness app.
+    sys.path.append(str(Path(__file__).resolve().parent))
     if sys.argv[1:2] == ["--queue"]:
         phase_queue(int(sys.argv[2]), sys.argv[3])
     elif sys.argv[1:2] == ["--floor"]:
