@@ -444,15 +444,17 @@ def emails_reprocess(
     return moved
 
 
-def stale_processing_requeue(*, older_than: timedelta) -> list[int]:
-    """Emails left in `processing` by a worker that died: back to queued. Current schema."""
+def stale_processing_requeue(*, older_than: timedelta, email_ids: list[int] | None = None) -> list[int]:
+    """Emails left in `processing` by a worker that died: back to queued. Current schema; only
+    `email_ids` when given (a turn that came due again finds its email so)."""
     cutoff = timezone.now() - older_than
     with transaction.atomic():
-        ids = list(
-            Email.objects.select_for_update(skip_locked=True)
-            .filter(state=EmailState.PROCESSING, state_changed_at__lt=cutoff)
-            .values_list("pk", flat=True)
+        stale = Email.objects.select_for_update(skip_locked=True).filter(
+            state=EmailState.PROCESSING, state_changed_at__lt=cutoff
         )
+        if email_ids is not None:
+            stale = stale.filter(pk__in=email_ids)
+        ids = list(stale.values_list("pk", flat=True))
         # A message that kills its worker every time must not loop forever.
         exhausted = list(Email.objects.filter(pk__in=ids, attempts__gte=MAX_ATTEMPTS).values_list("pk", flat=True))
         ids = [pk for pk in ids if pk not in exhausted]
@@ -468,6 +470,11 @@ def stale_processing_requeue(*, older_than: timedelta) -> list[int]:
             + [EmailLog(email_id=pk, state=EmailState.FAILED, message=failed) for pk in exhausted]
         )
     return ids
+
+
+def email_in_processing(email_id: int) -> bool:
+    """Whether a worker holds the email now (current schema)."""
+    return Email.objects.filter(pk=email_id, state=EmailState.PROCESSING).exists()
 
 
 def queued_orphans_touch(*, older_than: timedelta) -> list[int]:

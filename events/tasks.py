@@ -24,6 +24,7 @@ from events.ai_batches import ai_batches_poll
 from events.enqueue import email_enqueue, email_enqueue_on_commit, email_task_send
 from events.models import Email, EmailState, HoldCause
 from events.processing import (
+    email_in_processing,
     email_process,
     emails_requeue,
     queued_orphans_touch,
@@ -105,6 +106,11 @@ def _email_process(schema_name: str, email_id: int, *, turn: TurnTaken | None = 
     # An exception leaves the turn leased: it comes due again, and the claim decides then.
     try:
         result = email_process(schema_name=schema_name, email_id=email_id)
+        if turn is not None and result.state == "skipped":
+            if _stale_reclaimed(schema_name, email_id):
+                result = email_process(schema_name=schema_name, email_id=email_id)
+            elif _held_by_a_worker(schema_name, email_id):
+                return "skipped"  # the turn stays leased: it comes due again while the email is held
     except Organization.DoesNotExist:  # deleted since: its mail went with it
         result = None
     if turn is not None:
@@ -114,6 +120,20 @@ def _email_process(schema_name: str, email_id: int, *, turn: TurnTaken | None = 
     if result.retry_in:
         email_enqueue(schema_name=schema_name, email_id=email_id, delay_seconds=result.retry_in)
     return result.state
+
+
+def _stale_reclaimed(schema_name: str, email_id: int) -> bool:
+    """A turn that came due again while its email is still `processing` since before the stale
+    threshold: the worker that took it died (the task's timeout ended it long before). The turn
+    puts it back and runs it, so mail of a killed worker waits for no sweep: the schedules run
+    in a cluster only after 30 s of uptime, and the soak's kills starved them."""
+    with schema_context(schema_name):
+        return bool(stale_processing_requeue(older_than=stale_after(), email_ids=[email_id]))
+
+
+def _held_by_a_worker(schema_name: str, email_id: int) -> bool:
+    with schema_context(schema_name):
+        return email_in_processing(email_id)
 
 
 def _organizations() -> list[Organization]:

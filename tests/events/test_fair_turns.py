@@ -214,3 +214,27 @@ def test_racing_workers_process_every_email_of_both_organizations_exactly_once(c
             claims = EmailLog.objects.filter(email_id__in=ids, state=EmailState.PROCESSING)
             assert claims.count() == len(ids)
     assert not Turn.objects.exists()
+
+
+def test_a_turn_whose_email_a_worker_still_holds_stays_for_later(org, broker_tasks):
+    (email_id,) = queued(org, 1)
+    with schema_context(org.schema_name):
+        Email.objects.filter(pk=email_id).update(state=EmailState.PROCESSING, state_changed_at=timezone.now())
+    assert email_process_task(org.schema_name, email_id) == "skipped"
+    turn = Turn.objects.get(schema_name=org.schema_name, email_id=email_id)
+    assert turn.available_at > timezone.now()  # leased again, not spent
+    assert state(org, email_id) == EmailState.PROCESSING
+
+
+def test_a_turn_whose_worker_died_mid_email_runs_it_again_without_waiting_for_the_sweep(org, settings, broker_tasks):
+    settings.PROJECTR_STALE_PROCESSING_SECONDS = 60
+    (email_id,) = queued(org, 1)
+    with schema_context(org.schema_name):
+        left = timezone.now() - timedelta(minutes=5)  # claimed, then the worker was SIGKILLed
+        Email.objects.filter(pk=email_id).update(state=EmailState.PROCESSING, state_changed_at=left, attempts=1)
+    assert email_process_task(org.schema_name, email_id) == EmailState.PROCESSED
+    assert state(org, email_id) == EmailState.PROCESSED
+    assert not Turn.objects.exists()
+    with schema_context(org.schema_name):
+        messages = list(EmailLog.objects.filter(email_id=email_id).values_list("message", flat=True))
+    assert "Re-queued: the worker processing it stopped" in messages
