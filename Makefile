@@ -51,7 +51,7 @@ screenshots: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/run.py $(BENCH)
 
-# Fault-injection soak (loopback, < 10 min): results go to RELIABILITY.md "## Soak". Then the
+# Fault-injection soak (loopback, < 13 min): results go to RELIABILITY.md "## Soak". Then the
 # scale-out run (two web and two worker nodes on the machine's PostgreSQL and a Redis of its own,
 # ~10 min): "## Scale-out soak". Both always run; either failing fails the target.
 soak: $(STAMP)

@@ -1,7 +1,7 @@
 # ruff: noqa: S310, S311, S603, S607 - a loopback test driver: its own URLs, processes and seeded randomness
 """The soak: 5,000 Postmark deliveries through the real server and workers, with faults.
 
-`make soak` (or `.venv/bin/python soak/run.py`). Loopback only, bounded (< 10 minutes, and
+`make soak` (or `.venv/bin/python soak/run.py`). Loopback only, bounded (< 13 minutes with set-up, and
 2 to 3 more for the fairness phase below):
 
 - its own embedded PostgreSQL cluster in .data/soak-pg (so stopping it disturbs nobody's
