@@ -335,7 +335,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    # After the project (common put it first): bench/fairness.py would shadow the fairness app.
+    # After the project (common put it first), so an app wins over a bench module of its name.
     sys.path.append(str(Path(__file__).resolve().parent))
     if sys.argv[1:2] == ["--queue"]:
         phase_queue(int(sys.argv[2]), sys.argv[3])

@@ -29,7 +29,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "pages": ["bench/pages.py"],
     "ai_cost": ["bench/ai_cost.py"],
     "sql_paths": ["bench/sql_paths.py"],
-    "fairness": ["bench/fairness.py"],
+    "fairness": ["bench/org_fairness.py"],
     # Tens of minutes (5,000 organizations): only when named, `make bench BENCH=tenants-scale`.
     "tenants-scale": ["bench/tenants_scale.py"],
 }

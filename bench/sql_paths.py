@@ -82,8 +82,8 @@ CLEAR_WIN = 1.2
 def measure() -> dict[str, Any]:
     from webhook import message
 
-    # bench/ is first on the path (this script's folder), and some of its modules are named as
-    # apps are (bench/fairness.py): the apps must win.
+    # bench/ is first on the path (this script's folder): the apps must win over any bench
+    # module named as one of them.
     here = Path(__file__).resolve().parent
     sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != here]
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.sql_paths_settings"

@@ -72,6 +72,6 @@ def main(run: str, count: int = 300, warm: int = 50) -> None:
 
 if __name__ == "__main__":
     here = os.path.dirname(os.path.abspath(__file__))
-    # The project first: bench/fairness.py would otherwise shadow the fairness app.
+    # The project first, so an app wins over a bench module of its name.
     sys.path[:0] = [os.path.dirname(here), here]
     main(sys.argv[1])

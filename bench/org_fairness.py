@@ -181,7 +181,7 @@ def main() -> None:
     latencies, errors = webhook_limit(env)
     flood = api_flood(env, keys)
 
-    print("## Fairness between organizations (bench/fairness.py)\n")
+    print("## Fairness between organizations (bench/org_fairness.py)\n")
     print("### The per-organization webhook limit on PostgreSQL\n")
     print(
         "Postmark inbound JSON with a ~20 KB message (bench/webhook.py's payloads) to gunicorn on loopback "
