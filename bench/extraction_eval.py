@@ -7,7 +7,7 @@ both labelled sets, with a naive baseline measured in the same run: emails group
 normalised subject only, and every date found in the text taken as a meeting.
 
 The emails are processed in Date order through an in-memory copy of the pipeline (context
-as events.context builds it, project matching as events.apply does it: thread, then the
+as events.extraction_inputs builds it, project matching as events.apply does it: thread, then the
 provider's match, then a project with the proposed name, else a new project), so project
 grouping is measured the way the product groups mail.
 
@@ -131,7 +131,7 @@ class Pipeline:
             )
             for p in sorted(self.projects.values(), key=lambda p: -p.id)
         ]
-        # As events.context does: a company domain that wrote in two projects is ours.
+        # As events.extraction_inputs does: a company domain that wrote in two projects is ours.
         clients = {p.client_email.rpartition("@")[2].lower() for p in self.projects.values()}
         busy = [
             d

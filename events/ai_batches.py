@@ -33,8 +33,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from billing.limits import ProcessingGate
-from events.context import OpenProjects, context_build, email_input_build
 from events.enqueue import email_enqueue_on_commit
+from events.extraction_inputs import OpenProjects, context_build, email_input_build
 from events.models import Email, EmailState
 from events.processing import email_batch_result_apply, emails_batch_claim, emails_batch_release
 from extraction import api

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from events.apply import extraction_apply_in_transaction, extraction_from_waiting
-from events.context import PERSONAL_DOMAINS, email_input_build, member_domains
+from events.extraction_inputs import PERSONAL_DOMAINS, email_input_build, member_domains
 from events.models import Email, EmailFiling, EmailLog, EmailState, Event, EventHistory, FilingState
 from extraction.providers.rules import GENERIC_WORDS, client_party
 from extraction.text import normalise_subject, prepare

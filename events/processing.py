@@ -28,8 +28,8 @@ from django_tenants.utils import schema_context, tenant_context
 from billing.limits import ProcessingDecision, ProcessingGate, processing_decide_and_notify
 from config.sql import RowReader, prepared_cursor
 from events.apply import ProjectLimitReached, extraction_apply_in_transaction, suggestions_of
-from events.context import OpenProjects, context_build, email_input_build
 from events.enqueue import email_enqueue_on_commit
+from events.extraction_inputs import OpenProjects, context_build, email_input_build
 from events.models import Attachment, Email, EmailLog, EmailState, FilingState, HoldCause
 from extraction.api import extract
 from extraction.calendar import CALENDAR_TYPES

@@ -1,6 +1,6 @@
 """Calendar invitations in mail (iTIP, RFC 5546): `text/calendar` parts and `.ics` files → Invitation.
 
-Pure: no Django. events.context reads the calendar texts of an email's attachments into
+Pure: no Django. events.extraction_inputs reads the calendar texts of an email's attachments into
 EmailInput.calendars; the rules provider turns what `calendars_read` finds into meetings, and
 events.apply matches them to the timeline by UID and SEQUENCE.
 

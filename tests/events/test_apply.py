@@ -348,7 +348,7 @@ def test_new_project_slugs_stay_unique(org):
 
 def test_a_thread_of_five_emails_lands_in_one_project_with_dated_events(org):
     """The demo path with the real rules provider: context → extract → apply, email after email."""
-    from events.context import context_build, email_input_build
+    from events.extraction_inputs import context_build, email_input_build
     from extraction.api import extract
 
     start = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from events.apply import extraction_apply, suggestions_of
-from events.context import context_build, email_input_build
+from events.extraction_inputs import context_build, email_input_build
 from events.models import FilingState
 from extraction import api
 from projects.models import Project, ProjectSignal

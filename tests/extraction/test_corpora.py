@@ -21,7 +21,7 @@ CONTEXT = Context(projects=[ProjectRef(id=1, name="Kitchen renovation", client_e
 
 
 def email_input(path: Path) -> EmailInput | None:
-    """What events.context would hand over, built leniently from the raw bytes."""
+    """What events.extraction_inputs would hand over, built leniently from the raw bytes."""
     try:
         message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
         body = message.get_body(preferencelist=("plain", "html"))

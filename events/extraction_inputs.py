@@ -1,7 +1,7 @@
 """Build the pure inputs of extraction (EmailInput, Context) from an Email row. Tenant schema.
 
 `context_build` runs a fixed number of queries whatever the number of projects (pinned in
-tests/events/test_context.py): open projects with their aliases, their recent subjects,
+tests/events/test_extraction_inputs.py): open projects with their aliases, their recent subjects,
 the thread, recent events, and the organization's own mail domains. The batch worker shares
 the organization-wide part (`OpenProjects`) between the emails of a batch.
 """

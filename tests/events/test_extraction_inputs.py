@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from events.context import OpenProjects, context_build, email_input_build
+from events.extraction_inputs import OpenProjects, context_build, email_input_build
 from events.models import EventStatus
 from organizations.models import Membership, Role
 from projects.models import ProjectAlias, ProjectStatus
@@ -54,7 +54,7 @@ def test_it_gives_the_thread_and_the_threads_recent_events(org):
 
 
 def test_recent_events_are_the_first_active_undeleted_ones_from_sixty_days_back_in_date_order(org):
-    from events.context import MAX_RECENT_EVENTS
+    from events.extraction_inputs import MAX_RECENT_EVENTS
 
     project, other = ProjectFactory(), ProjectFactory()
     email = EmailFactory(project=None)
