@@ -36,7 +36,6 @@ from organizations.models import (
 from organizations.schema_template import template_schema_build
 from organizations.schemas import use_public_schema
 from organizations.selectors import member_address_is
-from organizations.signals import membership_removed
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -380,16 +379,14 @@ def membership_set_role(*, membership: Membership, role: str, actor: Membership)
 def membership_remove(*, membership: Membership, actor: Membership) -> None:
     """The member goes, and with them their own calendar feed (the token is on the membership).
     Every shared feed address they could have copied changes, so none of them keeps working for
-    them: the organization-wide one here, each project's in projects (`membership_removed`);
+    them: the organization-wide one and each project's (organizations.receivers, `membership_removed`);
     members who stay see the new addresses on the projects page and in each project's settings."""
     if denied := _removal_denied(actor, membership):
         raise NotAllowed(denied)
     if membership.role == Role.OWNER:
         _ensure_another_owner(membership)
-    organization = membership.organization
+    # Deleting it rotates every shared feed address (organizations.receivers), in this transaction.
     membership.delete()
-    Organization.objects.filter(pk=organization.pk).exclude(feed_token="").update(feed_token=feed_token_new())
-    membership_removed.send(sender=Membership, membership=membership, organization=organization)
 
 
 def feed_token_new() -> str:

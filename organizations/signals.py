@@ -3,7 +3,8 @@
 
 from django.dispatch import Signal
 
-# Sent by services.membership_remove inside its transaction, with `organization` and the deleted
-# `membership`: an app that showed members a shared secret replaces it here (projects rotates its
-# feed addresses), and a receiver's error rolls the removal back.
+# Sent when a membership is deleted, by any path (organizations.receivers), inside its transaction,
+# with `organization` and the deleted `membership`: an app that showed members a shared secret
+# replaces it here (projects rotates its feed addresses), and a receiver's error rolls the removal
+# back.
 membership_removed = Signal()

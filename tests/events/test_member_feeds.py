@@ -144,3 +144,18 @@ def test_a_member_feed_token_does_not_open_another_workspace(world, client_as, o
     client_as(world.member).post(reverse("workspace:member_feed"), {"action": "rotate"})
     token = my_feed_token(world, "member")
     assert feed(Client(HTTP_HOST=other_org.host), token) == 404
+
+
+def test_a_member_deleted_outside_the_team_page_loses_the_shared_feeds_too(world, workspace_client):
+    organization_feed_rotate(organization=Organization.objects.get(pk=world.org.pk), actor=None)
+    shared = Organization.objects.get(pk=world.org.pk).feed_token
+    kitchen = ProjectFactory(name="Kitchen")
+    with schema_context(world.org.schema_name):
+        Project.objects.filter(pk=kitchen.pk).update(feed_token="kitchen-before")
+    assert feed(workspace_client, shared) == 200
+
+    Membership.objects.filter(user=world.member, organization=world.org).delete()  # the Django admin's way
+
+    assert feed(workspace_client, shared) == 404
+    with schema_context(world.org.schema_name):
+        assert Project.objects.get(pk=kitchen.pk).feed_token not in ("", "kitchen-before")
