@@ -11,7 +11,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.dispatch import receiver
 from django_q.brokers import get_broker
 from django_q.models import Schedule
@@ -215,12 +215,18 @@ def stale_requeue_task() -> int:
     moved = orphans = 0
     look_for_lost = broker_idle()
     for organization in _organizations():
-        with schema_context(organization.schema_name), transaction.atomic():
-            ids = stale_processing_requeue(older_than=stale_after())
-            lost = queued_orphans_touch(older_than=orphan_after()) if look_for_lost else []
-            _enqueue_after_commit(organization.schema_name, ids + lost)
-            moved += len(ids)
-            orphans += len(lost)
+        try:
+            with schema_context(organization.schema_name), transaction.atomic():
+                ids = stale_processing_requeue(older_than=stale_after())
+                lost = queued_orphans_touch(older_than=orphan_after()) if look_for_lost else []
+                _enqueue_after_commit(organization.schema_name, ids + lost)
+        except DatabaseError:
+            # One organization's broken schema (onboarding that died before creating it) must
+            # not stop every other organization's mail from coming back.
+            logger.exception("The stale sweep could not read %s", organization.schema_name)
+            continue
+        moved += len(ids)
+        orphans += len(lost)
     if moved or orphans:
         logger.warning(
             "Re-queued %s emails left in processing and %s queued emails whose task was lost", moved, orphans

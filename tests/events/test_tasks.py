@@ -22,6 +22,7 @@ from extraction.api import extract as real_extract
 from extraction.types import RetryableExtractionError
 from fairness.models import Turn
 from inbound.models import Delivery, Verdict
+from organizations.models import Organization
 from tests.factories import EmailFactory
 from tests.inbound.conftest import AUTH, POSTMARK_URL, make_message, postmark_payload
 
@@ -158,3 +159,17 @@ def test_the_task_row_is_built_signed_but_left_for_the_email_s_own_statement(org
 
 def test_without_the_database_broker_there_is_no_task_row_to_write(org, q_sync):
     assert email_task_rows(schema_name=org.schema_name, email_id=41) is None
+
+
+def test_an_organization_without_its_schema_does_not_stop_the_sweep_for_the_others(
+    org, other_org, settings, django_capture_on_commit_callbacks
+):
+    settings.PROJECTR_STALE_PROCESSING_SECONDS = 60
+    stale = EmailFactory(state=EmailState.PROCESSING, project=None, attempts=1)
+    Email.objects.filter(pk=stale.pk).update(state_changed_at=timezone.now() - timedelta(hours=1))
+    # Onboarding that died between the organization's row and its schema.
+    Organization.objects.filter(pk=other_org.pk).update(schema_name="org_never_created")
+    with mock.patch("events.enqueue.async_task"), django_capture_on_commit_callbacks(execute=True):
+        assert stale_requeue_task() >= 1
+    with schema_context(org.schema_name):
+        assert Email.objects.get(pk=stale.pk).state == EmailState.QUEUED
