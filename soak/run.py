@@ -821,42 +821,64 @@ def report(
         f"- queue drained {drain_seconds:.0f} s after the last delivery; whole run {total_seconds:.0f} s",
         "- the fairness phase before the faults: see the next section",
     ]
+    results_report(
+        lines,
+        checks,
+        marker="soak",
+        heading="Soak",
+        intro="`make soak` (soak/run.py), run {when} on commit {commit} plus the working tree; "
+        f"{os.cpu_count()} cores. Real gunicorn, two `manage.py qcluster` processes, real migrations "
+        "on a dedicated embedded PostgreSQL; AI through the real SDK against soak/mock_anthropic.py.",
+        section_file=ROOT / ".data" / "soak-logs" / "soak-section.md",
+    )
+    return 1 if failed else 0
+
+
+def results_report(
+    lines: list[str],
+    checks: list[tuple[str, bool, str]],
+    *,
+    marker: str,
+    heading: str,
+    intro: str,
+    section_file: Path,
+    after: str | None = None,
+) -> None:
+    """Print the figures and the checks, and write them as RELIABILITY.md's section between
+    `<!-- {marker}:start -->` and its end: in place, else after `after`'s section, else at the
+    end. `intro` may name {when} and {commit}. SOAK_WRITE_REPORT=0 leaves RELIABILITY.md alone."""
     print()
     for line in lines:
         print(line)
     print()
     for name, ok, detail in checks:
         print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}")
-    write_report(lines, checks, into_report=os.environ.get("SOAK_WRITE_REPORT", "1") == "1")
-    return 1 if failed else 0
-
-
-def write_report(lines: list[str], checks: list[tuple[str, bool, str]], *, into_report: bool) -> None:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
     section = "\n".join(
         [
-            "<!-- soak:start -->",
-            "## Soak",
+            start,
+            f"## {heading}",
             "",
-            f"`make soak` (soak/run.py), run {when} on commit {commit.strip()} plus the working tree; "
-            f"{os.cpu_count()} cores. Real gunicorn, two `manage.py qcluster` processes, real migrations "
-            "on a dedicated embedded PostgreSQL; AI through the real SDK against soak/mock_anthropic.py.",
+            intro.format(when=when, commit=commit.strip()),
             "",
             *lines,
             "",
             "| check | result | figures |",
             "|---|---|---|",
             *[f"| {name} | {'pass' if ok else '**FAIL**'} | {detail} |" for name, ok, detail in checks],
-            "<!-- soak:end -->",
+            end,
         ]
     )
-    (ROOT / ".data" / "soak-logs" / "soak-section.md").write_text(section + "\n")
-    if not into_report:
+    section_file.write_text(section + "\n")
+    if os.environ.get("SOAK_WRITE_REPORT", "1") != "1":
         return
     text = REPORT.read_text() if REPORT.exists() else "# Reliability\n"
-    if "<!-- soak:start -->" in text:
-        text = re.sub(r"<!-- soak:start -->.*?<!-- soak:end -->", lambda _: section, text, flags=re.S)
+    if start in text:
+        text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: section, text, flags=re.S)
+    elif after and f"<!-- {after}:end -->" in text:
+        text = text.replace(f"<!-- {after}:end -->", f"<!-- {after}:end -->\n\n" + section, 1)
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     REPORT.write_text(text)

@@ -47,7 +47,6 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -74,6 +73,7 @@ from soak.run import (  # noqa: E402
     message,
     migrations_fingerprint,
     payload,
+    results_report,
     soak_env,
     wait_for_http,
 )
@@ -462,49 +462,19 @@ def report(
         f"{figures['failed_reasons'] or 'none'}",
         f"- queue drained {drain_seconds:.0f} s after the last delivery; whole run {total_seconds:.0f} s",
     ]
-    print()
-    for line in lines:
-        print(line)
-    print()
-    for name, ok, detail in checks:
-        print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}")
-    write_report(lines, checks, into_report=os.environ.get("SOAK_WRITE_REPORT", "1") == "1")
-    return 1 if failed else 0
-
-
-def write_report(lines: list[str], checks: list[tuple[str, bool, str]], *, into_report: bool) -> None:
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
-    section = "\n".join(
-        [
-            "<!-- soak-scale:start -->",
-            "## Scale-out soak",
-            "",
-            f"`make soak` (soak/scale_out.py), run {when} on commit {commit.strip()} plus the working tree; "
-            f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} when it ended. Two gunicorn nodes and two "
-            "`manage.py qcluster` nodes on one PostgreSQL (the machine's server, real migrations) and one Redis "
-            "(its own `redis-server`, broker and cache); AI through the real SDK against soak/mock_anthropic.py.",
-            "",
-            *lines,
-            "",
-            "| check | result | figures |",
-            "|---|---|---|",
-            *[f"| {name} | {'pass' if ok else '**FAIL**'} | {detail} |" for name, ok, detail in checks],
-            "<!-- soak-scale:end -->",
-        ]
+    results_report(
+        lines,
+        checks,
+        marker="soak-scale",
+        heading="Scale-out soak",
+        intro="`make soak` (soak/scale_out.py), run {when} on commit {commit} plus the working tree; "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} when it ended. Two gunicorn nodes and two "
+        "`manage.py qcluster` nodes on one PostgreSQL (the machine's server, real migrations) and one Redis "
+        "(its own `redis-server`, broker and cache); AI through the real SDK against soak/mock_anthropic.py.",
+        section_file=LOGS / "soak-scale-section.md",
+        after="soak",
     )
-    (LOGS / "soak-scale-section.md").write_text(section + "\n")
-    if not into_report:
-        return
-    text = REPORT.read_text() if REPORT.exists() else "# Reliability\n"
-    if "<!-- soak-scale:start -->" in text:
-        text = re.sub(r"<!-- soak-scale:start -->.*?<!-- soak-scale:end -->", lambda _: section, text, flags=re.S)
-    elif "<!-- soak:end -->" in text:
-        text = text.replace("<!-- soak:end -->", "<!-- soak:end -->\n\n" + section, 1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    REPORT.write_text(text)
-    log(f"figures written to {REPORT.name}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
