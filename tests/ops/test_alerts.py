@@ -83,10 +83,12 @@ def test_every_rule_passes_its_unit_tests(promtool):
 def test_every_rule_has_a_case_that_fires_it_and_one_that_does_not():
     cases = [case for test in yaml.safe_load(RULE_TESTS.read_text())["tests"] for case in test["alert_rule_test"]]
 
-    for rule in alert_rules():
-        expectations = [bool(case["exp_alerts"]) for case in cases if case["alertname"] == rule["alert"]]
-        assert True in expectations, f"{rule['alert']} has no case that fires it"
-        assert False in expectations, f"{rule['alert']} has no case where it stays quiet"
+    rules = alert_rules()
+    assert len(rules) >= 12  # the loop below checks something
+    for rule in rules:
+        fires = [bool(case["exp_alerts"]) for case in cases if case["alertname"] == rule["alert"]]
+        assert any(fires), f"{rule['alert']} has no case that fires it"
+        assert not all(fires), f"{rule['alert']} has no case where it stays quiet"
 
 
 def test_promtool_parses_every_dashboard_query(promtool, tmp_path):
