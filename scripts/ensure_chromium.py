@@ -8,9 +8,9 @@ As root with apt we install it; otherwise the browser tests skip with a printed 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
+
+from debian_packages import apt_install, can_install
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -21,15 +21,12 @@ def main() -> int:
     if os.environ.get("PROJECTR_SKIP_BROWSER_INSTALL"):
         print("chromium: not installed and PROJECTR_SKIP_BROWSER_INSTALL is set; browser tests will skip")
         return 0
-    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
-    if not is_root or shutil.which("apt-get") is None:
+    if not can_install():
         print("chromium: not installed and this user cannot apt-get it; browser tests will skip")
         return 0
     print("chromium: installing Debian's chromium for the browser tests …", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
-    result = subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, env=env)
-    if result.returncode != 0 or not os.path.exists(CHROMIUM):
+    installed = apt_install("chromium")
+    if not installed or not os.path.exists(CHROMIUM):
         print("chromium: installation failed; browser tests will skip (and fail in CI)")
         return 1 if os.environ.get("CI") else 0
     return 0

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from debian_packages import apt_install, can_install
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "img"
 DATABASE = os.environ.get("SCREENSHOTS_DATABASE_NAME", "projectr_screenshots")
@@ -185,10 +187,9 @@ def _pngquant() -> str:
     found = shutil.which("pngquant")
     if found:
         return found
-    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+    if can_install():
         print("▸ installing Debian's pngquant …", flush=True)
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "install", "-y", "-qq", "pngquant"], check=False, env=env)
+        apt_install("pngquant")
         found = shutil.which("pngquant")
         if found:
             return found
