@@ -756,34 +756,14 @@ def report(
     refused_in_outage = [d for d in deliveries if any(refused_answer(a) and inside(a) for a in d.attempts)]
     stored = set(figures["message_ids"])
     sent_ids = {d.message_id for d in deliveries}
-    not_stored = sent_ids - stored
-    extra = stored - sent_ids
     final = Counter(d.final for d in deliveries)
-    states = figures["states"]
-    stuck = states.get("queued", 0) + states.get("processing", 0)
     latencies = sorted(a.seconds for a in attempts if a.status == 200)
     p50 = latencies[len(latencies) // 2] if latencies else 0.0
     p95 = latencies[int(len(latencies) * 0.95)] if latencies else 0.0
     refused_retried_stored = sum(1 for d in refused_in_outage if d.final == 200 and d.message_id in stored)
 
     checks = [
-        (
-            "distinct emails stored = distinct emails sent",
-            not not_stored and not extra and figures["distinct_message_ids"] == figures["emails"],
-            f"{figures['emails']} stored, {len(sent_ids)} sent, {len(not_stored)} missing, {len(extra)} unexpected",
-        ),
-        (
-            "every stored email processed or failed with a reason (none stuck)",
-            stuck == 0 and figures["failed_without_reason"] == 0 and remaining == 0,
-            f"states {dict(sorted(states.items()))}; failed without a reason {figures['failed_without_reason']}",
-        ),
-        (
-            "no email's events created twice",
-            figures["emails_with_events_created_twice"] == 0 and figures["duplicate_events"] == 0,
-            f"{figures['emails_with_events_created_twice']} emails with a second 'created', "
-            f"{figures['duplicate_events']} duplicate events; {figures['events']} events from "
-            f"{figures['emails_with_events']} emails",
-        ),
+        *stored_checks(figures, sent_ids, remaining),
         (
             "no 5xx (or refused connection) outside the database outage",
             not refused_outside,
@@ -832,6 +812,34 @@ def report(
         section_file=ROOT / ".data" / "soak-logs" / "soak-section.md",
     )
     return 1 if failed else 0
+
+
+def stored_checks(figures: dict[str, Any], sent_ids: set[str], remaining: int) -> list[tuple[str, bool, str]]:
+    """The checks on what the database holds, the same for every soak: each email sent stored
+    once, none left queued or processing (`remaining` at the drain's end), none processed twice."""
+    stored = set(figures["message_ids"])
+    not_stored, extra = sent_ids - stored, stored - sent_ids
+    states = figures["states"]
+    stuck = states.get("queued", 0) + states.get("processing", 0)
+    return [
+        (
+            "distinct emails stored = distinct emails sent",
+            not not_stored and not extra and figures["distinct_message_ids"] == figures["emails"],
+            f"{figures['emails']} stored, {len(sent_ids)} sent, {len(not_stored)} missing, {len(extra)} unexpected",
+        ),
+        (
+            "every stored email processed or failed with a reason (none stuck)",
+            stuck == 0 and figures["failed_without_reason"] == 0 and remaining == 0,
+            f"states {dict(sorted(states.items()))}; failed without a reason {figures['failed_without_reason']}",
+        ),
+        (
+            "no email's events created twice",
+            figures["emails_with_events_created_twice"] == 0 and figures["duplicate_events"] == 0,
+            f"{figures['emails_with_events_created_twice']} emails with a second 'created', "
+            f"{figures['duplicate_events']} duplicate events; {figures['events']} events from "
+            f"{figures['emails_with_events']} emails",
+        ),
+    ]
 
 
 def results_report(

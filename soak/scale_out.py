@@ -75,6 +75,7 @@ from soak.run import (  # noqa: E402
     payload,
     results_report,
     soak_env,
+    stored_checks,
     wait_for_http,
 )
 
@@ -382,13 +383,10 @@ def report(
     refused_in_outage = [d for d in deliveries if any(refused_answer(a) and inside(a) for a in d.attempts)]
     stored = set(figures["message_ids"])
     sent_ids = {d.message_id for d in deliveries}
-    not_stored, extra = sent_ids - stored, stored - sent_ids
     final = Counter(d.final for d in deliveries)
     # Deliveries that ended on an answer other than 200, by whether that answer came during the outage.
     other_inside = Counter(d.final for d in deliveries if d.final != 200 and inside(d.attempts[-1]))
     other_outside = Counter(d.final for d in deliveries if d.final != 200 and not inside(d.attempts[-1]))
-    states = figures["states"]
-    stuck = states.get("queued", 0) + states.get("processing", 0)
     per_node = Counter(node for d, node in zip(deliveries, node_of, strict=True) if d.final == 200)
     latencies = sorted(a.seconds for a in attempts if a.status == 200)
     p50 = latencies[len(latencies) // 2] if latencies else 0.0
@@ -397,23 +395,7 @@ def report(
     redis_down = outage.get("started", 0.0) - outage.get("stop", 0.0)
 
     checks = [
-        (
-            "distinct emails stored = distinct emails sent",
-            not not_stored and not extra and figures["distinct_message_ids"] == figures["emails"],
-            f"{figures['emails']} stored, {len(sent_ids)} sent, {len(not_stored)} missing, {len(extra)} unexpected",
-        ),
-        (
-            "every stored email processed or failed with a reason (none stuck)",
-            stuck == 0 and figures["failed_without_reason"] == 0 and remaining == 0,
-            f"states {dict(sorted(states.items()))}; failed without a reason {figures['failed_without_reason']}",
-        ),
-        (
-            "no email's events created twice",
-            figures["emails_with_events_created_twice"] == 0 and figures["duplicate_events"] == 0,
-            f"{figures['emails_with_events_created_twice']} emails with a second 'created', "
-            f"{figures['duplicate_events']} duplicate events; {figures['events']} events from "
-            f"{figures['emails_with_events']} emails",
-        ),
+        *stored_checks(figures, sent_ids, remaining),
         (
             "no 5xx (or refused connection) outside the Redis outage",
             not refused_outside,
